@@ -1,0 +1,45 @@
+"""Rich renderings of scripts and reports for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from videodrafter.planning.pipeline import ScriptReport
+from videodrafter.script import VideoScript
+
+
+def script_table(script: VideoScript) -> Group:
+    """The scenes as a table, then the entities with their descriptions."""
+    scenes = Table(title=script.title or script.prompt, show_lines=True)
+    for column in ("#", "event", "action", "foreground", "background", "camera"):
+        scenes.add_column(column, overflow="fold")
+    for number, scene in enumerate(script.scenes, start=1):
+        scenes.add_row(
+            str(number),
+            scene.event,
+            scene.action,
+            ", ".join(script.entity(entity_id).name for entity_id in scene.foreground) or "-",
+            script.entity(scene.background).name,
+            scene.camera.label(),
+        )
+    common = {entity.id for entity in script.common_entities}
+    entities = Table(title="Entities", show_lines=True)
+    for column in ("name", "kind", "scenes", "description"):
+        entities.add_column(column, overflow="fold")
+    for entity in script.entities:
+        where = ", ".join(str(index + 1) for index in script.scenes_with(entity.id))
+        name = Text(entity.name, style="bold" if entity.id in common else "")
+        entities.add_row(name, entity.kind.value, where, entity.description)
+    return Group(scenes, entities)
+
+
+def report_summary(report: ScriptReport) -> str:
+    usage = report.usage
+    rate = usage.output_tokens / usage.seconds if usage.seconds else 0.0
+    return (
+        f"{report.llm} · prompts {report.prompt_set} · {report.attempts} planning attempt(s) · "
+        f"{usage.calls} LLM calls · {usage.input_tokens} in / {usage.output_tokens} out tokens "
+        f"({rate:.0f} tok/s) · {report.seconds:.1f}s"
+    )

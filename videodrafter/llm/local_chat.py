@@ -1,0 +1,124 @@
+"""A LangChain chat model over an in-process llama.cpp model: offline, no server, no key."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
+from videodrafter.errors import LLMUnavailableError
+
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[tuple[str, int, str | None, int], tuple[Any, threading.Lock]] = {}
+LOAD_COUNTS: dict[str, int] = {}
+"""How many times each model file was loaded in this process (benchmarks read it)."""
+
+
+def _load_llama(path: Path, n_ctx: int, chat_format: str | None, n_threads: int) -> tuple[Any, threading.Lock]:
+    """Load a GGUF model once per process and hand back the shared instance and its lock."""
+    key = (str(path), n_ctx, chat_format, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            try:
+                from llama_cpp import Llama
+            except ImportError as error:
+                raise LLMUnavailableError(
+                    "llama-cpp-python is not installed, so embedded models cannot run.",
+                    "Run `make setup` or `pip install -e '.[local]'`.",
+                ) from error
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                chat_format=chat_format,
+                verbose=False,
+            )
+            _LOADED[key] = (llama, threading.Lock())
+            LOAD_COUNTS[str(path)] = LOAD_COUNTS.get(str(path), 0) + 1
+        return _LOADED[key]
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    raise ValueError(f"embedded models take system, user and assistant messages, not {message.type}")
+
+
+def _llama_response_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Translate an OpenAI json_schema response_format into llama.cpp's grammar-backed form."""
+    if not response_format:
+        return None
+    if response_format.get("type") == "json_schema":
+        schema = response_format.get("json_schema", {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return response_format
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """Chat with a GGUF model in this process. JSON schemas become llama.cpp grammars."""
+
+    model_path: Path
+    model_name: str = "local"
+    chat_format: str | None = None
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    temperature: float = 0.7
+    max_tokens: int = 1024
+    seed: int = 0
+
+    _calls: int = PrivateAttr(default=0)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-embedded"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "model_path": str(self.model_path)}
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        llama, lock = _load_llama(
+            self.model_path, self.n_ctx, self.chat_format, self.n_threads or os.cpu_count() or 1
+        )
+        chat = [{"role": _role(message), "content": str(message.content)} for message in messages]
+        # Each call gets its own seed derived from the model seed, so retries differ but runs repeat.
+        self._calls += 1
+        with lock:
+            completion = llama.create_chat_completion(
+                messages=chat,
+                temperature=kwargs.get("temperature", self.temperature),
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                seed=kwargs.get("seed", self.seed + self._calls),
+                stop=stop,
+                response_format=_llama_response_format(kwargs.get("response_format")),
+            )
+        choice = completion["choices"][0]
+        usage = completion.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+            response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": self.model_name},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": json.loads(json.dumps(usage))})

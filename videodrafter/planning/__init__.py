@@ -1,0 +1,1 @@
+"""Script planning, entity enrichment and script critique with an LLM."""

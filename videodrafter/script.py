@@ -1,0 +1,147 @@
+"""The video script: scenes, entities and camera moves, with referential integrity checks."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+
+
+class CameraDirection(StrEnum):
+    """Where the camera moves during a scene (the paper's seven moves)."""
+
+    STATIC = "static"
+    LEFT = "left"
+    RIGHT = "right"
+    UP = "up"
+    DOWN = "down"
+    ZOOM_IN = "zoom in"
+    ZOOM_OUT = "zoom out"
+
+
+class CameraSpeed(StrEnum):
+    """How fast the camera moves."""
+
+    SLOW = "slow"
+    MEDIUM = "medium"
+    FAST = "fast"
+
+
+class CameraMove(BaseModel):
+    """A camera move: direction x speed."""
+
+    direction: CameraDirection = CameraDirection.STATIC
+    speed: CameraSpeed = CameraSpeed.SLOW
+
+    def label(self) -> str:
+        if self.direction is CameraDirection.STATIC:
+            return "static"
+        return f"{self.direction.value}, {self.speed.value}"
+
+
+class EntityKind(StrEnum):
+    """Foreground entities are cut out of their reference; backgrounds keep only the scenery."""
+
+    FOREGROUND = "foreground"
+    BACKGROUND = "background"
+
+
+_ARTICLES = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def normalize_entity_name(name: str) -> str:
+    """Collapse whitespace and case so 'The  Golden Retriever' and 'golden retriever' match."""
+    collapsed = " ".join(name.strip().split()).lower()
+    return _ARTICLES.sub("", collapsed)
+
+
+def entity_id_from_name(name: str) -> str:
+    """A stable id for an entity name: 'The Golden Retriever' -> 'golden-retriever'."""
+    slug = _NON_SLUG.sub("-", normalize_entity_name(name)).strip("-")
+    return slug or "entity"
+
+
+class Entity(BaseModel):
+    """Something that appears in scenes: a character or object (foreground) or a place (background)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable id used by scenes.")
+    name: str = Field(min_length=1, max_length=120, description="The name used in every scene.")
+    kind: EntityKind
+    description: str = Field(default="", max_length=2000, description="Enriched visual description.")
+    reference_image: Path | None = Field(
+        default=None, description="A user-supplied photo used instead of a generated reference."
+    )
+
+
+class Scene(BaseModel):
+    """One shot: one event, one action, its entities and a camera move."""
+
+    event: str = Field(min_length=1, max_length=600, description="What the scene shows.")
+    action: str = Field(min_length=1, max_length=300, description="The single action in the clip.")
+    foreground: list[str] = Field(default_factory=list, description="Ids of foreground entities.")
+    background: str = Field(description="Id of the background entity.")
+    camera: CameraMove = Field(default_factory=CameraMove)
+    duration_s: float = Field(default=3.0, gt=0, le=30)
+
+
+class VideoScript(BaseModel):
+    """A multi-scene script whose scenes only name entities that exist."""
+
+    prompt: str = Field(description="The user's original prompt.")
+    title: str = Field(default="", max_length=200)
+    entities: list[Entity]
+    scenes: list[Scene] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> VideoScript:
+        problems = script_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def entity(self, entity_id: str) -> Entity:
+        for entity in self.entities:
+            if entity.id == entity_id:
+                return entity
+        raise KeyError(entity_id)
+
+    def scenes_with(self, entity_id: str) -> list[int]:
+        """Indexes of the scenes an entity appears in."""
+        return [
+            index
+            for index, scene in enumerate(self.scenes)
+            if entity_id in scene.foreground or scene.background == entity_id
+        ]
+
+    @property
+    def common_entities(self) -> list[Entity]:
+        """Entities that appear in two or more scenes: they get a shared reference image."""
+        return [entity for entity in self.entities if len(self.scenes_with(entity.id)) >= 2]
+
+
+def script_problems(script: VideoScript) -> list[str]:
+    """Every broken reference in a script, worded so an LLM or a user can fix it."""
+    problems: list[str] = []
+    kinds: dict[str, EntityKind] = {}
+    for entity in script.entities:
+        if entity.id in kinds:
+            problems.append(f"entity id '{entity.id}' is defined twice")
+        kinds[entity.id] = entity.kind
+    for number, scene in enumerate(script.scenes, start=1):
+        for entity_id in scene.foreground:
+            kind = kinds.get(entity_id)
+            if kind is None:
+                problems.append(f"scene {number} names foreground entity '{entity_id}', which is not defined")
+            elif kind is not EntityKind.FOREGROUND:
+                problems.append(f"scene {number} uses background '{entity_id}' as a foreground entity")
+        if len(set(scene.foreground)) != len(scene.foreground):
+            problems.append(f"scene {number} lists the same foreground entity twice")
+        kind = kinds.get(scene.background)
+        if kind is None:
+            problems.append(f"scene {number} names background '{scene.background}', which is not defined")
+        elif kind is not EntityKind.BACKGROUND:
+            problems.append(f"scene {number} uses foreground entity '{scene.background}' as its background")
+    return problems
