@@ -25,6 +25,17 @@ class ResponseFormatRejected(LLMUnavailableError):
     """The server refused the response_format we sent; a plainer one may work."""
 
 
+def _is_remote(model: BaseChatModel) -> bool:
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
+    return isinstance(model, BaseChatOpenAI)
+
+
+def _refuses_response_format(error: Any) -> bool:
+    """Servers refuse an unknown response_format with 400/422, or (llama.cpp's) 500 naming it."""
+    return error.status_code in (400, 422) or (error.status_code == 500 and "response_format" in str(error))
+
+
 def _translate_openai_error(error: Exception, model: BaseChatModel, sent_format: bool) -> VideoDrafterError | None:
     try:
         import openai
@@ -47,7 +58,7 @@ def _translate_openai_error(error: Exception, model: BaseChatModel, sent_format:
         return LLMUnavailableError(
             f"The server does not serve the model {where}.", "Check the model name in --llm."
         )
-    if sent_format and isinstance(error, openai.APIStatusError) and error.status_code in (400, 422):
+    if sent_format and isinstance(error, openai.APIStatusError) and _refuses_response_format(error):
         return ResponseFormatRejected(
             f"The LLM {where} rejected the structured-output request (HTTP {error.status_code}).",
             "A plainer output format will be tried.",
@@ -73,6 +84,12 @@ def invoke_chat(
         translated = _translate_openai_error(error, model, "response_format" in kwargs)
         if translated is not None:
             raise translated from error
+        if _is_remote(model):
+            raise LLMUnavailableError(
+                f"The LLM {_where(model)} sent something that is not an OpenAI chat completion "
+                f"({type(error).__name__}: {str(error)[:200]}).",
+                "Check that the URL in --llm points at an OpenAI-compatible /v1 endpoint.",
+            ) from error
         if "context window" in str(error) or "exceed context" in str(error):
             raise LLMUnavailableError(
                 f"The conversation is too long for the model {_where(model)}: {error}",

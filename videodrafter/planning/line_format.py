@@ -9,8 +9,8 @@ from videodrafter.llm.structured import OutputProblem
 from videodrafter.planning.draft import ScriptDraft
 
 _KEY_LINE = re.compile(
-    r"^[\s>*#\-•]*(?P<key>title|entities|characters|scene\s*\d*|event|prompt|action|foreground|"
-    r"foreground entities|background|camera(?: move)?)\s*\**\s*(?:[:.)\-–—]\s*|\s+|$)(?P<value>.*)$",
+    r"^[\s>*#\-•]*(?P<key>title|entities|characters|scene\s*\d*|event|prompt|action|"
+    r"foreground(?: entities)?|background|camera(?: move(?:ment)?)?)\s*\**\s*(?:[:.)\-–—]\s*|\s+|$)(?P<value>.*)$",
     re.IGNORECASE,
 )
 _ENTITY_LINE = re.compile(r"^\s*[-*•]\s*(?P<name>[^:–—]+?)\s*[:–—]\s*(?P<description>.+)$")

@@ -1,0 +1,64 @@
+"""The command line as a user meets it: real subprocesses, real exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "videodrafter.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["script", ""], "The prompt is empty"),
+        (["script", "x" * 50_000], "The prompt is 50,000 characters long"),
+        (["script", "a dog", "--llm", "bogus"], "is not an LLM spec"),
+        (["script", "a dog", "--llm", "local:nope"], "Unknown embedded model"),
+        (["script", "a dog", "--prompts", "v9"], "Unknown prompt set 'v9'"),
+        (["script", "a dog", "--scenes", "0"], "0 scenes were asked for"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_no_traceback(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_settings_from_the_environment_are_named() -> None:
+    result = run_cli("script", "a dog", env={"VIDEODRAFTER_MIN_SCENES": "9", "VIDEODRAFTER_MAX_SCENES": "2"})
+    assert result.returncode == 2
+    assert "min_scenes (9) is larger than max_scenes (2)" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_script_prints_json_and_writes_a_file_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "script.json"
+    result = run_cli("script", "a dog's day at the beach", "--scenes", "3", "--format", "json", "-o", str(target), "--enrich", "none")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert len(printed["scenes"]) == 3
+    assert json.loads(target.read_text()) == printed
+    assert "local:smollm2" in result.stderr and "tok/s" in result.stderr
+
+
+@pytest.mark.slow
+def test_script_table_output() -> None:
+    result = run_cli("script", "a kite festival", "--scenes", "2", "--enrich", "none")
+    assert result.returncode == 0, result.stderr
+    assert "event" in result.stdout and "Entities" in result.stdout and "camera" in result.stdout

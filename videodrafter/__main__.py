@@ -1,0 +1,3 @@
+from videodrafter.cli import app
+
+app()
