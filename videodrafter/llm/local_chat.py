@@ -77,6 +77,8 @@ class LlamaCppChatModel(BaseChatModel):
     temperature: float = 0.7
     max_tokens: int = 1024
     seed: int = 0
+    repeat_penalty: float = 1.1
+    """Small models loop on a phrase without it."""
 
     _calls: int = PrivateAttr(default=0)
 
@@ -108,6 +110,7 @@ class LlamaCppChatModel(BaseChatModel):
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 seed=kwargs.get("seed", self.seed + self._calls),
                 stop=stop,
+                repeat_penalty=kwargs.get("repeat_penalty", self.repeat_penalty),
                 response_format=_llama_response_format(kwargs.get("response_format")),
             )
         choice = completion["choices"][0]

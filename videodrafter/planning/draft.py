@@ -62,6 +62,8 @@ def draft_json_schema(min_scenes: int, max_scenes: int) -> dict[str, Any]:
     scenes = schema["properties"]["scenes"]
     scenes["minItems"] = min_scenes
     scenes["maxItems"] = max_scenes
+    # A story needs few entities; a cap stops small models from listing the same one over and over.
+    schema["properties"]["entities"]["maxItems"] = min(12, 2 * max_scenes + 2)
     return schema
 
 
