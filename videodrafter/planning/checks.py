@@ -1,0 +1,42 @@
+"""Deterministic checks of a script, worded as findings an LLM (or a user) can act on."""
+
+from __future__ import annotations
+
+import re
+
+from videodrafter.script import VideoScript, normalize_entity_name
+
+_WORD = re.compile(r"[a-z0-9']+")
+DUPLICATE_EVENT_OVERLAP = 0.8
+"""Word overlap (Jaccard) above which two events count as the same event."""
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower())) - {"the", "a", "an", "and", "of", "in", "on", "to", "is", "its"}
+
+
+def word_overlap(first: str, second: str) -> float:
+    a, b = _words(first), _words(second)
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def script_findings(script: VideoScript, min_scenes: int, max_scenes: int) -> list[str]:
+    """Everything a reviewer should fix: scene count, repeated events, split names, dull camera."""
+    findings: list[str] = []
+    count = len(script.scenes)
+    if not min_scenes <= count <= max_scenes:
+        findings.append(f"the script has {count} scenes; it needs between {min_scenes} and {max_scenes}")
+    for later in range(count):
+        for earlier in range(later):
+            if word_overlap(script.scenes[earlier].event, script.scenes[later].event) >= DUPLICATE_EVENT_OVERLAP:
+                findings.append(f"scene {later + 1} repeats the event of scene {earlier + 1}; make it move the story on")
+                break
+    names = [(entity.name, _words(normalize_entity_name(entity.name))) for entity in script.entities]
+    for index, (name, words) in enumerate(names):
+        for other, other_words in names[index + 1 :]:
+            if words and other_words and (words <= other_words or other_words <= words):
+                findings.append(f"'{name}' and '{other}' look like one entity with two names; use one name in every scene")
+    moves = {scene.camera.label() for scene in script.scenes}
+    if count >= 3 and len(moves) == 1:
+        findings.append(f"every scene uses the same camera move ({script.scenes[0].camera.label()}); vary the moves")
+    return findings
