@@ -1,0 +1,1 @@
+"""What the tools run on: diffusers pipelines, the offline animatic, and the shared camera math."""
