@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
@@ -124,4 +123,4 @@ class LlamaCppChatModel(BaseChatModel):
             },
             response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": self.model_name},
         )
-        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": json.loads(json.dumps(usage))})
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": dict(usage)})
