@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.servers import canned_server, chat_completion_body, free_port, llama_cpp_server, reply_with
 from videodrafter.config import Settings
 from videodrafter.errors import LLMUnavailableError, PlanningError
-from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.local_models import resolve_local_model
 from videodrafter.planning.pipeline import write_script
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from videodrafter.script import VideoScript, normalize_entity_name
+from videodrafter.text import content_words
 
-_WORD = re.compile(r"[a-z0-9']+")
 DUPLICATE_EVENT_OVERLAP = 0.8
 """Word overlap (Jaccard) above which two events count as the same event."""
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower())) - {"the", "a", "an", "and", "of", "in", "on", "to", "is", "its"}
-
-
 def word_overlap(first: str, second: str) -> float:
-    a, b = _words(first), _words(second)
+    a, b = content_words(first), content_words(second)
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
@@ -31,7 +25,7 @@ def script_findings(script: VideoScript, min_scenes: int, max_scenes: int) -> li
             if word_overlap(script.scenes[earlier].event, script.scenes[later].event) >= DUPLICATE_EVENT_OVERLAP:
                 findings.append(f"scene {later + 1} repeats the event of scene {earlier + 1}; make it move the story on")
                 break
-    names = [(entity.name, _words(normalize_entity_name(entity.name))) for entity in script.entities]
+    names = [(entity.name, content_words(normalize_entity_name(entity.name))) for entity in script.entities]
     for index, (name, words) in enumerate(names):
         for other, other_words in names[index + 1 :]:
             if words and other_words and (words <= other_words or other_words <= words):

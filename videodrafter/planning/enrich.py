@@ -13,6 +13,7 @@ from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.prompts import load_prompt_set
 from videodrafter.script import Entity, normalize_entity_name
+from videodrafter.text import content_words
 
 _ROUNDS = ("enrich_round1", "enrich_round2", "enrich_round3")
 _ROUND_MAX_TOKENS = (120, 120, 160)
@@ -67,13 +68,10 @@ def enrich_entity(
     return EnrichedEntity(entity_id=entity.id, description=paragraph)
 
 
-_WORD = re.compile(r"[a-z]{3,}")
-
-
 def keeps_traits(original: str, paragraph: str) -> bool:
     """Whether at least half the content words of the original description survive."""
-    wanted = set(_WORD.findall(original.lower())) - {"the", "and", "with", "its", "his", "her", "their"}
+    wanted = content_words(original)
     if not wanted:
         return True
-    kept = wanted & set(_WORD.findall(paragraph.lower()))
+    kept = wanted & content_words(paragraph)
     return len(kept) * 2 >= len(wanted)
