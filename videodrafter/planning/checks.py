@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from videodrafter.script import VideoScript, normalize_entity_name
+from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 
 DUPLICATE_EVENT_OVERLAP = 0.8
@@ -25,7 +25,7 @@ def script_findings(script: VideoScript, min_scenes: int, max_scenes: int) -> li
             if word_overlap(script.scenes[earlier].event, script.scenes[later].event) >= DUPLICATE_EVENT_OVERLAP:
                 findings.append(f"scene {later + 1} repeats the event of scene {earlier + 1}; make it move the story on")
                 break
-    names = [(entity.name, content_words(normalize_entity_name(entity.name))) for entity in script.entities]
+    names = [(entity.name, content_words(entity.name)) for entity in script.entities]
     for index, (name, words) in enumerate(names):
         for other, other_words in names[index + 1 :]:
             if words and other_words and (words <= other_words or other_words <= words):
