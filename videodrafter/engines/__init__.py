@@ -1,1 +1,1 @@
-"""What the tools run on: diffusers pipelines, the offline animatic, and the shared camera math."""
+"""What the tools run on: the offline animatic renderer and diffusers pipelines (real presets, tiny)."""

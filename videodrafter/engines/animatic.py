@@ -1,0 +1,86 @@
+"""The animatic engine: a fast, deterministic, offline storyboard video.
+
+References are drawn from entity descriptions, scene images composite the segmented
+foreground references over the background reference, and clips apply the same camera
+math as the diffusion path, to pixels, with the scene's action as a caption.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from videodrafter.engines.animatic_art import draw_figure, draw_place
+from videodrafter.engines.base import EntityPicture, ForegroundCutout, SceneLayout
+from videodrafter.engines.composition import compose_foreground
+from videodrafter.engines.camera import camera_map, warp_image
+from videodrafter.media.fonts import font, wrap_text
+from videodrafter.media.images import cover
+from videodrafter.script import CameraMove, EntityKind
+
+
+class AnimaticEngine:
+    """Storyboard frames at ``width`` x ``height``; no model weights, no GPU."""
+
+    name = "animatic"
+
+    def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0) -> None:
+        self.width = width
+        self.height = height
+        self.fps = fps
+
+    def describe(self) -> dict[str, str]:
+        return {"engine": self.name, "size": f"{self.width}x{self.height}", "fps": f"{self.fps:g}"}
+
+    def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
+        del seed  # the art is a pure function of the entity, so every scene sees the same entity
+        if entity.kind is EntityKind.BACKGROUND:
+            return draw_place(entity, self.width, self.height)
+        return draw_figure(entity)
+
+    def scene_image(
+        self,
+        event: str,
+        foreground: list[ForegroundCutout],
+        background: Image.Image,
+        layout: SceneLayout,
+        *,
+        seed: int,
+    ) -> Image.Image:
+        del event, seed
+        return compose_foreground(cover(background.convert("RGB"), self.width, self.height), foreground, layout)
+
+    def scene_clip(
+        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
+    ) -> list[np.ndarray]:
+        del action, seed
+        base = np.asarray(cover(image.convert("RGB"), self.width, self.height), dtype=np.uint8)
+        overlay = self._caption_overlay(caption)
+        frames = []
+        for index in range(num_frames):
+            progress = index / max(num_frames - 1, 1)
+            frame = warp_image(base, camera_map(camera, progress, self.width, self.height))
+            frames.append(self._apply_overlay(frame, overlay))
+        return frames
+
+    def _caption_overlay(self, caption: str) -> Image.Image | None:
+        if not caption:
+            return None
+        overlay = Image.new("RGBA", (self.width, self.height), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        size = max(12, self.height // 20)
+        face = font(size)
+        lines = wrap_text(draw, caption, face, self.width - 32, 2)
+        bar_height = (size + 6) * len(lines) + 14
+        draw.rectangle([0, self.height - bar_height, self.width, self.height], fill=(0, 0, 0, 150))
+        for number, line in enumerate(lines):
+            draw.text((16, self.height - bar_height + 7 + number * (size + 6)), line, fill=(255, 255, 255, 255), font=face)
+        return overlay
+
+    @staticmethod
+    def _apply_overlay(frame: np.ndarray, overlay: Image.Image | None) -> np.ndarray:
+        if overlay is None:
+            return frame
+        composed = Image.fromarray(frame, mode="RGB").convert("RGBA")
+        composed.alpha_composite(overlay)
+        return np.asarray(composed.convert("RGB"), dtype=np.uint8)

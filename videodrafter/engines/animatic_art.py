@@ -1,0 +1,210 @@
+"""Deterministic storyboard art: entity figures and places drawn from their descriptions.
+
+The same entity id and description always give the same picture, so an entity looks the
+same in every scene, and editing its description ("make the dog brown") changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from videodrafter.engines.base import EntityPicture
+
+Color = tuple[int, int, int]
+
+COLOR_WORDS: dict[str, Color] = {
+    "red": (200, 40, 40), "crimson": (170, 20, 50), "orange": (235, 130, 30), "yellow": (240, 205, 40),
+    "golden": (218, 165, 32), "gold": (218, 165, 32), "blonde": (230, 200, 120), "green": (60, 150, 60),
+    "blue": (40, 90, 200), "navy": (25, 40, 110), "teal": (30, 140, 140), "purple": (120, 60, 160),
+    "violet": (140, 80, 200), "pink": (235, 130, 170), "brown": (120, 75, 40), "chocolate": (90, 50, 25),
+    "black": (30, 30, 30), "white": (245, 245, 240), "grey": (130, 130, 130), "gray": (130, 130, 130),
+    "silver": (190, 190, 200), "beige": (220, 200, 160), "tan": (200, 160, 110), "cream": (245, 230, 200),
+    "ginger": (200, 100, 40), "tabby": (170, 120, 70), "spotted": (240, 240, 240),
+}
+ANIMALS = {
+    "dog", "puppy", "cat", "kitten", "horse", "cow", "fox", "wolf", "bear", "rabbit", "bunny", "lion", "tiger",
+    "deer", "pig", "sheep", "goat", "retriever", "labrador", "poodle", "terrier", "corgi", "animal", "pony",
+}
+BIRDS = {"bird", "parrot", "owl", "eagle", "duck", "chicken", "robin", "seagull", "penguin", "dragon"}
+PEOPLE = {
+    "girl", "boy", "man", "woman", "grandmother", "grandfather", "grandma", "grandpa", "child", "kid", "person",
+    "mother", "father", "mom", "dad", "friend", "chef", "teacher", "astronaut", "knight", "king", "queen",
+    "princess", "prince", "wizard", "robot", "student", "baby", "lady", "gentleman", "farmer", "scientist", "pilot",
+}
+PLACES: list[tuple[set[str], dict[str, Color | str]]] = [
+    ({"night", "stars", "midnight", "moon"}, {"sky": (15, 20, 55), "horizon": (45, 50, 100), "ground": (30, 35, 45), "feature": "stars"}),
+    ({"space", "galaxy", "planet", "orbit"}, {"sky": (5, 5, 20), "horizon": (20, 15, 50), "ground": (70, 70, 80), "feature": "stars"}),
+    ({"sunset", "dusk", "evening"}, {"sky": (250, 140, 80), "horizon": (250, 200, 120), "ground": (90, 70, 80), "feature": "clouds"}),
+    ({"beach", "shore", "coast", "seaside"}, {"sky": (135, 200, 240), "horizon": (40, 120, 190), "ground": (235, 215, 160), "feature": "waves"}),
+    ({"sea", "ocean", "lake", "river"}, {"sky": (140, 195, 235), "horizon": (50, 110, 180), "ground": (40, 100, 170), "feature": "waves"}),
+    ({"forest", "woods", "jungle", "trees"}, {"sky": (170, 210, 200), "horizon": (60, 120, 70), "ground": (70, 110, 50), "feature": "trees"}),
+    ({"park", "garden", "meadow", "field", "farm", "yard", "backyard"}, {"sky": (150, 205, 245), "horizon": (120, 180, 90), "ground": (100, 170, 70), "feature": "trees"}),
+    ({"city", "street", "town", "downtown", "market"}, {"sky": (170, 190, 210), "horizon": (120, 120, 130), "ground": (90, 90, 95), "feature": "buildings"}),
+    ({"snow", "winter", "mountain", "mountains", "ice"}, {"sky": (200, 220, 240), "horizon": (235, 240, 250), "ground": (245, 248, 252), "feature": "mountains"}),
+    ({"desert", "dunes", "sand"}, {"sky": (240, 210, 160), "horizon": (230, 180, 110), "ground": (225, 185, 120), "feature": "dunes"}),
+    ({"room", "kitchen", "house", "home", "bedroom", "living", "office", "classroom", "indoors", "cafe", "shop"}, {"sky": (225, 210, 185), "horizon": (200, 180, 150), "ground": (150, 110, 80), "feature": "windows"}),
+]
+DEFAULT_PLACE: dict[str, Color | str] = {"sky": (160, 200, 235), "horizon": (150, 190, 150), "ground": (120, 160, 100), "feature": "clouds"}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _rng(*parts: str) -> np.random.Generator:
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def entity_colors(entity: EntityPicture) -> tuple[Color, Color]:
+    """Main and accent colours: colour words in the name first, then the description, else from the id."""
+    found = [COLOR_WORDS[word] for word in _words(f"{entity.name} {entity.description}") if word in COLOR_WORDS]
+    rng = _rng("colors", entity.id)
+    main = found[0] if found else tuple(int(value) for value in rng.integers(40, 220, 3))
+    accent = found[1] if len(found) > 1 and found[1] != main else tuple(max(0, int(value * 0.55)) for value in main)
+    return main, accent  # type: ignore[return-value]
+
+
+def figure_kind(entity: EntityPicture) -> str:
+    words = set(_words(entity.name)) or set(_words(entity.description))
+    for kind, vocabulary in (("animal", ANIMALS), ("bird", BIRDS), ("person", PEOPLE)):
+        if words & vocabulary:
+            return kind
+    described = set(_words(entity.description)[:12])
+    for kind, vocabulary in (("animal", ANIMALS), ("bird", BIRDS), ("person", PEOPLE)):
+        if described & vocabulary:
+            return kind
+    return "object"
+
+
+def draw_figure(entity: EntityPicture, size: int = 384) -> Image.Image:
+    """The entity as a simple figure on the light backdrop U²-Net separates well."""
+    image = Image.new("RGB", (size, size), (238, 238, 236))
+    draw = ImageDraw.Draw(image)
+    main, accent = entity_colors(entity)
+    outline = tuple(max(0, value - 70) for value in accent)
+    s = size / 384
+    kind = figure_kind(entity)
+
+    def ellipse(x0: float, y0: float, x1: float, y1: float, fill: Color) -> None:
+        draw.ellipse([x0 * s, y0 * s, x1 * s, y1 * s], fill=fill, outline=outline, width=max(2, int(3 * s)))
+
+    def rect(x0: float, y0: float, x1: float, y1: float, fill: Color, radius: float = 10) -> None:
+        draw.rounded_rectangle([x0 * s, y0 * s, x1 * s, y1 * s], radius=radius * s, fill=fill, outline=outline, width=max(2, int(3 * s)))
+
+    if kind == "animal":
+        for leg_x in (115, 150, 225, 260):
+            rect(leg_x, 230, leg_x + 24, 320, accent, 8)
+        ellipse(90, 150, 290, 260, main)
+        draw.line([280 * s, 180 * s, 335 * s, 130 * s], fill=accent, width=int(14 * s))
+        ellipse(40, 95, 150, 195, main)
+        ellipse(45, 80, 80, 140, accent)
+        ellipse(70, 130, 86, 146, (20, 20, 20))
+    elif kind == "bird":
+        ellipse(110, 140, 290, 280, main)
+        ellipse(200, 80, 290, 170, main)
+        draw.polygon([(290 * s, 115 * s), (335 * s, 128 * s), (290 * s, 140 * s)], fill=(240, 170, 40))
+        ellipse(140, 170, 240, 250, accent)
+        ellipse(250, 105, 264, 119, (20, 20, 20))
+    elif kind == "person":
+        rect(150, 250, 182, 345, accent, 10)
+        rect(202, 250, 234, 345, accent, 10)
+        draw.polygon([(135 * s, 140 * s), (249 * s, 140 * s), (270 * s, 265 * s), (114 * s, 265 * s)], fill=main, outline=outline)
+        rect(100, 145, 128, 250, main, 12)
+        rect(256, 145, 284, 250, main, 12)
+        ellipse(147, 45, 237, 135, (235, 200, 170))
+        draw.chord([147 * s, 40 * s, 237 * s, 120 * s], 180, 360, fill=accent)
+    else:
+        rect(100, 110, 284, 320, main, 40)
+        rect(140, 150, 244, 230, accent, 20)
+    rng = _rng("marks", entity.id, entity.description)
+    for _ in range(int(rng.integers(3, 7))):
+        x, y = rng.uniform(130, 250), rng.uniform(170, 240)
+        radius = rng.uniform(6, 12)
+        if image.getpixel((int(x * s), int(y * s))) == main:
+            draw.ellipse([(x - radius) * s, (y - radius) * s, (x + radius) * s, (y + radius) * s], fill=accent)
+    return image
+
+
+def place_style(entity: EntityPicture) -> dict[str, Color | str]:
+    words = set(_words(f"{entity.name} {entity.description}"))
+    name_words = set(_words(entity.name))
+    for vocabulary, style in PLACES:
+        if name_words & vocabulary:
+            return style
+    for vocabulary, style in PLACES:
+        if words & vocabulary:
+            return style
+    return DEFAULT_PLACE
+
+
+def draw_place(entity: EntityPicture, width: int, height: int) -> Image.Image:
+    """A place: sky gradient, horizon band, ground, and seeded features (clouds, trees, buildings...)."""
+    style = place_style(entity)
+    sky, horizon, ground = (np.array(style[key], dtype=np.float32) for key in ("sky", "horizon", "ground"))
+    horizon_y = int(height * 0.55)
+    pixels = np.zeros((height, width, 3), dtype=np.float32)
+    t = np.linspace(0, 1, horizon_y, dtype=np.float32)[:, None]
+    pixels[:horizon_y] = (sky * (1 - t) + horizon * t)[:, None, :]
+    g = np.linspace(0, 1, height - horizon_y, dtype=np.float32)[:, None]
+    pixels[horizon_y:] = (ground * (0.85 + 0.15 * g))[:, None, :]
+    image = Image.fromarray(pixels.astype(np.uint8), mode="RGB")
+    draw = ImageDraw.Draw(image)
+    rng = _rng("place", entity.id, entity.description)
+    feature = style["feature"]
+    if feature == "stars":
+        for _ in range(90):
+            x, y = rng.uniform(0, width), rng.uniform(0, horizon_y)
+            r = rng.uniform(0.8, 2.2)
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 250, 220))
+    elif feature in ("clouds", "waves"):
+        for _ in range(7):
+            x, y = rng.uniform(0, width), rng.uniform(height * 0.05, horizon_y * 0.6)
+            w, h = rng.uniform(60, 150), rng.uniform(20, 40)
+            draw.ellipse([x, y, x + w, y + h], fill=(250, 250, 252))
+        if feature == "waves":
+            band = tuple(int(v) for v in horizon)
+            draw.rectangle([0, horizon_y - int(height * 0.08), width, horizon_y + int(height * 0.06)], fill=band)
+            for _ in range(40):
+                x, y = rng.uniform(0, width), rng.uniform(horizon_y - height * 0.07, horizon_y + height * 0.05)
+                draw.line([x, y, x + rng.uniform(10, 30), y], fill=(235, 245, 255), width=2)
+    elif feature == "trees":
+        for _ in range(14):
+            x = rng.uniform(0, width)
+            top = horizon_y - rng.uniform(40, 120)
+            draw.rectangle([x - 5, top + 40, x + 5, horizon_y + 10], fill=(90, 60, 35))
+            shade = tuple(int(v) for v in rng.integers(40, 110, 3) * np.array([0.6, 1.3, 0.6]))
+            draw.ellipse([x - 30, top, x + 30, top + 70], fill=shade)
+    elif feature == "buildings":
+        x = 0.0
+        while x < width:
+            w = rng.uniform(40, 90)
+            top = horizon_y - rng.uniform(60, 200)
+            shade = int(rng.integers(90, 170))
+            draw.rectangle([x, top, x + w, horizon_y + 5], fill=(shade, shade, shade + 10))
+            for wy in np.arange(top + 10, horizon_y - 10, 22):
+                for wx in np.arange(x + 8, x + w - 12, 18):
+                    if rng.random() < 0.6:
+                        draw.rectangle([wx, wy, wx + 8, wy + 10], fill=(250, 230, 150))
+            x += w + rng.uniform(4, 14)
+    elif feature == "mountains":
+        for _ in range(5):
+            x = rng.uniform(-50, width)
+            peak = horizon_y - rng.uniform(80, 180)
+            w = rng.uniform(120, 260)
+            draw.polygon([(x, horizon_y), (x + w / 2, peak), (x + w, horizon_y)], fill=(150, 160, 180))
+            draw.polygon([(x + w * 0.38, peak + 30), (x + w / 2, peak), (x + w * 0.62, peak + 30)], fill=(250, 250, 255))
+    elif feature == "dunes":
+        for _ in range(6):
+            x, w = rng.uniform(-80, width), rng.uniform(150, 320)
+            draw.ellipse([x, horizon_y - 40, x + w, horizon_y + 60], fill=tuple(int(v * 0.93) for v in ground))
+    elif feature == "windows":
+        for index in range(3):
+            x = width * (0.12 + 0.3 * index) + rng.uniform(-15, 15)
+            draw.rectangle([x, height * 0.12, x + width * 0.16, height * 0.4], fill=(180, 215, 240), outline=(120, 90, 60), width=6)
+        draw.rectangle([0, horizon_y - 4, width, horizon_y + 4], fill=(120, 90, 60))
+    return image.filter(ImageFilter.SMOOTH)

@@ -1,0 +1,96 @@
+"""The engine interface the tools call, and the scene layout shared by engines and consistency checks."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from videodrafter.script import CameraMove, EntityKind
+
+
+class Box(BaseModel):
+    """A box in relative coordinates (0..1) of the frame."""
+
+    x0: float = Field(ge=0, le=1)
+    y0: float = Field(ge=0, le=1)
+    x1: float = Field(ge=0, le=1)
+    y1: float = Field(ge=0, le=1)
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        return (round(self.x0 * width), round(self.y0 * height), round(self.x1 * width), round(self.y1 * height))
+
+
+class SceneLayout(BaseModel):
+    """Where each foreground entity stands in a scene image (ids → boxes)."""
+
+    boxes: dict[str, Box] = Field(default_factory=dict)
+
+
+def plan_layout(foreground_ids: list[str]) -> SceneLayout:
+    """Foreground entities side by side on the lower two thirds, evenly spaced, in script order."""
+    count = len(foreground_ids)
+    if count == 0:
+        return SceneLayout()
+    slot = 1.0 / count
+    width = min(0.42, slot * 0.9)
+    boxes = {}
+    for index, entity_id in enumerate(foreground_ids):
+        centre = slot * (index + 0.5)
+        boxes[entity_id] = Box(x0=max(0.0, centre - width / 2), y0=0.3, x1=min(1.0, centre + width / 2), y1=0.95)
+    return SceneLayout(boxes=boxes)
+
+
+class EntityPicture(BaseModel):
+    """What an engine needs to draw an entity's reference."""
+
+    id: str
+    name: str
+    kind: EntityKind
+    description: str = ""
+
+
+class ForegroundCutout(BaseModel):
+    """A segmented foreground reference (RGBA, alpha = U²-Net mask)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    entity_id: str
+    image: Image.Image
+
+
+class Engine(Protocol):
+    """Image and clip generation. Implementations load models lazily and reuse them."""
+
+    name: str
+    width: int
+    height: int
+    fps: float
+
+    def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
+        """A picture of one entity: a subject on a plain backdrop, or an empty place."""
+        ...
+
+    def scene_image(
+        self,
+        event: str,
+        foreground: list[ForegroundCutout],
+        background: Image.Image,
+        layout: SceneLayout,
+        *,
+        seed: int,
+    ) -> Image.Image:
+        """The scene's key frame from its event text and the fg/bg references."""
+        ...
+
+    def scene_clip(
+        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
+    ) -> list[np.ndarray]:
+        """RGB uint8 frames animating the scene image with the action and camera move."""
+        ...
+
+    def describe(self) -> dict[str, str]:
+        """Model ids and options, recorded in the run manifest."""
+        ...

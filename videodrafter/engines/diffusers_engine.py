@@ -1,0 +1,255 @@
+"""The diffusers engine: SDXL (+ fg/bg IP-Adapters with masks) for images, an I2V model for clips.
+
+Pipelines load lazily on first use and stay loaded for the life of the process, so every
+scene and every run in a batch reuses them. The ``tiny`` preset builds the same pipeline
+classes from configs with random weights (offline, CPU) and is what the tests run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+
+import numpy as np
+from PIL import Image
+
+from videodrafter.config import Settings
+from videodrafter.engines.base import EntityPicture, ForegroundCutout, SceneLayout
+from videodrafter.engines.composition import compose_foreground, foreground_mask, invert
+from videodrafter.engines.diffusers_presets import DiffusersPreset
+from videodrafter.engines.latent_camera import LatentCameraControl
+from videodrafter.engines.segmentation import BACKDROP
+from videodrafter.errors import VideoDrafterError
+from videodrafter.media.images import cover
+from videodrafter.script import CameraMove, EntityKind
+
+log = logging.getLogger(__name__)
+
+LOAD_COUNTS: Counter[str] = Counter()
+"""How many times each pipeline was built or loaded in this process (benchmarks read it)."""
+
+
+class EngineUnavailable(VideoDrafterError):
+    """A model could not be loaded (missing package, no download, out of memory)."""
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise EngineUnavailable(f"Device '{requested}' was asked for, but no CUDA GPU is visible.", "Use --device cpu or --engine animatic.")
+    return requested
+
+
+def resolve_dtype(requested: str, device: str):
+    import torch
+
+    if requested == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    try:
+        return {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[requested]
+    except KeyError as error:
+        raise EngineUnavailable(f"Unknown dtype '{requested}'.", "Use auto, float16, bfloat16 or float32.") from error
+
+
+class DiffusersEngine:
+    """Scene images with SDXL + two IP-Adapters (fg, bg) and clips with CogVideoX/Wan I2V."""
+
+    def __init__(self, preset: DiffusersPreset, settings: Settings) -> None:
+        self.preset = preset
+        self.settings = settings
+        self.name = f"diffusers:{preset.name}"
+        self.width = preset.video_width
+        self.height = preset.video_height
+        self.fps = preset.video_fps
+        self.device = resolve_device(settings.device)
+        self.dtype = resolve_dtype(settings.dtype, self.device)
+        self._image_pipe = None
+        self._video_pipe = None
+        self._lock = threading.RLock()
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "engine": self.name,
+            "image_model": self.preset.image_model,
+            "ip_adapter": f"{self.preset.ip_adapter_repo}/{self.preset.ip_adapter_subfolder}/{self.preset.ip_adapter_weight}",
+            "video_model": self.preset.video_model,
+            "device": self.device,
+            "dtype": str(self.dtype).removeprefix("torch."),
+        }
+
+    # loading --------------------------------------------------------------------------
+    def image_pipeline(self):
+        with self._lock:
+            if self._image_pipe is None:
+                self._image_pipe = self._place(self._load_image_pipeline())
+                LOAD_COUNTS[f"{self.preset.name}:image"] += 1
+            return self._image_pipe
+
+    def video_pipeline(self):
+        with self._lock:
+            if self._video_pipe is None:
+                self._video_pipe = self._place(self._load_video_pipeline())
+                LOAD_COUNTS[f"{self.preset.name}:video"] += 1
+            return self._video_pipe
+
+    def _load_image_pipeline(self):
+        if self.preset.image_model == "tiny":
+            from videodrafter.engines.tiny_components import tiny_ip_adapter_state_dict, tiny_sdxl_pipeline
+
+            pipe = tiny_sdxl_pipeline(seed=self.settings.seed)
+            adapters = [tiny_ip_adapter_state_dict(pipe.unet, seed=index) for index in range(2)]
+            pipe.load_ip_adapter(adapters, subfolder=[None, None], weight_name=["tiny-fg", "tiny-bg"], image_encoder_folder=None)
+            return pipe
+        from diffusers import StableDiffusionXLPipeline
+
+        pipe = self._download(lambda: StableDiffusionXLPipeline.from_pretrained(self.preset.image_model, torch_dtype=self.dtype), self.preset.image_model)
+        # The same IP-Adapter twice: one branch for the foreground reference, one for the background.
+        self._download(
+            lambda: pipe.load_ip_adapter(
+                self.preset.ip_adapter_repo,
+                subfolder=[self.preset.ip_adapter_subfolder] * 2,
+                weight_name=[self.preset.ip_adapter_weight] * 2,
+                image_encoder_folder=self.preset.image_encoder_folder,
+            ),
+            self.preset.ip_adapter_repo,
+        )
+        if self.settings.vae_tiling:
+            pipe.enable_vae_tiling()
+        return pipe
+
+    def _load_video_pipeline(self):
+        if self.preset.video_model == "tiny":
+            from videodrafter.engines.tiny_components import tiny_cogvideox_i2v_pipeline
+
+            return tiny_cogvideox_i2v_pipeline(seed=self.settings.seed)
+        if self.preset.video_family == "cogvideox":
+            from diffusers import CogVideoXImageToVideoPipeline as VideoPipeline
+        else:
+            from diffusers import WanImageToVideoPipeline as VideoPipeline
+        pipe = self._download(lambda: VideoPipeline.from_pretrained(self.preset.video_model, torch_dtype=self.dtype), self.preset.video_model)
+        if self.settings.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
+            pipe.vae.enable_tiling()
+            if hasattr(pipe.vae, "enable_slicing"):
+                pipe.vae.enable_slicing()
+        return pipe
+
+    def _download(self, load, model_id: str):
+        try:
+            return load()
+        except (OSError, ValueError, EnvironmentError) as error:
+            raise EngineUnavailable(
+                f"Could not load '{model_id}' for engine {self.name}: {str(error).splitlines()[0][:300]}",
+                f"Download it first (`hf download {model_id}`) on a machine with internet, or use --engine animatic.",
+            ) from error
+
+    def _place(self, pipe):
+        pipe.set_progress_bar_config(disable=True)
+        if self.settings.cpu_offload and self.device.startswith("cuda"):
+            pipe.enable_model_cpu_offload(device=self.device)
+        else:
+            pipe.to(self.device, self.dtype)
+        return pipe
+
+    def _generator(self, seed: int):
+        import torch
+
+        return torch.Generator(device="cpu").manual_seed(seed)
+
+    # generation -----------------------------------------------------------------------
+    def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
+        pipe = self.image_pipeline()
+        if entity.kind is EntityKind.FOREGROUND:
+            prompt = f"a photo of {entity.name}, {entity.description}, full body, centered, plain light grey background"
+        else:
+            prompt = f"{entity.description or entity.name}, empty scenery, no people, wide shot"
+        size = self.preset.reference_size
+        blank = Image.new("RGB", (size, size), BACKDROP)
+        with self._lock:
+            pipe.set_ip_adapter_scale([0.0, 0.0])  # text only: both reference branches off
+            result = pipe(
+                prompt=prompt,
+                ip_adapter_image=[blank, blank],
+                height=size,
+                width=size,
+                num_inference_steps=self.settings.diffusion_steps or self.preset.image_steps,
+                guidance_scale=self.preset.image_guidance,
+                generator=self._generator(seed),
+                output_type="pil",
+            )
+        return result.images[0]
+
+    def scene_image(
+        self,
+        event: str,
+        foreground: list[ForegroundCutout],
+        background: Image.Image,
+        layout: SceneLayout,
+        *,
+        seed: int,
+    ) -> Image.Image:
+        from diffusers.image_processor import IPAdapterMaskProcessor
+
+        pipe = self.image_pipeline()
+        width, height = self.preset.image_width, self.preset.image_height
+        board = compose_foreground(Image.new("RGB", (width, height), BACKDROP), foreground, layout, shadow=False)
+        fg_mask = foreground_mask(layout, width, height)
+        has_foreground = bool(foreground) and fg_mask.getbbox() is not None
+        bg_mask = invert(fg_mask) if has_foreground else Image.new("L", (width, height), 255)
+        masks = IPAdapterMaskProcessor().preprocess([fg_mask, bg_mask], height=height, width=width)
+        fg_scale = self.settings.fg_reference_scale if has_foreground else 0.0
+        with self._lock:
+            pipe.set_ip_adapter_scale([fg_scale, self.settings.bg_reference_scale])
+            result = pipe(
+                prompt=event,
+                ip_adapter_image=[board, cover(background.convert("RGB"), width, height)],
+                cross_attention_kwargs={"ip_adapter_masks": [masks[0:1], masks[1:2]]},
+                height=height,
+                width=width,
+                num_inference_steps=self.settings.diffusion_steps or self.preset.image_steps,
+                guidance_scale=self.preset.image_guidance,
+                generator=self._generator(seed),
+                output_type="pil",
+            )
+        return result.images[0]
+
+    def scene_clip(
+        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
+    ) -> list[np.ndarray]:
+        del num_frames, caption  # the model's native length; captions go to the SRT file
+        pipe = self.video_pipeline()
+        control = LatentCameraControl(
+            camera,
+            self.preset.latent_layout,
+            start_step=self.settings.camera_start_step,
+            blend=self.settings.camera_blend,
+            blend_steps=self.settings.camera_blend_steps,
+        )
+        extra = {"max_sequence_length": self.preset.max_text_length}
+        if self.preset.video_family == "cogvideox":
+            extra["use_dynamic_cfg"] = False
+        with self._lock:
+            control.attach(pipe)
+            try:
+                result = pipe(
+                    image=cover(image.convert("RGB"), self.width, self.height),
+                    prompt=action,
+                    height=self.height,
+                    width=self.width,
+                    num_frames=self.preset.video_frames,
+                    num_inference_steps=self.settings.diffusion_steps or self.preset.video_steps,
+                    guidance_scale=self.preset.video_guidance,
+                    generator=self._generator(seed),
+                    output_type="np",
+                    callback_on_step_end=control,
+                    callback_on_step_end_tensor_inputs=["latents"],
+                    **extra,
+                )
+            finally:
+                control.detach()
+        self.last_camera_steps = list(control.applied_at)
+        frames = np.asarray(result.frames[0])
+        return [np.clip(np.rint(frame * 255), 0, 255).astype(np.uint8) for frame in frames]

@@ -1,0 +1,43 @@
+"""How much an entity in a scene image still looks like its reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from videodrafter.engines.base import Box
+from videodrafter.engines.embedding import cosine
+from videodrafter.tools.context import ToolContext
+
+
+class ConsistencyArgs(BaseModel):
+    """Compare a reference cutout with the region of a scene image where the entity stands."""
+
+    reference: Path = Field(description="The entity's RGBA cutout (or any reference picture).")
+    scene_image: Path
+    region: Box | None = Field(default=None, description="Where the entity is in the scene (None: whole frame).")
+
+
+class ConsistencyResult(BaseModel):
+    score: float = Field(description="Cosine similarity of the two embeddings, -1..1.")
+    embedder: str
+
+
+def measure_consistency(args: ConsistencyArgs, context: ToolContext) -> ConsistencyResult:
+    embedder = context.embedder
+    with Image.open(args.reference) as opened:
+        reference = opened.convert("RGBA")
+    with Image.open(args.scene_image) as opened:
+        scene = opened.convert("RGB")
+    if args.region is not None:
+        scene = scene.crop(args.region.pixels(scene.width, scene.height))
+    alpha = reference.getchannel("A")
+    if alpha.getbbox() is not None and alpha.getextrema()[0] < 255:
+        # compare like with like: the scene crop keeps only the pixels that look like the subject's silhouette
+        silhouette = alpha.crop(alpha.getbbox()).resize(scene.size, Image.BILINEAR)
+        scene = scene.convert("RGBA")
+        scene.putalpha(silhouette)
+    score = cosine(embedder.embed(reference), embedder.embed(scene))
+    return ConsistencyResult(score=score, embedder=embedder.name)

@@ -1,0 +1,81 @@
+"""Scene images from event text + references, and scene clips from image + action + camera."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from videodrafter.engines.base import ForegroundCutout, SceneLayout, plan_layout
+from videodrafter.media.files import save_png_atomic
+from videodrafter.media.video import encode_mp4
+from videodrafter.script import CameraMove
+from videodrafter.tools.context import ToolContext
+
+
+class ForegroundReference(BaseModel):
+    entity_id: str
+    cutout: Path = Field(description="RGBA cutout from segment_foreground.")
+
+
+class SceneImageArgs(BaseModel):
+    """Draw one scene's key frame."""
+
+    event: str = Field(min_length=1)
+    foreground: list[ForegroundReference] = Field(default_factory=list)
+    background: Path = Field(description="Cleaned background reference.")
+    output: Path
+    seed: int = 0
+
+
+class SceneImageResult(BaseModel):
+    path: Path
+    layout: SceneLayout
+
+
+def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneImageResult:
+    cutouts = []
+    for reference in args.foreground:
+        with Image.open(reference.cutout) as opened:
+            cutouts.append(ForegroundCutout(entity_id=reference.entity_id, image=opened.convert("RGBA")))
+    with Image.open(args.background) as opened:
+        background = opened.convert("RGB")
+    layout = plan_layout([reference.entity_id for reference in args.foreground])
+    image = context.engine.scene_image(args.event, cutouts, background, layout, seed=args.seed)
+    save_png_atomic(image.convert("RGB"), args.output)
+    return SceneImageResult(path=args.output, layout=layout)
+
+
+class SceneClipArgs(BaseModel):
+    """Animate one scene image."""
+
+    image: Path
+    action: str = Field(min_length=1)
+    camera: CameraMove = Field(default_factory=CameraMove)
+    duration_s: float = Field(default=3.0, gt=0, le=30)
+    caption: str = ""
+    output: Path = Field(description="MP4 to write.")
+    seed: int = 0
+
+
+class SceneClipResult(BaseModel):
+    path: Path
+    frames: int
+    fps: float
+
+
+def generate_scene_clip(args: SceneClipArgs, context: ToolContext) -> SceneClipResult:
+    engine = context.engine
+    with Image.open(args.image) as opened:
+        image = opened.convert("RGB")
+    num_frames = max(2, round(args.duration_s * engine.fps))
+    frames = engine.scene_clip(image, args.action, args.camera, num_frames, seed=args.seed, caption=args.caption)
+    frames = [_even(frame) for frame in frames]
+    encode_mp4(frames, args.output, engine.fps)
+    return SceneClipResult(path=args.output, frames=len(frames), fps=engine.fps)
+
+
+def _even(frame):
+    height, width = frame.shape[:2]
+    return frame[: height - height % 2, : width - width % 2]
