@@ -93,3 +93,22 @@ def estimate_shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, fl
     dy, dx = np.unravel_index(int(np.argmax(response)), response.shape)
     height, width = response.shape
     return (float(dx - width if dx > width // 2 else dx), float(dy - height if dy > height // 2 else dy))
+
+
+def camera_move_scores(first: np.ndarray, last: np.ndarray, speed: CameraSpeed = CameraSpeed.FAST) -> dict[str, float]:
+    """How well each camera move explains ``last`` as a warp of ``first`` (normalised correlation).
+
+    A matched-filter test that is robust on noisy output (e.g. random-weight models), where a
+    single phase-correlation peak is not.
+    """
+    source = first.astype(np.float32)
+    target = last.astype(np.float32)
+    height, width = source.shape[:2]
+    target = target - target.mean()
+    scores = {}
+    for direction in CameraDirection:
+        predicted = warp_image(source, camera_map(CameraMove(direction=direction, speed=speed), 1.0, width, height))
+        predicted = predicted - predicted.mean()
+        denominator = float(np.sqrt((predicted * predicted).sum() * (target * target).sum())) or 1.0
+        scores[direction.value] = float((predicted * target).sum()) / denominator
+    return scores

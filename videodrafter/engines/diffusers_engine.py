@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 LOAD_COUNTS: Counter[str] = Counter()
 """How many times each pipeline was built or loaded in this process (benchmarks read it)."""
+_PIPELINES: dict[tuple, object] = {}
+_PIPELINE_LOCK = threading.RLock()
 
 
 class EngineUnavailable(VideoDrafterError):
@@ -67,9 +69,9 @@ class DiffusersEngine:
         self.fps = preset.video_fps
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
-        self._image_pipe = None
-        self._video_pipe = None
-        self._lock = threading.RLock()
+        self._lock = _PIPELINE_LOCK
+        self._load_key = (preset.name, self.device, str(self.dtype), settings.cpu_offload, settings.vae_tiling, settings.seed)
+        self.last_camera_steps: list[int] = []
 
     def describe(self) -> dict[str, str]:
         return {
@@ -83,18 +85,21 @@ class DiffusersEngine:
 
     # loading --------------------------------------------------------------------------
     def image_pipeline(self):
+        """SDXL with the fg and bg IP-Adapters, shared by every engine with the same load settings."""
         with self._lock:
-            if self._image_pipe is None:
-                self._image_pipe = self._place(self._load_image_pipeline())
+            key = ("image", *self._load_key)
+            if key not in _PIPELINES:
+                _PIPELINES[key] = self._place(self._load_image_pipeline())
                 LOAD_COUNTS[f"{self.preset.name}:image"] += 1
-            return self._image_pipe
+            return _PIPELINES[key]
 
     def video_pipeline(self):
         with self._lock:
-            if self._video_pipe is None:
-                self._video_pipe = self._place(self._load_video_pipeline())
+            key = ("video", *self._load_key)
+            if key not in _PIPELINES:
+                _PIPELINES[key] = self._place(self._load_video_pipeline())
                 LOAD_COUNTS[f"{self.preset.name}:video"] += 1
-            return self._video_pipe
+            return _PIPELINES[key]
 
     def _load_image_pipeline(self):
         if self.preset.image_model == "tiny":

@@ -9,6 +9,7 @@ from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError
 
 _ENGINES: dict[tuple, Engine] = {}
+"""Animatic engines by frame size; diffusers engines share pipelines through their own cache."""
 _LOCK = threading.Lock()
 
 
@@ -21,10 +22,9 @@ def engine_names() -> list[str]:
 def get_engine(settings: Settings) -> Engine:
     """The engine named by ``settings.engine``; nothing heavy loads until it is first used."""
     name = settings.engine
-    if name == "animatic":
-        key: tuple = (name, settings.video_width, settings.video_height, settings.fps)
-    else:
-        key = (name, settings.device, settings.dtype, settings.cpu_offload, settings.vae_tiling, settings.seed)
+    if name != "animatic":
+        return _create(settings)  # cheap: its pipelines live in a process-wide cache keyed by load settings
+    key = (name, settings.video_width, settings.video_height, settings.fps)
     with _LOCK:
         if key not in _ENGINES:
             _ENGINES[key] = _create(settings)

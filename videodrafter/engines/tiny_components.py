@@ -114,7 +114,7 @@ def tiny_ip_adapter_state_dict(unet, image_embed_dim: int = 32, seed: int = 0) -
     generator = torch.Generator().manual_seed(seed)
     cross_dim = unet.config.cross_attention_dim
     image_proj = {
-        "proj.weight": torch.randn(4 * cross_dim, image_embed_dim, generator=generator) * 0.02,
+        "proj.weight": torch.randn(4 * cross_dim, image_embed_dim, generator=generator) * 0.5,
         "proj.bias": torch.zeros(4 * cross_dim),
         "norm.weight": torch.ones(cross_dim),
         "norm.bias": torch.zeros(cross_dim),
@@ -130,8 +130,9 @@ def tiny_ip_adapter_state_dict(unet, image_embed_dim: int = 32, seed: int = 0) -
             hidden = list(reversed(unet.config.block_out_channels))[int(name[len("up_blocks.")])]
         else:
             hidden = unet.config.block_out_channels[int(name[len("down_blocks.")])]
-        ip_adapter[f"{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross_dim, generator=generator) * 0.02
-        ip_adapter[f"{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross_dim, generator=generator) * 0.02
+        # large enough that a reference visibly steers the tiny UNet (the tests check that it does)
+        ip_adapter[f"{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross_dim, generator=generator) * 0.5
+        ip_adapter[f"{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross_dim, generator=generator) * 0.5
         key_id += 2
     return {"image_proj": image_proj, "ip_adapter": ip_adapter}
 

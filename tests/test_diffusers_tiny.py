@@ -1,0 +1,141 @@
+"""Every tool on the tiny diffusers preset (random weights, CPU), and the camera in the latents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from videodrafter.config import Settings
+from videodrafter.engines import diffusers_engine
+from videodrafter.engines.animatic_art import draw_place
+from videodrafter.engines.base import EntityPicture
+from videodrafter.engines.camera import camera_move_scores, estimate_shift
+from videodrafter.engines.latent_camera import warp_latent_frames
+from videodrafter.engines.registry import get_engine
+from videodrafter.errors import InputError
+from videodrafter.script import CameraMove, Entity, EntityKind
+from videodrafter.tools import (
+    AssembleArgs,
+    ClipEntry,
+    ConsistencyArgs,
+    ReferenceImageArgs,
+    SceneClipArgs,
+    SceneImageArgs,
+    SegmentArgs,
+    ToolContext,
+    assemble_video,
+    generate_reference_image,
+    generate_scene_clip,
+    generate_scene_image,
+    measure_consistency,
+    segment_foreground,
+)
+from videodrafter.tools.scenes import ForegroundReference
+
+
+@pytest.fixture(scope="module")
+def context() -> ToolContext:
+    return ToolContext(Settings(engine="tiny"))
+
+
+def _cutout(path: Path, colour: tuple[int, int, int]) -> Path:
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste(Image.new("RGBA", (32, 48), (*colour, 255)), (16, 8))
+    image.save(path)
+    return path
+
+
+def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: ToolContext) -> None:
+    dog = Entity(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog")
+    park = Entity(id="park", name="park", kind=EntityKind.BACKGROUND, description="a green park")
+    refs = {e.id: generate_reference_image(ReferenceImageArgs(entity=e, output=tmp_path / f"{e.id}.png", seed=1), context) for e in (dog, park)}
+    with Image.open(refs["dog"].path) as image:
+        assert image.size == (64, 64) and refs["dog"].source == "generated"
+    cut = segment_foreground(SegmentArgs(image=refs["dog"].path, kind=EntityKind.FOREGROUND, output=tmp_path / "dog-cut.png", mask_output=tmp_path / "m.png"), context)
+    clean = segment_foreground(SegmentArgs(image=refs["park"].path, kind=EntityKind.BACKGROUND, output=tmp_path / "park-bg.png", mask_output=tmp_path / "m2.png"), context)
+    entries = []
+    for index, move in enumerate(["left", "zoom in"]):
+        scene = generate_scene_image(
+            SceneImageArgs(event="the dog plays in the park", foreground=[ForegroundReference(entity_id="dog", cutout=cut.path)], background=clean.path, output=tmp_path / f"s{index}.png", seed=index),
+            context,
+        )
+        score = measure_consistency(ConsistencyArgs(reference=cut.path, scene_image=scene.path, region=scene.layout.boxes["dog"]), context)
+        assert -1.0 <= score.score <= 1.0
+        clip = generate_scene_clip(SceneClipArgs(image=scene.path, action="the dog runs", camera=CameraMove(direction=move), output=tmp_path / f"c{index}.mp4", seed=index), context)
+        assert (clip.frames, clip.fps) == (9, 8)
+        entries.append(ClipEntry(clip=clip.path, scene_image=scene.path, caption=f"scene {index + 1}"))
+    result = assemble_video(AssembleArgs(title="tiny", clips=entries, output_dir=tmp_path, crossfade_s=0), context)
+    assert (result.info.frames, result.info.width, result.info.codec) == (18, 64, "h264")
+    assert result.subtitles.read_text().count("-->") == 2
+    assert diffusers_engine.LOAD_COUNTS["tiny:image"] == 1 and diffusers_engine.LOAD_COUNTS["tiny:video"] == 1
+
+
+def test_the_foreground_reference_conditions_the_scene_image_through_the_ip_adapter(tmp_path: Path, context: ToolContext) -> None:
+    background = tmp_path / "bg.png"
+    Image.new("RGB", (64, 64), (90, 160, 90)).save(background)
+    red, blue = _cutout(tmp_path / "red.png", (220, 30, 30)), _cutout(tmp_path / "blue.png", (30, 30, 220))
+
+    def render(cutout: Path, settings: Settings, name: str) -> np.ndarray:
+        args = SceneImageArgs(event="a toy", foreground=[ForegroundReference(entity_id="toy", cutout=cutout)], background=background, output=tmp_path / name)
+        path = generate_scene_image(args, ToolContext(settings)).path
+        return np.asarray(Image.open(path), dtype=np.int16)
+
+    on = Settings(engine="tiny")
+    off = Settings(engine="tiny", fg_reference_scale=0.0)
+    with_reference = np.abs(render(red, on, "a.png") - render(blue, on, "b.png")).max()
+    without_reference = np.abs(render(red, off, "c.png") - render(blue, off, "d.png")).max()
+    assert with_reference > 10 * max(without_reference, 1)
+
+
+def test_latent_warp_moves_each_frame_along_the_camera_path() -> None:
+    anchor = torch.zeros(1, 2, 16, 16)
+    anchor[:, :, 6:10, 6:10] = 1.0
+    frames = warp_latent_frames(anchor, CameraMove(direction="left", speed="fast"), 3)
+    assert frames.shape == (1, 3, 2, 16, 16)
+    assert torch.allclose(frames[:, 0], anchor, atol=1e-5)
+    dx, dy = estimate_shift(anchor[0, 0].numpy(), frames[0, -1, 0].numpy())
+    assert dy == 0 and dx == pytest.approx(0.35 * 16, abs=1)
+
+
+@pytest.mark.parametrize("direction", ["left", "right", "up", "down", "zoom in", "zoom out", "static"])
+def test_camera_moves_show_in_the_generated_clip(direction: str) -> None:
+    # Random weights carry no motion prior, so the blend is repeated over several steps to dominate.
+    settings = Settings(engine="tiny", camera_start_step=1, camera_blend_steps=5, diffusion_steps=6)
+    engine = get_engine(settings)
+    image = draw_place(EntityPicture(id="city", name="city street", kind=EntityKind.BACKGROUND), 64, 64)
+    frames = engine.scene_clip(image, "pan", CameraMove(direction=direction, speed="fast"), 9, seed=0, caption="")
+    assert len(frames) == 9 and frames[0].shape == (64, 64, 3)
+    assert engine.last_camera_steps == ([] if direction == "static" else [0, 1, 2, 3, 4])
+    scores = camera_move_scores(frames[0], frames[-1])
+    if direction == "static":  # nothing was injected: random weights leave no strong match to any move
+        assert max(scores.values()) < 0.3, scores
+    else:
+        runner_up = max(score for move, score in scores.items() if move != direction)
+        assert scores[direction] > runner_up + 0.05, scores
+
+
+def test_the_papers_single_blend_after_t_m_steps_still_moves_the_clip() -> None:
+    engine = get_engine(Settings(engine="tiny", camera_start_step=2, diffusion_steps=6))
+    image = draw_place(EntityPicture(id="forest", name="forest", kind=EntityKind.BACKGROUND), 64, 64)
+    frames = engine.scene_clip(image, "pan", CameraMove(direction="right", speed="fast"), 9, seed=0, caption="")
+    assert engine.last_camera_steps == [1]
+    scores = camera_move_scores(frames[0], frames[-1])
+    assert scores["right"] > scores["left"] and scores["right"] > scores["static"]
+
+
+def test_unknown_engine_names_the_choices() -> None:
+    with pytest.raises(InputError, match="Unknown engine 'sdxxl'") as caught:
+        get_engine(Settings(engine="sdxxl"))
+    assert "animatic" in caught.value.hint and "tiny" in caught.value.hint
+
+
+def test_a_real_preset_without_weights_says_how_to_get_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = get_engine(Settings(engine="sdxl-cogvideox"))
+    with pytest.raises(diffusers_engine.EngineUnavailable) as caught:
+        engine.image_pipeline()
+    assert "stabilityai/stable-diffusion-xl-base-1.0" in caught.value.message
+    assert "--engine animatic" in caught.value.hint
