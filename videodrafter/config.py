@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     camera_blend_steps: int = Field(default=1, ge=1, le=50, description="How many consecutive steps get the blend.")
     fg_reference_scale: float = Field(default=0.5, ge=0, le=2, description="IP-Adapter scale of foreground refs.")
     bg_reference_scale: float = Field(default=0.33, ge=0, le=2, description="IP-Adapter scale of background refs.")
+    critique: bool = Field(default=True, description="Let the LLM critique each script (after the automatic checks).")
+    script_review_rounds: int = Field(
+        default=2, ge=1, le=10, description="Most plan → check rounds before the best script so far is used."
+    )
+    approve_script: bool = Field(default=False, description="Pause after the script until a person approves it.")
+    consistency_threshold: float = Field(
+        default=0.8, ge=-1, le=1, description="Lowest entity-vs-reference similarity a scene image may have."
+    )
+    consistency_attempts: int = Field(
+        default=3, ge=1, le=10, description="Scene image candidates tried per scene at most (best of k)."
+    )
     image_embedder: str = Field(
         default="appearance",
         description="Embedder for consistency checks: 'appearance' (colour/shape, offline) or a CLIP model folder.",

@@ -11,12 +11,13 @@ from videodrafter.engines.registry import get_engine
 class ToolContext:
     """Resolves heavy components on first use only; cheap to create per run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
+        self._engine = engine
 
     @property
     def engine(self) -> Engine:
-        return get_engine(self.settings)
+        return self._engine if self._engine is not None else get_engine(self.settings)
 
     @property
     def embedder(self) -> ImageEmbedder:

@@ -1,0 +1,35 @@
+"""Per-run dependencies handed to nodes through LangGraph's runtime context (never checkpointed)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from videodrafter.config import Settings
+from videodrafter.engines.base import Engine
+from videodrafter.tools.context import ToolContext
+
+
+@dataclass
+class RunContext:
+    """Settings, the run folder, and lazily-created models; tests inject scripted ones."""
+
+    settings: Settings
+    run_dir: Path
+    chat_model: BaseChatModel | None = None
+    engine: Engine | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def model(self) -> BaseChatModel:
+        with self._lock:
+            if self.chat_model is None:
+                from videodrafter.llm.factory import create_chat_model
+
+                self.chat_model = create_chat_model(self.settings.llm, self.settings)
+            return self.chat_model
+
+    def tools(self) -> ToolContext:
+        return ToolContext(self.settings, engine=self.engine)

@@ -1,0 +1,89 @@
+"""Input, working state and output of the video graph. Counters use ``operator.add`` to bound loops."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from videodrafter.graph.artifacts import ClipArtifact, ReferenceArtifact, SceneCandidate, VideoResult
+from videodrafter.llm.usage import TokenUsage
+from videodrafter.planning.critique import Critique
+from videodrafter.script import Entity, VideoScript
+
+
+def merge(left: dict, right: dict) -> dict:
+    """Later writes win per key; used where parallel tasks each fill in their own keys."""
+    return {**left, **right}
+
+
+def add_seconds(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    total = dict(left)
+    for key, value in right.items():
+        total[key] = total.get(key, 0.0) + value
+    return total
+
+
+def add_usage(left: TokenUsage, right: TokenUsage) -> TokenUsage:
+    return TokenUsage(
+        calls=left.calls + right.calls,
+        input_tokens=left.input_tokens + right.input_tokens,
+        output_tokens=left.output_tokens + right.output_tokens,
+        seconds=left.seconds + right.seconds,
+    )
+
+
+def extend_candidates(left: dict[int, list[SceneCandidate]], right: dict[int, list[SceneCandidate]]) -> dict[int, list[SceneCandidate]]:
+    """Candidates per scene; a candidate with the same attempt number replaces the older record."""
+    merged = {scene: list(candidates) for scene, candidates in left.items()}
+    for scene, candidates in right.items():
+        kept = {candidate.attempt: candidate for candidate in merged.get(scene, [])}
+        kept.update({candidate.attempt: candidate for candidate in candidates})
+        merged[scene] = [kept[attempt] for attempt in sorted(kept)]
+    return merged
+
+
+class InputState(BaseModel):
+    """What a caller gives the graph."""
+
+    prompt: str = Field(description="What the video is about.")
+    scenes: int | None = Field(default=None, description="Exact scene count; None lets the planner choose.")
+    script: VideoScript | None = Field(default=None, description="A finished script: planning is skipped.")
+
+
+class State(InputState):
+    """Everything the graph has decided or produced so far."""
+
+    plan_rounds: Annotated[int, operator.add] = Field(default=0, description="plan → check rounds done.")
+    findings: list[str] = Field(default_factory=list, description="Automatic findings on the latest script.")
+    critique: Critique | None = Field(default=None, description="The latest review of the script.")
+    best_script: VideoScript | None = Field(default=None, description="Script with the fewest findings so far.")
+    best_findings: int | None = None
+    notes: Annotated[list[str], operator.add] = Field(default_factory=list, description="Things a user should know.")
+    descriptions: Annotated[dict[str, str], merge] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
+    approved: bool = Field(default=False, description="The script is final (and approved if approval is on).")
+    references: Annotated[dict[str, ReferenceArtifact], merge] = Field(default_factory=dict)
+    scene_attempts: Annotated[dict[int, int], merge] = Field(default_factory=dict, description="Current attempt per scene.")
+    candidates: Annotated[dict[int, list[SceneCandidate]], extend_candidates] = Field(default_factory=dict)
+    consistency_rounds: Annotated[int, operator.add] = 0
+    clips: Annotated[dict[int, ClipArtifact], merge] = Field(default_factory=dict)
+    usage: Annotated[TokenUsage, add_usage] = Field(default_factory=TokenUsage)
+    seconds: Annotated[dict[str, float], add_seconds] = Field(default_factory=dict, description="Time spent per node.")
+    result: VideoResult | None = None
+
+
+class EnrichTask(BaseModel):
+    """One fan-out task: enrich one entity's description."""
+
+    prompt: str
+    entity: Entity
+
+
+class OutputState(BaseModel):
+    """What a finished run returns."""
+
+    script: VideoScript | None = None
+    result: VideoResult | None = None
+    notes: list[str] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
