@@ -34,10 +34,15 @@ def measure_consistency(args: ConsistencyArgs, context: ToolContext) -> Consiste
     if args.region is not None:
         scene = scene.crop(args.region.pixels(scene.width, scene.height))
     alpha = reference.getchannel("A")
-    if alpha.getbbox() is not None and alpha.getextrema()[0] < 255:
-        # compare like with like: the scene crop keeps only the pixels that look like the subject's silhouette
-        silhouette = alpha.crop(alpha.getbbox()).resize(scene.size, Image.BILINEAR)
+    if args.region is not None and alpha.getbbox() is not None and alpha.getextrema()[0] < 255:
+        # compare like with like: keep the crop's pixels under the subject's silhouette, placed the
+        # way scenes place subjects (fitted to the box, standing on its bottom edge)
+        silhouette = alpha.crop(alpha.getbbox())
+        scale = min(scene.width / silhouette.width, scene.height / silhouette.height)
+        fitted = silhouette.resize((max(1, round(silhouette.width * scale)), max(1, round(silhouette.height * scale))), Image.BILINEAR)
+        mask = Image.new("L", scene.size, 0)
+        mask.paste(fitted, ((scene.width - fitted.width) // 2, scene.height - fitted.height))
         scene = scene.convert("RGBA")
-        scene.putalpha(silhouette)
+        scene.putalpha(mask)
     score = cosine(embedder.embed(reference), embedder.embed(scene))
     return ConsistencyResult(score=score, embedder=embedder.name)

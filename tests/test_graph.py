@@ -1,0 +1,153 @@
+"""The video graph with scripted chat models: review loop, fan-out, consistency redo, resume, approval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.fakes import RoutedChatModel
+from videodrafter.config import Settings
+from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.graph.graph import build_graph
+from videodrafter.graph.runner import resume_run, start_run
+from videodrafter.media.video import probe_video
+
+PLAN = "film director"
+CRITIQUE = "You review video scripts"
+ENRICH_1, ENRICH_2, ENRICH_3 = "Which visual aspects", "think like a photographer", "Write one concise paragraph"
+
+
+def _script(cameras: list[str]) -> str:
+    scenes = [
+        {
+            "event": event,
+            "action": action,
+            "foreground": ["brown dog", "girl"] if number != 1 else ["brown dog"],
+            "background": "beach",
+            "camera_direction": camera,
+            "camera_speed": "medium",
+        }
+        for number, (event, action, camera) in enumerate(
+            zip(
+                ["The dog wakes up by the sea.", "The dog chases a red ball.", "The girl and the dog watch the sunset."],
+                ["stretches", "runs after the ball", "sits down"],
+                cameras,
+                strict=True,
+            )
+        )
+    ]
+    entities = [
+        {"name": "brown dog", "description": "a small brown dog"},
+        {"name": "girl", "description": "a girl in a yellow dress"},
+        {"name": "beach", "description": "a sunny beach"},
+    ]
+    return json.dumps({"title": "Beach day", "entities": entities, "scenes": scenes})
+
+
+def _verdict(ok: bool, instructions: str = "") -> str:
+    return json.dumps({"is_satisfactory": ok, "improvement_instructions": instructions})
+
+
+def _model(critiques: list[str]) -> RoutedChatModel:
+    return RoutedChatModel(
+        routes={
+            CRITIQUE: critiques,
+            PLAN: [_script(["left", "right", "zoom in"])],
+            ENRICH_1: ["colours, fur, pose"],
+            ENRICH_2: ["35mm lens, soft light"],
+            ENRICH_3: ["A small brown dog with soft fur, photographed in warm light."],
+        }
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
+
+
+def test_critique_failing_twice_sends_the_feedback_back_then_the_run_finishes(settings: Settings) -> None:
+    model = _model([_verdict(False, "make scene 2 more exciting"), _verdict(False, "name the ball"), _verdict(True)])
+    settings = settings.model_copy(update={"script_review_rounds": 5})
+    events = []
+    outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="loop", on_event=events.append)
+    assert outcome.status == "done"
+    assert model.calls(PLAN) == 3 and model.calls(CRITIQUE) == 3
+    assert model.calls(ENRICH_3) == 3  # one enrichment per common entity (dog, girl, beach), fanned out
+    assert outcome.usage.calls == 3 + 3 + 3 * 3
+    info = probe_video(outcome.result.video)
+    assert info.codec == "h264" and info.frames == 3 * 18
+    described = {entity.id: entity.description for entity in outcome.script.entities}
+    assert described["brown-dog"].startswith("A small brown dog")
+    stages = {event.stage for event in events}
+    assert {"script", "enrich", "references", "scene images", "consistency", "clips", "assemble"} <= stages
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    assert manifest["plan_rounds"] == 3 and len(manifest["scenes"]) == 3
+    for name in ("script.json", "video.srt", "contact_sheet.png", "timeline.otio"):
+        assert (outcome.run_dir / name).is_file()
+
+
+def test_review_rounds_are_bounded_and_the_best_script_is_kept(settings: Settings) -> None:
+    model = _model([_verdict(False, "try again")])
+    outcome = start_run("a dog's day at the beach", settings.model_copy(update={"script_review_rounds": 2}), scenes=3, chat_model=model, run_id="bounded")
+    assert model.calls(PLAN) == 2 and outcome.status == "done"
+    assert any("still criticised after 2 rounds" in note for note in outcome.notes)
+
+
+class DriftingEngine(AnimaticEngine):
+    """Draws scene 2's first candidate with the wrong colours, like a model that lost the dog's look."""
+
+    def __init__(self) -> None:
+        super().__init__(160, 96, 6)
+        self.scene_calls = 0
+
+    def scene_image(self, event, foreground, background, layout, *, seed):
+        self.scene_calls += 1
+        image = super().scene_image(event, foreground, background, layout, seed=seed)
+        if "chases" in event and seed % 1000 == 0:
+            pixels = np.asarray(image).copy()
+            pixels[..., [0, 2]] = pixels[..., [2, 0]]
+            return Image.fromarray(255 - pixels)
+        return image
+
+
+def test_an_inconsistent_scene_is_regenerated_alone_with_a_new_seed(settings: Settings) -> None:
+    engine = DriftingEngine()
+    model = _model([_verdict(True)])
+    outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, engine=engine, run_id="drift")
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    assert engine.scene_calls == 4  # three scenes, then scene 2 once more
+    assert [scene["candidates"] for scene in manifest["scenes"]] == [1, 2, 1]
+    chosen = manifest["scenes"][1]["chosen"]
+    assert chosen["attempt"] == 1 and chosen["score"] >= settings.consistency_threshold
+    assert manifest["consistency_rounds"] == 1
+
+
+def test_a_finished_run_resumes_without_redoing_anything(settings: Settings) -> None:
+    model = _model([_verdict(True)])
+    first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="again")
+    stamps = {path: path.stat().st_mtime_ns for path in first.run_dir.rglob("*.png")}
+    calls = model.calls(PLAN)
+    second = resume_run("again", settings.runs_dir, chat_model=model)
+    assert second.result == first.result and model.calls(PLAN) == calls
+    assert stamps == {path: path.stat().st_mtime_ns for path in first.run_dir.rglob("*.png")}
+
+
+def test_approval_pauses_after_the_script_and_accepts_an_edit(settings: Settings) -> None:
+    model = _model([_verdict(True)])
+    paused = start_run("a dog's day at the beach", settings.model_copy(update={"approve_script": True}), scenes=3, chat_model=model, run_id="approve")
+    assert paused.status == "waiting_for_approval" and paused.result is None
+    assert not (paused.run_dir / "video.mp4").exists()
+    edited = paused.pending_question["script"]
+    edited["scenes"][0]["camera"] = {"direction": "zoom out", "speed": "fast"}
+    done = resume_run("approve", settings.runs_dir, approve={"approved": True, "script": edited}, chat_model=model)
+    assert done.status == "done" and done.script.scenes[0].camera.direction == "zoom out"
+    assert json.loads((done.run_dir / "script.json").read_text())["scenes"][0]["camera"]["direction"] == "zoom out"
+
+
+def test_routers_and_edges_are_declared() -> None:
+    edges = {(edge.source, edge.target) for edge in build_graph().get_graph().edges}
+    assert {("check_script", "plan_script"), ("check_consistency", "scene_images"), ("finalize_draft", "enrich_entity")} <= edges
