@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make demo   - set up, then write a script offline with the embedded default LLM
+#   make demo   - set up, then make a video offline (embedded LLM + animatic engine)
 #   make test   - set up, then run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/videodrafter script "$(PROMPT)"
+	$(BIN)/videodrafter make "$(PROMPT)" --scenes 4
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
 test: setup

@@ -151,3 +151,16 @@ def test_approval_pauses_after_the_script_and_accepts_an_edit(settings: Settings
 def test_routers_and_edges_are_declared() -> None:
     edges = {(edge.source, edge.target) for edge in build_graph().get_graph().edges}
     assert {("check_script", "plan_script"), ("check_consistency", "scene_images"), ("finalize_draft", "enrich_entity")} <= edges
+
+
+def test_langgraph_json_points_at_a_compiled_graph() -> None:
+    import importlib.util
+
+    config = json.loads((Path(__file__).parents[1] / "langgraph.json").read_text())
+    target = config["graphs"]["videodrafter"]
+    path, name = target.split(":")
+    spec = importlib.util.spec_from_file_location("served_graph", Path(__file__).parents[1] / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    compiled = getattr(module, name)
+    assert {"plan_script", "assemble"} <= set(compiled.get_graph().nodes)

@@ -111,5 +111,89 @@ def script(
     stderr.print(f"[dim]{report_summary(report)}[/]")
 
 
+EngineOption = Annotated[
+    str | None, typer.Option("--engine", help="animatic (offline storyboard, default), tiny, sdxl-cogvideox, sdxl-wan.")
+]
+
+
+@app.command()
+def make(
+    prompt: Annotated[str, typer.Argument(help="What the video is about (may be empty with --script).")] = "",
+    llm: LLMOption = None,
+    engine: EngineOption = None,
+    scenes: Annotated[int | None, typer.Option(help="Exact number of scenes (default: the LLM picks 3-6).")] = None,
+    script_file: Annotated[Path | None, typer.Option("--script", help="Render this script JSON instead of planning one.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Name of the run folder (default: time + prompt).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for the LLM and the images.")] = None,
+    approve: Annotated[bool, typer.Option("--approve", help="Pause after the script for approval (resume with --approve).")] = False,
+    critique: Annotated[bool, typer.Option("--critique/--no-critique", help="Let the LLM review the script.")] = True,
+) -> None:
+    """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4."""
+    from videodrafter.graph.runner import start_run
+
+    settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique)
+    script = _read_script(script_file) if script_file else None
+    if not prompt.strip() and script is None:
+        _fail(VideoDrafterError("The prompt is empty.", 'Say what the video is about, e.g. videodrafter make "a dog\'s day at the beach".'))
+    _run_with_progress(lambda on_event: start_run(prompt, settings, scenes=scenes, script=script, run_id=run_id, on_event=on_event))
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run folder name under the runs directory.")],
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run folders are.")] = Path("runs"),
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval.")] = False,
+) -> None:
+    """Continue a run that was interrupted or paused; finished work is reused."""
+    from videodrafter.graph.runner import resume_run
+
+    _run_with_progress(lambda on_event: resume_run(run_id, runs_dir, approve={"approved": True} if approve else None, on_event=on_event))
+
+
+def _read_script(path: Path):
+    from videodrafter.script import VideoScript
+
+    try:
+        return VideoScript.model_validate_json(path.read_text())
+    except OSError as error:
+        _fail(VideoDrafterError(f"Cannot read the script file {path}: {error.strerror}.", "Check the path."))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        _fail(VideoDrafterError(f"The script file {path} is not a valid script ({where}: {first['msg']}).", "Write one with `videodrafter script ... -o script.json` and edit it."))
+
+
+def _run_with_progress(run) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from videodrafter.display import outcome_table
+
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<13}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
+    tasks: dict[str, int] = {}
+    try:
+        with Progress(*columns, console=stderr, transient=False) as progress:
+            def on_event(event) -> None:
+                if event.stage not in tasks:
+                    for other in tasks.values():
+                        task = progress.tasks[other]
+                        progress.update(other, completed=task.total or 1, total=task.total or 1)
+                    tasks[event.stage] = progress.add_task(event.message, stage=event.stage, total=event.total or None)
+                progress.update(tasks[event.stage], description=event.message, completed=event.done, total=event.total or None)
+
+            outcome = run(on_event)
+            for task_id in tasks.values():
+                task = progress.tasks[task_id]
+                progress.update(task_id, completed=task.total or 1, total=task.total or 1)
+    except VideoDrafterError as error:
+        _fail(error)
+        return
+    stdout.print(outcome_table(outcome))
+    for note in outcome.notes:
+        stderr.print(f"[dim]note: {note}[/]")
+    if outcome.status == "waiting_for_approval":
+        stderr.print(f"[yellow]The script is waiting for approval:[/] review {outcome.run_dir / 'script.json'} then run `videodrafter resume {outcome.run_id} --approve`.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -43,3 +43,23 @@ def report_summary(report: ScriptReport) -> str:
         f"{usage.calls} LLM calls · {usage.input_tokens} in / {usage.output_tokens} out tokens "
         f"({rate:.0f} tok/s) · {report.seconds:.1f}s"
     )
+
+
+def outcome_table(outcome) -> Table:
+    """Where a run's files are, and what it cost."""
+    table = Table(title=f"run {outcome.run_id}: {outcome.status.replace('_', ' ')}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("folder", str(outcome.run_dir))
+    if outcome.result is not None:
+        info = outcome.result.info
+        table.add_row("video", f"{outcome.result.video}  ({info.width}x{info.height}, {info.frames} frames, {info.duration_s:.1f} s, {info.codec})")
+        table.add_row("contact sheet", str(outcome.result.contact_sheet))
+        table.add_row("subtitles", str(outcome.result.subtitles))
+        table.add_row("timeline", str(outcome.result.timeline))
+    if outcome.script is not None:
+        table.add_row("scenes", str(len(outcome.script.scenes)))
+    usage = outcome.usage
+    table.add_row("LLM", f"{usage.calls} calls, {usage.input_tokens} tokens in, {usage.output_tokens} out")
+    table.add_row("time", f"{outcome.seconds:.1f} s this session")
+    return table

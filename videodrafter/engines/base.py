@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Protocol
 
 import numpy as np
@@ -29,17 +30,25 @@ class SceneLayout(BaseModel):
     boxes: dict[str, Box] = Field(default_factory=dict)
 
 
-def plan_layout(foreground_ids: list[str]) -> SceneLayout:
-    """Foreground entities side by side on the lower two thirds, evenly spaced, in script order."""
+def plan_layout(foreground_ids: list[str], variant: str = "") -> SceneLayout:
+    """Foreground entities side by side on the lower part of the frame, in script order.
+
+    ``variant`` (e.g. the scene's event) shifts and scales the arrangement a little, so that
+    scenes with the same cast do not look like copies of each other.
+    """
     count = len(foreground_ids)
     if count == 0:
         return SceneLayout()
+    digest = hashlib.sha256(variant.encode()).digest()
+    jitter = (digest[0] / 255 - 0.5) * 0.5  # up to a quarter slot either way
+    height = 0.55 + 0.15 * digest[1] / 255
+    order = list(foreground_ids) if digest[2] % 2 == 0 or count == 1 else list(reversed(foreground_ids))
     slot = 1.0 / count
     width = min(0.42, slot * 0.9)
     boxes = {}
-    for index, entity_id in enumerate(foreground_ids):
-        centre = slot * (index + 0.5)
-        boxes[entity_id] = Box(x0=max(0.0, centre - width / 2), y0=0.3, x1=min(1.0, centre + width / 2), y1=0.95)
+    for index, entity_id in enumerate(order):
+        centre = min(max(slot * (index + 0.5 + jitter), width / 2), 1 - width / 2)
+        boxes[entity_id] = Box(x0=max(0.0, centre - width / 2), y0=0.95 - height, x1=min(1.0, centre + width / 2), y1=0.95)
     return SceneLayout(boxes=boxes)
 
 

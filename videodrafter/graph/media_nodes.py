@@ -94,7 +94,7 @@ def scene_key(state: State, scene: int, attempt: int, runtime: Runtime[RunContex
     assert script is not None
     spec = script.scenes[scene]
     return content_hash(
-        "scene-image-v1", spec.event, [state.references[e].key for e in spec.foreground], state.references[spec.background].key,
+        "scene-image-v2", spec.event, [state.references[e].key for e in spec.foreground], state.references[spec.background].key,
         _scene_seed(runtime.context, scene, attempt), runtime.context.tools().engine.describe(),
     )
 
@@ -230,7 +230,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
     seconds: dict[str, float] = {}
     emit("assemble", "joining clips", 0, 1)
     entries = [
-        ClipEntry(clip=state.clips[index].path, scene_image=chosen_candidate(state, index).image, caption=f"{index + 1}. {spec.event}")
+        ClipEntry(clip=state.clips[index].path, scene_image=chosen_candidate(state, index).image, caption=spec.event)
         for index, spec in enumerate(script.scenes)
     ]
     with timed("assemble", seconds):

@@ -186,6 +186,6 @@ def _drive(graph_input, context: RunContext, run_id: str, on_event: Callable[[Pr
     status: Literal["done", "waiting_for_approval"] = "waiting_for_approval" if question is not None else "done"
     return RunOutcome(
         run_id=run_id, run_dir=context.run_dir, status=status, script=values.get("script"), result=values.get("result"),
-        notes=values.get("notes", []), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,
+        notes=list(dict.fromkeys(values.get("notes", []))), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,
         pending_question=question,
     )

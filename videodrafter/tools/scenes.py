@@ -41,7 +41,7 @@ def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneIma
             cutouts.append(ForegroundCutout(entity_id=reference.entity_id, image=opened.convert("RGBA")))
     with Image.open(args.background) as opened:
         background = opened.convert("RGB")
-    layout = plan_layout([reference.entity_id for reference in args.foreground])
+    layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.event)
     image = context.engine.scene_image(args.event, cutouts, background, layout, seed=args.seed)
     save_png_atomic(image.convert("RGB"), args.output)
     return SceneImageResult(path=args.output, layout=layout)
