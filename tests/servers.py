@@ -73,7 +73,7 @@ def canned_server(respond: Callable[[BaseHTTPRequestHandler], None]) -> Iterator
     """A tiny HTTP server whose every POST is answered by ``respond``; yields its /v1 URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             respond(self)
 

@@ -1,7 +1,12 @@
 import pytest
 
 from videodrafter.llm.structured import OutputProblem
-from videodrafter.planning.draft import ScriptDraft, draft_json_schema, draft_to_script, script_to_draft
+from videodrafter.planning.draft import (
+    ScriptDraft,
+    draft_json_schema,
+    draft_to_script,
+    script_to_draft,
+)
 from videodrafter.prompts import available_prompt_sets, load_prompt_set
 
 

@@ -164,3 +164,44 @@ def test_langgraph_json_points_at_a_compiled_graph() -> None:
     spec.loader.exec_module(module)
     compiled = getattr(module, name)
     assert {"plan_script", "assemble"} <= set(compiled.get_graph().nodes)
+
+
+def test_editing_one_scene_regenerates_exactly_that_scenes_image_and_clip(settings: Settings) -> None:
+    from videodrafter.graph.runner import edit_run
+
+    model = _model([_verdict(True)])
+    first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="edit")
+    before = {path.name for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
+    llm_calls = model.calls(PLAN) + model.calls(CRITIQUE) + model.calls(ENRICH_3)
+    script = first.script.model_copy(deep=True)
+    script.scenes[1].event = "The dog digs a deep hole in the sand."
+    edited = edit_run("edit", settings.runs_dir, script, chat_model=model)
+    after = {path.name for path in edited.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
+    new = sorted(after - before)
+    assert [name.split("-")[0] + "-" + name.split("-")[1] for name in new if not name.startswith(("video", "contact"))] == [
+        "scene-02", "scene-02",
+    ], new
+    assert {name.rsplit(".", 1)[1] for name in new} == {"png", "mp4"}
+    assert model.calls(PLAN) + model.calls(CRITIQUE) + model.calls(ENRICH_3) == llm_calls
+    assert edited.script.scenes[1].event.startswith("The dog digs")
+    assert json.loads((edited.run_dir / "script.json").read_text())["scenes"][1]["event"].startswith("The dog digs")
+
+
+def test_editing_an_entity_description_redraws_it_everywhere(settings: Settings) -> None:
+    from videodrafter.graph.runner import edit_run
+
+    model = _model([_verdict(True)])
+    first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="recolour")
+    script = first.script.model_copy(deep=True)
+    for entity in script.entities:
+        if entity.id == "girl":
+            entity.description = "a girl in a bright red dress"
+    before = json.loads((first.run_dir / "manifest.json").read_text())
+    edited = edit_run("recolour", settings.runs_dir, script, chat_model=model)
+    after = json.loads((edited.run_dir / "manifest.json").read_text())
+    assert after["references"]["girl"]["key"] != before["references"]["girl"]["key"]
+    assert after["references"]["brown-dog"]["key"] == before["references"]["brown-dog"]["key"]
+    assert edited.script.entity("girl").description.endswith("red dress")
+    girl_scenes = {index for index, scene in enumerate(edited.script.scenes) if "girl" in scene.foreground}
+    redrawn = {index for index in range(3) if after["scenes"][index]["chosen"]["key"] != before["scenes"][index]["chosen"]["key"]}
+    assert redrawn == girl_scenes == {0, 2}

@@ -71,7 +71,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
     finished_clips = [path for path in finished if path.suffix == ".mp4"]
     assert len(finished_clips) >= 2 and all(probe_video(path).frames == 96 for path in finished_clips)
 
-    resumed = subprocess.run(_cli("resume", "killed", "--runs-dir", str(runs)), env=_env(), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(_cli("resume", "killed", "--runs-dir", str(runs)), env=_env(), capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
     assert "Traceback" not in resumed.stderr
     for path, stamp in finished.items():
@@ -85,7 +85,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
 def test_resume_of_an_unknown_run_lists_what_exists(tmp_path: Path) -> None:
     (tmp_path / "runs" / "real-run").mkdir(parents=True)
     (tmp_path / "runs" / "real-run" / "request.json").write_text("{}")
-    result = subprocess.run(_cli("resume", "nope", "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(_cli("resume", "nope", "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
     stderr = " ".join(result.stderr.split())
     assert result.returncode == 2 and "Traceback" not in stderr
     assert "no run 'nope'" in stderr and "real-run" in stderr
@@ -98,7 +98,7 @@ def test_resume_of_an_unknown_run_lists_what_exists(tmp_path: Path) -> None:
 def test_a_bad_script_file_is_refused_clearly(tmp_path: Path, content: str, message: str) -> None:
     script = tmp_path / "script.json"
     script.write_text(content)
-    result = subprocess.run(_cli("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(_cli("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
     stderr = " ".join(result.stderr.split())
     assert result.returncode == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

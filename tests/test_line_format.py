@@ -2,7 +2,11 @@ import pytest
 
 from videodrafter.llm.structured import OutputProblem
 from videodrafter.planning.draft import ScriptDraft
-from videodrafter.planning.line_format import parse_camera, parse_line_script, render_line_script
+from videodrafter.planning.line_format import (
+    parse_camera,
+    parse_line_script,
+    render_line_script,
+)
 from videodrafter.prompts import load_prompt_set
 
 MESSY = """Sure! Here is your script.

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import canned_server, chat_completion_body, free_port, llama_cpp_server, reply_with
+from tests.servers import (
+    canned_server,
+    chat_completion_body,
+    free_port,
+    llama_cpp_server,
+    reply_with,
+)
 from videodrafter.config import Settings
 from videodrafter.errors import LLMUnavailableError, PlanningError
 from videodrafter.llm.local_models import resolve_local_model

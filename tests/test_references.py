@@ -15,7 +15,13 @@ from videodrafter.engines.base import EntityPicture
 from videodrafter.errors import InputError
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
-from videodrafter.tools import ReferenceImageArgs, SegmentArgs, ToolContext, generate_reference_image, segment_foreground
+from videodrafter.tools import (
+    ReferenceImageArgs,
+    SegmentArgs,
+    ToolContext,
+    generate_reference_image,
+    segment_foreground,
+)
 
 
 def _dog_picture() -> Image.Image:

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw
 
 from videodrafter.engines.animatic_art import draw_figure, draw_place
 from videodrafter.engines.base import EntityPicture, ForegroundCutout, SceneLayout
-from videodrafter.engines.composition import compose_foreground
 from videodrafter.engines.camera import camera_map, warp_image
+from videodrafter.engines.composition import compose_foreground
 from videodrafter.media.fonts import font, wrap_text
 from videodrafter.media.images import cover
 from videodrafter.script import CameraMove, EntityKind

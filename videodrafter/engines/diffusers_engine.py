@@ -103,7 +103,10 @@ class DiffusersEngine:
 
     def _load_image_pipeline(self):
         if self.preset.image_model == "tiny":
-            from videodrafter.engines.tiny_components import tiny_ip_adapter_state_dict, tiny_sdxl_pipeline
+            from videodrafter.engines.tiny_components import (
+                tiny_ip_adapter_state_dict,
+                tiny_sdxl_pipeline,
+            )
 
             pipe = tiny_sdxl_pipeline(seed=self.settings.seed)
             adapters = [tiny_ip_adapter_state_dict(pipe.unet, seed=index) for index in range(2)]
@@ -145,7 +148,7 @@ class DiffusersEngine:
     def _download(self, load, model_id: str):
         try:
             return load()
-        except (OSError, ValueError, EnvironmentError) as error:
+        except (OSError, ValueError) as error:
             raise EngineUnavailable(
                 f"Could not load '{model_id}' for engine {self.name}: {str(error).splitlines()[0][:300]}",
                 f"Download it first (`hf download {model_id}`) on a machine with internet, or use --engine animatic.",

@@ -24,7 +24,7 @@ LatentLayout = Literal["BFCHW", "BCFHW"]
 
 def warp_latent_frames(anchor: torch.Tensor, move: CameraMove, frames: int) -> torch.Tensor:
     """(B, C, H, W) anchor → (B, F, C, H, W): frame f is the anchor moved to progress f/(F-1)."""
-    batch, channels, height, width = anchor.shape
+    _batch, channels, height, width = anchor.shape
     thetas = []
     for index in range(frames):
         mapping = camera_map(move, index / max(frames - 1, 1), width, height)

@@ -40,7 +40,12 @@ def t5_tokenizer():
 
 def tiny_sdxl_pipeline(seed: int = 0):
     """StableDiffusionXLPipeline with tiny UNet/VAE/text encoders and a tiny CLIP image encoder."""
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import (
         CLIPImageProcessor,
         CLIPTextConfig,
@@ -139,7 +144,12 @@ def tiny_ip_adapter_state_dict(unet, image_embed_dim: int = 32, seed: int = 0) -
 
 def tiny_cogvideox_i2v_pipeline(seed: int = 0):
     """CogVideoXImageToVideoPipeline with a tiny transformer, 3-D VAE and T5 encoder (64 px, 9 frames)."""
-    from diffusers import AutoencoderKLCogVideoX, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel, DDIMScheduler
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
     from transformers import T5Config, T5EncoderModel
 
     latent_side = TINY_IMAGE_SIZE // 8

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from langgraph.runtime import Runtime
 
-from videodrafter.graph.artifacts import ClipArtifact, ReferenceArtifact, SceneCandidate, VideoResult, artifact_path
+from videodrafter.graph.artifacts import (
+    ClipArtifact,
+    ReferenceArtifact,
+    SceneCandidate,
+    VideoResult,
+    artifact_path,
+)
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.state import State

@@ -160,6 +160,33 @@ def resume_run(
     return _drive(command, context, run_id, on_event)
 
 
+def edit_run(
+    run_id: str,
+    runs_dir: Path,
+    script: VideoScript,
+    *,
+    chat_model: BaseChatModel | None = None,
+    engine: Engine | None = None,
+    on_event: Callable[[ProgressEvent], None] = lambda _event: None,
+) -> RunOutcome:
+    """Replace a run's script and bring the video up to date; only artifacts whose inputs changed are redone."""
+    request = load_request(run_id, runs_dir)
+    settings = Settings(**{**request.settings, "runs_dir": runs_dir, "approve_script": False})
+    context = RunContext(settings=settings, run_dir=runs_dir / run_id, chat_model=chat_model, engine=engine)
+    config = {"configurable": {"thread_id": run_id}}
+    with checkpointer(context.run_dir) as saver:
+        graph = build_graph(checkpointer=saver)
+        if graph.get_state(config).created_at is None:
+            raise InputError(f"The run '{run_id}' has no saved progress to edit.", f"Start it again with `videodrafter resume {run_id}`.")
+        # as if the draft had just been finalised: approval (re)writes script.json, then the media nodes
+        # find every unchanged artifact by its input hash
+        descriptions = {entity.id: entity.description for entity in script.entities if entity.description}
+        graph.update_state(
+            config, {"script": script, "approved": True, "result": None, "descriptions": descriptions}, as_node="finalize_draft"
+        )
+    return _drive(None, context, run_id, on_event)
+
+
 def _drive(graph_input, context: RunContext, run_id: str, on_event: Callable[[ProgressEvent], None]) -> RunOutcome:
     started = time.perf_counter()
     config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}

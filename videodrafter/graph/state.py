@@ -7,7 +7,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from videodrafter.graph.artifacts import ClipArtifact, ReferenceArtifact, SceneCandidate, VideoResult
+from videodrafter.graph.artifacts import (
+    ClipArtifact,
+    ReferenceArtifact,
+    SceneCandidate,
+    VideoResult,
+)
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.critique import Critique
 from videodrafter.script import Entity, VideoScript

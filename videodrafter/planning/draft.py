@@ -19,7 +19,6 @@ from videodrafter.script import (
     normalize_entity_name,
 )
 
-
 EntityName = Annotated[str, Field(min_length=1, max_length=60)]
 
 

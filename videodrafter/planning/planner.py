@@ -10,9 +10,19 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel
 
 from videodrafter.config import Settings
-from videodrafter.llm.structured import extract_json_object, generate_structured, json_response_formats
+from videodrafter.llm.structured import (
+    extract_json_object,
+    generate_structured,
+    json_response_formats,
+)
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.draft import ConvertedScript, ScriptDraft, draft_json_schema, draft_to_script, script_to_draft
+from videodrafter.planning.draft import (
+    ConvertedScript,
+    ScriptDraft,
+    draft_json_schema,
+    draft_to_script,
+    script_to_draft,
+)
 from videodrafter.planning.line_format import parse_line_script, render_line_script
 from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import VideoScript

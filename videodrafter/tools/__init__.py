@@ -1,7 +1,16 @@
 """Typed tools (pydantic arguments in, pydantic results out) that the graph and the chat agent call."""
 
-from videodrafter.tools.assembly import AssembleArgs, AssembleResult, ClipEntry, assemble_video
-from videodrafter.tools.consistency import ConsistencyArgs, ConsistencyResult, measure_consistency
+from videodrafter.tools.assembly import (
+    AssembleArgs,
+    AssembleResult,
+    ClipEntry,
+    assemble_video,
+)
+from videodrafter.tools.consistency import (
+    ConsistencyArgs,
+    ConsistencyResult,
+    measure_consistency,
+)
 from videodrafter.tools.context import ToolContext
 from videodrafter.tools.references import (
     ReferenceImageArgs,

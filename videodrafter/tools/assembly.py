@@ -9,7 +9,12 @@ from pydantic import BaseModel, Field
 from videodrafter.media.contact_sheet import contact_sheet
 from videodrafter.media.subtitles import Cue, write_srt
 from videodrafter.media.timeline import TimelineClip, write_timeline
-from videodrafter.media.video import VideoInfo, concatenate_clips, probe_video, scene_spans
+from videodrafter.media.video import (
+    VideoInfo,
+    concatenate_clips,
+    probe_video,
+    scene_spans,
+)
 from videodrafter.tools.context import ToolContext
 
 

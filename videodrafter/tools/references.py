@@ -10,7 +10,11 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from videodrafter.engines.base import EntityPicture
-from videodrafter.engines.segmentation import cut_out_foreground, paint_out_foreground, saliency_mask
+from videodrafter.engines.segmentation import (
+    cut_out_foreground,
+    paint_out_foreground,
+    saliency_mask,
+)
 from videodrafter.media.files import save_png_atomic
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
