@@ -151,6 +151,49 @@ def resume(
     _run_with_progress(lambda on_event: resume_run(run_id, runs_dir, approve={"approved": True} if approve else None, on_event=on_event))
 
 
+class ExecutorOption(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+@app.command()
+def batch(
+    items_file: Annotated[Path, typer.Argument(help="prompts.txt (one per line) or items.jsonl (per-item options).")],
+    executor: Annotated[ExecutorOption, typer.Option(help="local (this process) or ray (actors; a local cluster unless --ray-address).")] = ExecutorOption.local,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Ray actors (each keeps its models loaded).")] = 2,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster (e.g. ray://head:10001).")] = None,
+    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries of a failed item.")] = 1,
+    batch_id: Annotated[str | None, typer.Option("--batch-id", help="Name of the batch; give the same one to resume it.")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+    llm: LLMOption = None,
+    engine: EngineOption = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed (items may set their own).")] = None,
+) -> None:
+    """Make a video for every item of a batch file; resumable, with bounded retries."""
+    from rich.live import Live
+
+    from videodrafter.agent.batch import run_batch
+    from videodrafter.agent.batch_items import batch_id_for, read_batch_file
+    from videodrafter.display import batch_summary_table, batch_table
+    from videodrafter.graph.runner import validate_run_id
+
+    settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir)
+    try:
+        items = read_batch_file(items_file)
+        name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
+        with Live(batch_table(name, []), console=stderr, refresh_per_second=4) as live:
+            summary = run_batch(
+                items, settings, batch_id=name, executor=executor.value, workers=workers, retries=retries,
+                ray_address=ray_address, on_update=lambda records: live.update(batch_table(name, records)),
+            )
+    except VideoDrafterError as error:
+        _fail(error)
+        return
+    stdout.print(batch_summary_table(summary))
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
 def _read_script(path: Path):
     from videodrafter.script import VideoScript
 

@@ -63,3 +63,35 @@ def outcome_table(outcome) -> Table:
     table.add_row("LLM", f"{usage.calls} calls, {usage.input_tokens} tokens in, {usage.output_tokens} out")
     table.add_row("time", f"{outcome.seconds:.1f} s this session")
     return table
+
+
+STATUS_STYLE = {"queued": "dim", "running": "yellow", "done": "green", "failed": "red"}
+
+
+def batch_table(batch_id: str, records) -> Table:
+    """One row per item: status, attempts, time, tokens, and the reason of a failure."""
+    table = Table(title=f"batch {batch_id}")
+    for column in ("item", "status", "tries", "time", "tokens", "prompt / reason"):
+        table.add_column(column)
+    for record in records:
+        status = record.status.value
+        detail = record.error if status == "failed" else (record.item.prompt or str(record.item.script))
+        table.add_row(
+            record.item.id, f"[{STATUS_STYLE[status]}]{status}[/]", str(record.attempts),
+            f"{record.seconds:.1f} s" if record.seconds else "", str(record.tokens or ""), detail[:80],
+        )
+    return table
+
+
+def batch_summary_table(summary) -> Table:
+    table = Table(title=f"batch {summary.batch_id}: {summary.done}/{summary.total} done", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("executor", summary.executor)
+    table.add_row("done / failed", f"{summary.done} / {summary.failed}")
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    table.add_row("LLM", f"{summary.llm_calls} calls, {summary.tokens} tokens")
+    table.add_row("status table", f"{summary.folder}/batch.sqlite (summary.json)")
+    for item_id, error in summary.failures.items():
+        table.add_row(f"failed {item_id}", error[:200])
+    return table

@@ -116,9 +116,14 @@ def start_run(
     scene_bounds(scenes, settings)
     run_id = validate_run_id(run_id or new_run_id(text))
     run_dir = settings.runs_dir / run_id
-    if (run_dir / REQUEST).exists():
-        raise InputError(f"A run named '{run_id}' already exists in {settings.runs_dir}.", f"Continue it with `videodrafter resume {run_id}`, or pick another --run-id.")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir()  # atomic: two processes can never both own one run folder
+    except FileExistsError:
+        raise InputError(
+            f"A run named '{run_id}' already exists in {settings.runs_dir}.",
+            f"Continue it with `videodrafter resume {run_id}`, or pick another --run-id.",
+        ) from None
     request = RunRequest(
         run_id=run_id, prompt=text, scenes=scenes, script=script,
         settings=json.loads(settings.model_dump_json()), created_at=datetime.now(UTC).isoformat(),
@@ -157,7 +162,8 @@ def resume_run(
     settings = Settings(**{**request.settings, "runs_dir": runs_dir})
     context = RunContext(settings=settings, run_dir=runs_dir / run_id, chat_model=chat_model, engine=engine)
     command = Command(resume=approve) if approve is not None else None
-    return _drive(command, context, run_id, on_event)
+    first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
+    return _drive(command, context, run_id, on_event, first_input=first_input)
 
 
 def edit_run(
@@ -187,12 +193,21 @@ def edit_run(
     return _drive(None, context, run_id, on_event)
 
 
-def _drive(graph_input, context: RunContext, run_id: str, on_event: Callable[[ProgressEvent], None]) -> RunOutcome:
+def _drive(
+    graph_input,
+    context: RunContext,
+    run_id: str,
+    on_event: Callable[[ProgressEvent], None],
+    *,
+    first_input: InputState | None = None,
+) -> RunOutcome:
     started = time.perf_counter()
     config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
     with checkpointer(context.run_dir) as saver:
         graph = build_graph(checkpointer=saver)
         snapshot = graph.get_state(config)
+        if snapshot.created_at is None and graph_input is None:
+            graph_input = first_input  # killed before the first checkpoint: start from the request
         finished = graph_input is None and snapshot.created_at is not None and not snapshot.next
         if not finished:
             try:
@@ -211,6 +226,8 @@ def _drive(graph_input, context: RunContext, run_id: str, on_event: Callable[[Pr
         for pending in task.interrupts:
             question = pending.value
     status: Literal["done", "waiting_for_approval"] = "waiting_for_approval" if question is not None else "done"
+    if status == "done" and values.get("result") is None:
+        raise RunFailed(f"The run '{run_id}' stopped before its video was made.", f"Continue it with `videodrafter resume {run_id}`.")
     return RunOutcome(
         run_id=run_id, run_dir=context.run_dir, status=status, script=values.get("script"), result=values.get("result"),
         notes=list(dict.fromkeys(values.get("notes", []))), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,

@@ -1,0 +1,36 @@
+"""Script files for batch tests: small animatic renders that need no LLM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_script(path: Path, title: str, cameras: list[str], duration_s: float = 1.0) -> Path:
+    script = {
+        "prompt": f"{title}: a dog on the beach",
+        "title": title,
+        "entities": [
+            {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
+            {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach"},
+        ],
+        "scenes": [
+            {"event": f"{title} scene {n}", "action": "runs", "foreground": ["dog"], "background": "beach",
+             "camera": {"direction": camera, "speed": "medium"}, "duration_s": duration_s}
+            for n, camera in enumerate(cameras, start=1)
+        ],
+    }
+    path.write_text(json.dumps(script))
+    return path
+
+
+def write_items(folder: Path, count: int, duration_s: float = 1.0, extra: list[dict] | None = None) -> Path:
+    lines = []
+    for index in range(count):
+        script = write_script(folder / f"script{index}.json", f"video {index}", ["left", "zoom in"], duration_s)
+        lines.append(json.dumps({"id": f"v{index}", "script": script.name, "seed": index}))
+    for item in extra or []:
+        lines.append(json.dumps(item))
+    path = folder / "items.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path

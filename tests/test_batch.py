@@ -1,0 +1,148 @@
+"""Batch generation: status table, bounded retries, resume after kill -9, concurrent batches, Ray."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.batch_fixtures import write_items
+from videodrafter.agent.batch import run_batch
+from videodrafter.agent.batch_items import read_batch_file
+from videodrafter.agent.batch_store import BatchStore, ItemStatus
+from videodrafter.config import Settings
+from videodrafter.errors import InputError
+from videodrafter.media.video import probe_video
+
+
+def _settings(runs: Path) -> Settings:
+    return Settings(runs_dir=runs, video_width=160, video_height=96, fps=6, crossfade_s=0)
+
+
+def test_txt_and_jsonl_batch_files_are_checked_up_front(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("# my batch\na dog at the beach\n\na robot paints\n")
+    assert [(item.id, item.prompt) for item in read_batch_file(prompts)] == [("001", "a dog at the beach"), ("002", "a robot paints")]
+    bad = tmp_path / "items.jsonl"
+    bad.write_text('{"prompt": "ok"}\n{"prompt": "x", "scenes": 99}\n')
+    with pytest.raises(InputError, match="Line 2"):
+        read_batch_file(bad)
+    duplicate = tmp_path / "dup.jsonl"
+    duplicate.write_text('{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n')
+    with pytest.raises(InputError, match="appears twice"):
+        read_batch_file(duplicate)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    with pytest.raises(InputError, match="no items"):
+        read_batch_file(empty)
+
+
+def test_a_batch_makes_every_item_and_retries_a_broken_one_a_bounded_number_of_times(tmp_path: Path) -> None:
+    items_file = write_items(tmp_path, 2, extra=[{"id": "broken", "script": "missing.json"}])
+    seen = []
+    summary = run_batch(read_batch_file(items_file), _settings(tmp_path / "runs"), batch_id="b1", retries=2, on_update=seen.append)
+    assert (summary.total, summary.done, summary.failed) == (3, 2, 1)
+    assert "missing.json" in summary.failures["broken"]
+    store = BatchStore(tmp_path / "runs" / "batches" / "b1")
+    records = {record.item.id: record for record in store.records()}
+    store.close()
+    assert records["broken"].attempts == 3 and records["broken"].status is ItemStatus.FAILED
+    assert {ItemStatus.QUEUED, ItemStatus.RUNNING, ItemStatus.DONE} <= {r.status for snapshot in seen for r in snapshot}
+    for item_id in ("v0", "v1"):
+        assert probe_video(Path(records[item_id].video)).frames == 12
+    assert json.loads((tmp_path / "runs" / "batches" / "b1" / "summary.json").read_text())["done"] == 2
+
+
+def test_one_batch_at_a_time_per_batch_id(tmp_path: Path) -> None:
+    store = BatchStore(tmp_path / "b")
+    try:
+        with pytest.raises(InputError, match="already running"):
+            BatchStore(tmp_path / "b")
+    finally:
+        store.close()
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "videodrafter", *args]
+
+
+def test_a_killed_batch_resumes_without_redoing_finished_items(tmp_path: Path) -> None:
+    items_file = write_items(tmp_path, 3, duration_s=3)
+    runs = tmp_path / "runs"
+    env = {**os.environ, "VIDEODRAFTER_FPS": "24"}
+    command = _cli("batch", str(items_file), "--batch-id", "kill", "--runs-dir", str(runs))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (runs / "kill-v1" / "request.json").exists():  # item v0 is recorded done, v1 is under way
+        assert process.poll() is None and time.monotonic() < deadline, "the batch ended before it could be killed"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    first_video = runs / "kill-v0" / "video.mp4"
+    stamp = first_video.stat().st_mtime_ns
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    assert first_video.stat().st_mtime_ns == stamp, "a finished item was made again"
+    assert all((runs / f"kill-v{index}" / "video.mp4").is_file() for index in range(3))
+    assert "3/3 done" in " ".join(resumed.stdout.split())
+
+
+def test_two_batches_on_one_runs_folder_do_not_clobber_each_other(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    folders = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        folders.append(write_items(tmp_path / name, 2))
+    processes = [
+        subprocess.Popen(
+            _cli("batch", str(path), "--runs-dir", str(runs)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "VIDEODRAFTER_FPS": "6", "VIDEODRAFTER_CROSSFADE_S": "0", "VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96"},
+        )
+        for path in folders
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    run_dirs = sorted(path.parent for path in runs.glob("*/video.mp4"))
+    assert len(run_dirs) == 4
+    for run_dir in run_dirs:  # every run still holds its own script and a complete video
+        request = json.loads((run_dir / "request.json").read_text())
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        assert manifest["title"] == request["script"]["title"]
+        assert probe_video(run_dir / "video.mp4").frames == 12
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_executor_matches_the_local_executor_and_keeps_models_per_worker(tmp_path: Path, ray_cluster) -> None:
+    items = read_batch_file(write_items(tmp_path, 3))
+    local = run_batch(items, _settings(tmp_path / "local"), batch_id="same", executor="local")
+    distributed = run_batch(items, _settings(tmp_path / "ray"), batch_id="same", executor="ray", workers=2)
+    assert (local.done, distributed.done) == (3, 3)
+    assert len(distributed.worker_load_counts) == 2
+    assert all(counts["u2net"] == 1 for counts in distributed.worker_load_counts if counts["u2net"])
+    for index in range(3):
+        run = f"same-v{index}"
+        for relative in ("script.json",):
+            assert (tmp_path / "local" / run / relative).read_text() == (tmp_path / "ray" / run / relative).read_text()
+        local_scenes = sorted((tmp_path / "local" / run / "scenes").glob("*.png"))
+        ray_scenes = sorted((tmp_path / "ray" / run / "scenes").glob("*.png"))
+        assert [p.name for p in local_scenes] == [p.name for p in ray_scenes]
+        assert [_digest(p) for p in local_scenes] == [_digest(p) for p in ray_scenes]
+        assert probe_video(tmp_path / "ray" / run / "video.mp4").frames == probe_video(tmp_path / "local" / run / "video.mp4").frames

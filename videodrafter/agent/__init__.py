@@ -1,0 +1,1 @@
+"""Users of the graph: batch generation (local, Ray) and conversational sessions."""

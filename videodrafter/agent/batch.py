@@ -1,0 +1,140 @@
+"""Self-correcting, resumable batch generation.
+
+Each item is a checkpointed run. A failed item is retried (bounded): a run that failed after its
+script was written is resumed (finished artifacts are kept); a run whose planning failed starts
+over with another seed. Killing the batch and running the same command again (same --batch-id)
+skips finished items and resumes interrupted ones.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from videodrafter.agent.batch_items import BatchItem
+from videodrafter.agent.batch_store import BatchStore, ItemRecord, ItemStatus
+from videodrafter.agent.executors import Executor, LocalExecutor, RayExecutor, WorkSpec
+from videodrafter.config import Settings
+
+ExecutorName = Literal["local", "ray"]
+
+
+class BatchSummary(BaseModel):
+    batch_id: str
+    folder: str
+    executor: str
+    total: int
+    done: int
+    failed: int
+    seconds: float
+    llm_calls: int
+    tokens: int
+    failures: dict[str, str] = Field(default_factory=dict)
+    worker_load_counts: list[dict[str, int]] = Field(default_factory=list)
+
+
+def _first_spec(record: ItemRecord, batch_id: str, retries: int) -> WorkSpec | None:
+    base = f"{batch_id}-{record.item.id}"
+    if record.status is ItemStatus.DONE:
+        return None
+    if record.status is ItemStatus.QUEUED:
+        return WorkSpec(item=record.item, run_id=base, attempt=1)
+    if record.status is ItemStatus.RUNNING:  # interrupted: pick its run up where it stopped
+        return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=max(record.attempts, 1), seed_offset=_offset(record.run_id))
+    if record.attempts <= retries:
+        return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=record.attempts + 1, seed_offset=_offset(record.run_id))
+    return None
+
+
+def _offset(run_id: str | None) -> int:
+    if run_id and "-retry" in run_id:
+        return int(run_id.rsplit("-retry", 1)[1])
+    return 0
+
+
+def _retry_spec(spec: WorkSpec, planning_failed: bool, batch_id: str) -> WorkSpec:
+    attempt = spec.attempt + 1
+    if planning_failed:  # same seed, same LLM answer: try another seed in a fresh run
+        return WorkSpec(item=spec.item, run_id=f"{batch_id}-{spec.item.id}-retry{attempt - 1}", attempt=attempt, seed_offset=attempt - 1)
+    return spec.model_copy(update={"attempt": attempt})  # resume: keep what is finished
+
+
+def run_batch(
+    items: list[BatchItem],
+    settings: Settings,
+    *,
+    batch_id: str,
+    executor: ExecutorName = "local",
+    workers: int = 2,
+    retries: int = 1,
+    ray_address: str | None = None,
+    on_update: Callable[[list[ItemRecord]], None] = lambda _records: None,
+) -> BatchSummary:
+    started = time.perf_counter()
+    store = BatchStore(settings.runs_dir / "batches" / batch_id)
+    try:
+        store.register(items)
+        records = {record.item.id: record for record in store.records()}
+        wanted = {item.id for item in items}
+        pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
+        base = json.loads(settings.model_dump_json())
+        runner: Executor = LocalExecutor(base) if executor == "local" else RayExecutor(base, workers, ray_address)
+        load_counts: list[dict[str, int]] = []
+        try:
+            in_flight = 0
+            on_update(store.records())
+            while pending or in_flight:
+                while pending and in_flight < runner.capacity:
+                    spec = pending.popleft()
+                    record = records[spec.item.id].model_copy(
+                        update={"status": ItemStatus.RUNNING, "attempts": spec.attempt, "run_id": spec.run_id, "error": ""}
+                    )
+                    records[spec.item.id] = record
+                    store.save(record)
+                    runner.submit(spec)
+                    in_flight += 1
+                    on_update(store.records())
+                spec, result = runner.next_result()
+                in_flight -= 1
+                record = records[spec.item.id]
+                update = {
+                    "seconds": record.seconds + result.seconds,
+                    "llm_calls": record.llm_calls + result.llm_calls,
+                    "tokens": record.tokens + result.tokens,
+                }
+                if result.ok:
+                    update |= {"status": ItemStatus.DONE, "video": result.video, "error": ""}
+                else:
+                    update |= {"status": ItemStatus.FAILED, "error": result.error}
+                    if spec.attempt <= retries:
+                        pending.append(_retry_spec(spec, result.planning_failed, batch_id))
+                records[spec.item.id] = record.model_copy(update=update)
+                store.save(records[spec.item.id])
+                on_update(store.records())
+            if isinstance(runner, RayExecutor):
+                load_counts = runner.load_counts()
+        finally:
+            runner.close()
+        final = [record for record in store.records() if record.item.id in wanted]
+        summary = BatchSummary(
+            batch_id=batch_id,
+            folder=str(store.folder),
+            executor=executor,
+            total=len(final),
+            done=sum(record.status is ItemStatus.DONE for record in final),
+            failed=sum(record.status is ItemStatus.FAILED for record in final),
+            seconds=time.perf_counter() - started,
+            llm_calls=sum(record.llm_calls for record in final),
+            tokens=sum(record.tokens for record in final),
+            failures={record.item.id: record.error for record in final if record.status is ItemStatus.FAILED},
+            worker_load_counts=load_counts,
+        )
+        store.write_summary(summary.model_dump(mode="json"))
+        return summary
+    finally:
+        store.close()
