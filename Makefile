@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch 2.13.0 first: on this kind of machine it resolves to the CPU build (no multi-GB CUDA wheels)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,test]'
+	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -63,3 +63,17 @@ def test_script_table_output() -> None:
     result = run_cli("script", "a kite festival", "--scenes", "2", "--enrich", "none")
     assert result.returncode == 0, result.stderr
     assert "event" in result.stdout and "Entities" in result.stdout and "camera" in result.stdout
+
+
+@pytest.mark.slow
+def test_make_runs_the_whole_pipeline_offline_on_the_embedded_defaults(tmp_path) -> None:
+    result = run_cli(
+        "make", "a dog's day at the beach", "--scenes", "3", "--runs-dir", str(tmp_path), "--run-id", "demo",
+        env={"VIDEODRAFTER_VIDEO_WIDTH": "320", "VIDEODRAFTER_VIDEO_HEIGHT": "180"},
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    assert manifest["llm"] == "local:smollm2" and manifest["engine"]["engine"] == "animatic"
+    assert len(manifest["scenes"]) == 3 and manifest["video"]["codec"] == "h264"
+    assert manifest["usage"]["calls"] >= 2
+    assert "video.mp4" in " ".join(result.stdout.split())

@@ -50,8 +50,8 @@ class Settings(BaseSettings):
         description="Image/video engine: 'animatic' (offline storyboard), 'tiny' (diffusers, random weights) "
         "or a real diffusers preset such as 'sdxl-cogvideox' (downloads weights, wants a GPU).",
     )
-    video_width: int = Field(default=640, ge=32, le=4096, multiple_of=16, description="Animatic frame width.")
-    video_height: int = Field(default=360, ge=32, le=4096, multiple_of=8, description="Animatic frame height.")
+    video_width: int = Field(default=640, ge=32, le=4096, multiple_of=2, description="Animatic frame width.")
+    video_height: int = Field(default=360, ge=32, le=4096, multiple_of=2, description="Animatic frame height.")
     fps: float = Field(default=12.0, gt=0, le=60, description="Frames per second of animatic clips.")
     crossfade_s: float = Field(default=0.25, ge=0, le=3, description="Crossfade between scenes in the final video.")
     segmentation_model: Path | None = Field(

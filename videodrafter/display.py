@@ -48,8 +48,8 @@ def report_summary(report: ScriptReport) -> str:
 def outcome_table(outcome) -> Table:
     """Where a run's files are, and what it cost."""
     table = Table(title=f"run {outcome.run_id}: {outcome.status.replace('_', ' ')}", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
     table.add_row("folder", str(outcome.run_dir))
     if outcome.result is not None:
         info = outcome.result.info
