@@ -43,7 +43,7 @@ def write_json_atomic(target: Path, document: object) -> Path:
 
 def save_png_atomic(image: Image.Image, target: Path) -> Path:
     with atomic_path(target) as temporary:
-        image.save(temporary, format="PNG")
+        image.save(temporary, format="PNG", compress_level=1)  # fast; intermediate files favour speed over size
     return target
 
 

@@ -106,7 +106,7 @@ def probe_video(path: Path) -> VideoInfo:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate or Fraction(0)
-            frames = sum(1 for _ in container.decode(video=0))
+            frames = stream.frames or sum(1 for _ in container.decode(video=0))  # mp4 headers carry the count
             codec = stream.codec_context.name
             width, height = stream.codec_context.width, stream.codec_context.height
             pixel_format = stream.codec_context.pix_fmt or ""

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.run` prints a table and writes JSON under benchmarks/results/."""
