@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -100,18 +103,24 @@ class LlamaCppChatModel(BaseChatModel):
             self.model_path, self.n_ctx, self.chat_format, self.n_threads or os.cpu_count() or 1
         )
         chat = [{"role": _role(message), "content": str(message.content)} for message in messages]
-        # Each call gets its own seed derived from the model seed, so retries differ but runs repeat.
+        # The seed is derived from the model seed and the conversation itself: retries (whose
+        # messages carry feedback) differ, runs repeat, and parallel calls (enrichment fan-out)
+        # get the same seeds whatever order their threads take the model in.
         self._calls += 1
+        conversation = json.dumps(chat, sort_keys=True).encode()
+        call_seed = (self.seed + int.from_bytes(hashlib.sha256(conversation).digest()[:4], "little")) % (2**31 - 1)
         with lock:
+            started = time.perf_counter()
             completion = llama.create_chat_completion(
                 messages=chat,
                 temperature=kwargs.get("temperature", self.temperature),
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                seed=kwargs.get("seed", self.seed + self._calls),
+                seed=kwargs.get("seed", call_seed),
                 stop=stop,
                 repeat_penalty=kwargs.get("repeat_penalty", self.repeat_penalty),
                 response_format=_llama_response_format(kwargs.get("response_format")),
             )
+            compute_seconds = time.perf_counter() - started
         choice = completion["choices"][0]
         usage = completion.get("usage") or {}
         message = AIMessage(
@@ -121,6 +130,10 @@ class LlamaCppChatModel(BaseChatModel):
                 "output_tokens": usage.get("completion_tokens", 0),
                 "total_tokens": usage.get("total_tokens", 0),
             },
-            response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": self.model_name},
+            response_metadata={
+                "finish_reason": choice.get("finish_reason"),
+                "model_name": self.model_name,
+                "compute_seconds": compute_seconds,  # without the wait for the shared model's lock
+            },
         )
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": dict(usage)})

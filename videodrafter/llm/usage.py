@@ -23,7 +23,8 @@ class TokenUsage(BaseModel):
         self.calls += 1
         self.input_tokens += int(usage.get("input_tokens", 0) or 0)
         self.output_tokens += int(usage.get("output_tokens", 0) or 0)
-        self.seconds += seconds
+        compute = (message.response_metadata or {}).get("compute_seconds")
+        self.seconds += float(compute) if compute is not None else seconds
 
     def add(self, other: TokenUsage) -> None:
         self.calls += other.calls

@@ -1,0 +1,220 @@
+"""Run a suite over LLM backends × prompt sets; optionally render with an engine and score visuals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from videodrafter.config import Settings
+from videodrafter.errors import VideoDrafterError
+from videodrafter.evals.cases import EvalCase, EvalSuite
+from videodrafter.evals.script_metrics import ScriptMetrics, script_metrics
+from videodrafter.evals.text_embedding import embed_texts
+from videodrafter.evals.visual_metrics import VisualMetrics
+from videodrafter.llm.factory import create_chat_model
+from videodrafter.llm.usage import TokenUsage
+from videodrafter.planning.inputs import scene_bounds
+from videodrafter.planning.planner import plan_script
+from videodrafter.prompts import load_prompt_set
+from videodrafter.script import VideoScript
+
+PACKAGES = ["videodrafter", "langchain-core", "llama-cpp-python", "transformers", "diffusers", "torch", "langgraph"]
+
+
+class EvalConfig(BaseModel):
+    suite: str
+    llms: list[str] = Field(min_length=1)
+    prompt_sets: list[str] = Field(min_length=1)
+    seed: int = 0
+    engine: str | None = Field(default=None, description="Render each script with this engine for visual metrics.")
+    clip_model: Path | None = Field(default=None, description="CLIP folder for the visual metrics.")
+    judge: str | None = Field(default=None, description="LLM spec of the coherence judge.")
+
+
+class CaseResult(BaseModel):
+    case_id: str
+    genre: str
+    llm: str
+    prompt_set: str
+    metrics: ScriptMetrics
+    visual: VisualMetrics | None = None
+    script: VideoScript | None = None
+    notes: list[str] = Field(default_factory=list)
+    judge_reason: str = ""
+
+
+class EvalReport(BaseModel):
+    config: EvalConfig
+    suite_description: str
+    started: str
+    seconds: float
+    versions: dict[str, str]
+    prompt_set_hashes: dict[str, str]
+    settings: dict
+    results: list[CaseResult]
+
+    def variants(self) -> list[tuple[str, str]]:
+        return [(llm, prompt_set) for llm in self.config.llms for prompt_set in self.config.prompt_sets]
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _prompt_set_hash(name: str) -> str:
+    prompt_set = load_prompt_set(name)
+    digest = hashlib.sha256()
+    for path in sorted(Path(prompt_set.folder).rglob("*")) if hasattr(prompt_set, "folder") else []:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12] or "unknown"
+
+
+def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None) -> CaseResult:
+    model = create_chat_model(llm, settings)
+    usage = TokenUsage()
+    min_scenes, max_scenes = scene_bounds(case.scenes, settings)
+    started = time.perf_counter()
+    try:
+        plan = plan_script(case.prompt, model, settings, min_scenes=min_scenes, max_scenes=max_scenes, prompt_set_name=prompt_set, usage=usage)
+    except VideoDrafterError as error:
+        metrics = ScriptMetrics(valid=False, error=error.message, attempts=settings.plan_max_attempts, seconds=time.perf_counter() - started,
+                                llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens)
+        return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics)
+    seconds = time.perf_counter() - started
+    script = _with_photos(plan.script, case)
+    metrics = script_metrics(
+        script, attempts=plan.attempts, notes=plan.notes, min_scenes=min_scenes, max_scenes=max_scenes,
+        event_embeddings=embed_texts([scene.event for scene in script.scenes]), expected_common=case.expected_common,
+        seconds=seconds, llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens,
+    )
+    reason = ""
+    if judge_model is not None:
+        from videodrafter.evals.judge import judge_coherence
+
+        rating = judge_coherence(script, judge_model, settings, TokenUsage())
+        metrics.coherence, reason = float(rating.coherence), rating.reason
+    return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, script=script, notes=plan.notes, judge_reason=reason)
+
+
+def _with_photos(script: VideoScript, case: EvalCase) -> VideoScript:
+    """Attach the case's real photos to the entities they name (matched by content words)."""
+    if not case.photos:
+        return script
+    from videodrafter.text import content_words
+
+    entities = []
+    for entity in script.entities:
+        photo = next((path for name, path in case.photos.items() if content_words(name) & content_words(entity.name)), None)
+        entities.append(entity.model_copy(update={"reference_image": photo}) if photo else entity)
+    return script.model_copy(update={"entities": entities})
+
+
+def run_eval(
+    suite: EvalSuite,
+    config: EvalConfig,
+    settings: Settings,
+    output_dir: Path,
+    on_progress: Callable[[str, int, int], None] = lambda _label, _done, _total: None,
+) -> EvalReport:
+    started = time.perf_counter()
+    judge_model = create_chat_model(config.judge, settings) if config.judge else None
+    results: list[CaseResult] = []
+    total = len(config.llms) * len(config.prompt_sets) * len(suite.cases)
+    for llm in config.llms:
+        for prompt_set in config.prompt_sets:
+            load_prompt_set(prompt_set)  # fail fast on an unknown set
+            for case in suite.cases:
+                on_progress(f"{case.id} · {llm} · {prompt_set}", len(results), total)
+                case_settings = settings.model_copy(update={"llm": llm, "prompt_set": prompt_set, "seed": config.seed})
+                result = evaluate_case(case, llm, prompt_set, case_settings, judge_model)
+                if config.engine and result.script is not None:
+                    result.visual = render_and_score(result, config, case_settings, output_dir)
+                results.append(result)
+    on_progress("done", total, total)
+    return EvalReport(
+        config=config,
+        suite_description=suite.description,
+        started=datetime.now(UTC).isoformat(),
+        seconds=time.perf_counter() - started,
+        versions=_versions(),
+        prompt_set_hashes={name: _prompt_set_hash(name) for name in config.prompt_sets},
+        settings=json.loads(settings.model_dump_json()),
+        results=results,
+    )
+
+
+def render_and_score(result: CaseResult, config: EvalConfig, settings: Settings, output_dir: Path) -> VisualMetrics | None:
+    """Render the script with the engine, then compute the paper's visual metrics with CLIP."""
+    from PIL import Image
+
+    from videodrafter.evals.visual_metrics import get_clip_scorer, visual_metrics
+    from videodrafter.graph.runner import start_run
+    from videodrafter.media.video import decode_frames
+
+    runs = output_dir / "runs"
+    run_id = f"{result.case_id}-{abs(hash((result.llm, result.prompt_set))) % 10**8:08d}"
+    outcome = start_run("", settings.model_copy(update={"engine": config.engine, "runs_dir": runs}), script=result.script, run_id=run_id)
+    if config.clip_model is None or outcome.result is None:
+        result.notes.append("visual metrics skipped: no --clip-model given")
+        return None
+    manifest = json.loads(outcome.result.manifest.read_text())
+    script = outcome.script
+    scenes = [Image.open(scene["chosen"]["image"]) for scene in manifest["scenes"]]
+    references = {key: value for key, value in manifest["references"].items()}
+    fg_pairs, bg_pairs, crops = [], [], {}
+    for index, scene in enumerate(script.scenes):
+        image = scenes[index]
+        boxes = manifest["scenes"][index]["chosen"]["layout"]["boxes"]
+        for entity_id in scene.foreground:
+            box = boxes.get(entity_id)
+            if box is None:
+                continue
+            crop = image.crop((round(box["x0"] * image.width), round(box["y0"] * image.height), round(box["x1"] * image.width), round(box["y1"] * image.height)))
+            fg_pairs.append((Image.open(references[entity_id]["conditioned"]), crop))
+            crops.setdefault(entity_id, []).append(crop)
+        bg_pairs.append((Image.open(references[scene.background]["conditioned"]), image))
+    clips = [[Image.fromarray(frame) for frame in list(decode_frames(Path(scene["clip"]["path"])))[::4]] for scene in manifest["scenes"]]
+    return visual_metrics(
+        get_clip_scorer(config.clip_model), events=[scene.event for scene in script.scenes], scene_images=scenes,
+        fg_pairs=fg_pairs, bg_pairs=bg_pairs, crops_by_entity=crops, clips=clips,
+    )
+
+
+def aggregate(report: EvalReport) -> dict[tuple[str, str], dict[str, float]]:
+    """Mean of every numeric metric per (llm, prompt set); validity as a share."""
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    for variant in report.variants():
+        rows = [result for result in report.results if (result.llm, result.prompt_set) == variant]
+        if not rows:
+            continue
+        values: dict[str, list[float]] = {}
+        for row in rows:
+            for key, value in row.metrics.model_dump().items():
+                if isinstance(value, bool):
+                    values.setdefault(key, []).append(float(value))
+                elif isinstance(value, int | float) and value is not None:
+                    if row.metrics.valid or key in ("seconds", "llm_calls", "tokens_in", "tokens_out", "attempts"):
+                        values.setdefault(key, []).append(float(value))
+            if row.visual is not None:
+                for key, value in row.visual.model_dump().items():
+                    values.setdefault(key, []).append(float(value))
+        table[variant] = {key: float(np.nanmean(numbers)) if numbers else float("nan") for key, numbers in values.items()}
+        outputs = sum(row.metrics.tokens_out for row in rows)
+        seconds = sum(row.metrics.seconds for row in rows)
+        table[variant]["tokens_out_per_s"] = outputs / seconds if seconds else 0.0
+    return table

@@ -1,0 +1,107 @@
+"""Metrics of one scripted case: validity, retries, scene count, names, duplicates, camera, cost."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+from pydantic import BaseModel
+
+from videodrafter.script import VideoScript
+from videodrafter.text import content_words
+
+NEAR_DUPLICATE = 0.9
+"""Cosine similarity of two events' sentence embeddings above which they count as one event told twice."""
+
+
+class ScriptMetrics(BaseModel):
+    valid: bool
+    error: str = ""
+    attempts: int = 0
+    retries: int = 0
+    scenes: int = 0
+    scene_count_ok: bool = False
+    name_repairs: int = 0
+    entity_consistency: float = 0.0
+    common_entities: int = 0
+    expected_common_found: float | None = None
+    max_event_similarity: float = 0.0
+    near_duplicate_events: int = 0
+    camera_valid: bool = False
+    camera_distinct: int = 0
+    camera_entropy: float = 0.0
+    seconds: float = 0.0
+    llm_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    coherence: float | None = None
+
+
+def camera_entropy(labels: list[str]) -> float:
+    """Shannon entropy (bits) of the camera moves: 0 when every scene uses the same move."""
+    counts = Counter(labels)
+    total = sum(counts.values())
+    return -sum(count / total * math.log2(count / total) for count in counts.values()) if total else 0.0
+
+
+def event_similarity(embeddings: np.ndarray) -> tuple[float, int]:
+    """Highest pairwise cosine similarity of events and how many pairs are near-duplicates."""
+    if len(embeddings) < 2:
+        return 0.0, 0
+    similarity = embeddings @ embeddings.T
+    upper = similarity[np.triu_indices(len(embeddings), k=1)]
+    return float(upper.max()), int((upper >= NEAR_DUPLICATE).sum())
+
+
+def expected_found(script: VideoScript, expected: list[str]) -> float | None:
+    """Share of expected recurring entities that the script made common (matched by content words)."""
+    if not expected:
+        return None
+    common = [content_words(entity.name) for entity in script.common_entities]
+    found = 0
+    for name in expected:
+        words = content_words(name)
+        if any(words & candidate for candidate in common):
+            found += 1
+    return found / len(expected)
+
+
+def script_metrics(
+    script: VideoScript,
+    *,
+    attempts: int,
+    notes: list[str],
+    min_scenes: int,
+    max_scenes: int,
+    event_embeddings: np.ndarray,
+    expected_common: list[str],
+    seconds: float,
+    llm_calls: int,
+    tokens_in: int,
+    tokens_out: int,
+) -> ScriptMetrics:
+    references = sum(len(scene.foreground) + 1 for scene in script.scenes)
+    repairs = sum("missing from the entities list" in note for note in notes)
+    labels = [scene.camera.label() for scene in script.scenes]
+    max_similarity, duplicates = event_similarity(event_embeddings)
+    return ScriptMetrics(
+        valid=True,
+        attempts=attempts,
+        retries=max(attempts - 1, 0),
+        scenes=len(script.scenes),
+        scene_count_ok=min_scenes <= len(script.scenes) <= max_scenes,
+        name_repairs=repairs,
+        entity_consistency=1.0 - min(repairs, references) / references,
+        common_entities=len(script.common_entities),
+        expected_common_found=expected_found(script, expected_common),
+        max_event_similarity=max_similarity,
+        near_duplicate_events=duplicates,
+        camera_valid=all(scene.camera.direction is not None for scene in script.scenes),
+        camera_distinct=len(set(labels)),
+        camera_entropy=camera_entropy(labels),
+        seconds=seconds,
+        llm_calls=llm_calls,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+    )
