@@ -194,6 +194,49 @@ def batch(
         raise typer.Exit(code=1)
 
 
+@app.command("eval")
+def eval_command(
+    suite: Annotated[str, typer.Option("--suite", help="Suite name under evals/suites (e.g. smoke, genres) or a .yaml path.")] = "smoke",
+    llms: Annotated[list[str] | None, typer.Option("--llm", help="LLM spec to evaluate; repeat to compare.")] = None,
+    prompt_sets: Annotated[list[str] | None, typer.Option("--prompts", help="Prompt set; repeat to compare (v1, v2).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for every case (recorded in the report).")] = 0,
+    engine: EngineOption = None,
+    clip_model: Annotated[Path | None, typer.Option("--clip-model", help="CLIP folder for the visual metrics (with --engine).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="LLM spec of a coherence judge (e.g. openai:gpt-4o).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Report folder (default: evals/results/<suite>-<time>).")] = None,
+) -> None:
+    """Compare prompt sets and LLM backends on a suite of prompts; writes markdown, JSON and HTML."""
+    from datetime import UTC, datetime
+
+    from rich.markdown import Markdown
+    from rich.progress import Progress
+
+    from videodrafter.evals.cases import load_suite
+    from videodrafter.evals.reports import markdown_table, write_reports
+    from videodrafter.evals.runner import EvalConfig, run_eval
+
+    settings = _settings()
+    try:
+        loaded = load_suite(suite)
+        config = EvalConfig(
+            suite=loaded.name, llms=llms or [settings.llm], prompt_sets=prompt_sets or [settings.prompt_set], seed=seed,
+            engine=engine, clip_model=clip_model, judge=judge,
+        )
+        folder = output or Path("evals/results") / f"{loaded.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        with Progress(console=stderr, transient=True) as progress:
+            task = progress.add_task("evaluating", total=None)
+            report = run_eval(
+                loaded, config, settings, folder,
+                on_progress=lambda label, done, total: progress.update(task, description=label, completed=done, total=total),
+            )
+        paths = write_reports(report, folder)
+    except VideoDrafterError as error:
+        _fail(error)
+        return
+    stdout.print(Markdown(markdown_table(report)))
+    stderr.print(f"[dim]reports: {paths['markdown']}, {paths['json']}, {paths['html']}[/]")
+
+
 def _read_script(path: Path):
     from videodrafter.script import VideoScript
 

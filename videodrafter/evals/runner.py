@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from videodrafter.config import Settings
@@ -23,7 +23,7 @@ from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.inputs import scene_bounds
 from videodrafter.planning.planner import plan_script
-from videodrafter.prompts import load_prompt_set
+from videodrafter.prompts import load_prompt_set, prompt_set_digest
 from videodrafter.script import VideoScript
 
 PACKAGES = ["videodrafter", "langchain-core", "llama-cpp-python", "transformers", "diffusers", "torch", "langgraph"]
@@ -75,17 +75,8 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _prompt_set_hash(name: str) -> str:
-    prompt_set = load_prompt_set(name)
-    digest = hashlib.sha256()
-    for path in sorted(Path(prompt_set.folder).rglob("*")) if hasattr(prompt_set, "folder") else []:
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12] or "unknown"
-
-
-def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None) -> CaseResult:
-    model = create_chat_model(llm, settings)
+def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None, model=None) -> CaseResult:
+    model = model or create_chat_model(llm, settings)
     usage = TokenUsage()
     min_scenes, max_scenes = scene_bounds(case.scenes, settings)
     started = time.perf_counter()
@@ -130,7 +121,9 @@ def run_eval(
     settings: Settings,
     output_dir: Path,
     on_progress: Callable[[str, int, int], None] = lambda _label, _done, _total: None,
+    chat_models: dict[str, BaseChatModel] | None = None,
 ) -> EvalReport:
+    """``chat_models`` maps LLM specs to ready models (tests pass scripted ones); others are created."""
     started = time.perf_counter()
     judge_model = create_chat_model(config.judge, settings) if config.judge else None
     results: list[CaseResult] = []
@@ -141,7 +134,7 @@ def run_eval(
             for case in suite.cases:
                 on_progress(f"{case.id} · {llm} · {prompt_set}", len(results), total)
                 case_settings = settings.model_copy(update={"llm": llm, "prompt_set": prompt_set, "seed": config.seed})
-                result = evaluate_case(case, llm, prompt_set, case_settings, judge_model)
+                result = evaluate_case(case, llm, prompt_set, case_settings, judge_model, (chat_models or {}).get(llm))
                 if config.engine and result.script is not None:
                     result.visual = render_and_score(result, config, case_settings, output_dir)
                 results.append(result)
@@ -152,7 +145,7 @@ def run_eval(
         started=datetime.now(UTC).isoformat(),
         seconds=time.perf_counter() - started,
         versions=_versions(),
-        prompt_set_hashes={name: _prompt_set_hash(name) for name in config.prompt_sets},
+        prompt_set_hashes={name: prompt_set_digest(name) for name in config.prompt_sets},
         settings=json.loads(settings.model_dump_json()),
         results=results,
     )

@@ -27,6 +27,9 @@ def _load(folder: Path):
     with _LOCK:
         if key not in _MODELS:
             from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
 
             _MODELS[key] = (AutoTokenizer.from_pretrained(key, local_files_only=True), AutoModel.from_pretrained(key, local_files_only=True).eval())
         return _MODELS[key]

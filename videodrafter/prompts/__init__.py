@@ -47,6 +47,7 @@ class PromptSet:
                 f"Available prompt sets: {', '.join(available_prompt_sets())}.",
             )
         self.name = name
+        self.folder = folder
         self.manifest = PromptSetManifest.model_validate(yaml.safe_load((folder / "manifest.yaml").read_text()))
         self._env = Environment(
             loader=ChoiceLoader([FileSystemLoader(folder), FileSystemLoader(_ROOT / "common")]),
@@ -67,3 +68,16 @@ class PromptSet:
 def load_prompt_set(name: str) -> PromptSet:
     """The prompt set with this version name (cached: files are read once per process)."""
     return PromptSet(name)
+
+
+def prompt_set_digest(name: str) -> str:
+    """A short hash of every file a prompt set renders from (its own, common/ and the examples)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in (_ROOT / name, _ROOT / "common"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".j2", ".yaml"):
+                digest.update(path.name.encode() + path.read_bytes())
+    digest.update((_ROOT / "examples.yaml").read_bytes())
+    return digest.hexdigest()[:12]

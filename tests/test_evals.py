@@ -1,0 +1,166 @@
+"""Evals: metric arithmetic on constructed cases, a tiny random CLIP, suites, reports, real embedded runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.fakes import RoutedChatModel
+from videodrafter.config import Settings
+from videodrafter.errors import InputError
+from videodrafter.evals.cases import load_suite
+from videodrafter.evals.reports import write_reports
+from videodrafter.evals.runner import EvalConfig, aggregate, run_eval
+from videodrafter.evals.script_metrics import camera_entropy, event_similarity, expected_found
+from videodrafter.evals.visual_metrics import get_clip_scorer, mean_consecutive, mean_matched, mean_pairwise, visual_metrics
+from videodrafter.script import VideoScript
+
+REPO = Path(__file__).parents[1]
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    array = np.array(rows, dtype=np.float64)
+    return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+
+def test_similarity_arithmetic_on_constructed_vectors() -> None:
+    a = _unit([[1, 0], [0, 1], [1, 1]])
+    b = _unit([[1, 0], [1, 0], [1, 1]])
+    assert mean_matched(a, b) == pytest.approx((1 + 0 + 1) / 3)
+    assert mean_pairwise(a) == pytest.approx((0 + math.sqrt(0.5) + math.sqrt(0.5)) / 3)
+    assert mean_consecutive(a) == pytest.approx((0 + math.sqrt(0.5)) / 2)
+    assert math.isnan(mean_pairwise(a[:1]))
+    top, duplicates = event_similarity(_unit([[1, 0], [0.99, 0.14], [0, 1]]))
+    assert top == pytest.approx(0.99 / math.hypot(0.99, 0.14)) and duplicates == 1
+    assert camera_entropy(["left"] * 4) == 0 and camera_entropy(["left", "right", "up", "down"]) == 2
+
+
+def test_expected_recurring_entities_are_matched_by_words() -> None:
+    script = VideoScript.model_validate(
+        {
+            "prompt": "p",
+            "entities": [
+                {"id": "old-grandma", "name": "old grandmother", "kind": "foreground"},
+                {"id": "boy", "name": "boy", "kind": "foreground"},
+                {"id": "garden", "name": "garden", "kind": "background"},
+            ],
+            "scenes": [{"event": "e", "action": "a", "foreground": ["old-grandma"], "background": "garden"}] * 2
+            + [{"event": "e", "action": "a", "foreground": ["boy"], "background": "garden"}],
+        }
+    )
+    assert expected_found(script, ["grandmother", "grandson", "garden"]) == pytest.approx(2 / 3)
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    from videodrafter.engines.tiny_components import clip_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-clip")
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 128,
+                     "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1, "max_position_embeddings": 77},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2, "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )
+    CLIPModel(config).save_pretrained(folder)
+    processor = CLIPProcessor(
+        image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}), tokenizer=clip_tokenizer()
+    )
+    processor.save_pretrained(folder)
+    return folder
+
+
+def test_visual_metrics_with_a_tiny_random_clip(tiny_clip: Path) -> None:
+    scorer = get_clip_scorer(tiny_clip)
+    red, blue = Image.new("RGB", (48, 48), (220, 30, 30)), Image.new("RGB", (48, 48), (30, 30, 220))
+    striped = Image.fromarray(np.tile(np.array([[0], [255]], dtype=np.uint8), (24, 48))[..., None].repeat(3, axis=2))
+    metrics = visual_metrics(
+        scorer,
+        events=["a red ball", "a blue ball"],
+        scene_images=[red, blue],
+        fg_pairs=[(red, red), (blue, blue)],
+        bg_pairs=[(red, blue)],
+        crops_by_entity={"ball": [striped, striped, striped]},
+        clips=[[red, red, red], [blue, blue]],
+    )
+    assert metrics.fg_sim == pytest.approx(1.0, abs=1e-5)
+    assert metrics.scene_consistency == pytest.approx(1.0, abs=1e-5)
+    assert metrics.frame_consistency == pytest.approx(1.0, abs=1e-5)
+    red_vector, blue_vector = scorer.images([red, blue])
+    assert metrics.bg_sim == pytest.approx(float(red_vector @ blue_vector), abs=1e-5) and metrics.bg_sim < 1
+    texts = scorer.texts(["a red ball", "a blue ball"])
+    assert metrics.clipsim == pytest.approx((texts[0] @ red_vector + texts[1] @ blue_vector) / 2, abs=1e-5)
+
+
+def test_suites_load_and_bad_suites_are_named(tmp_path: Path) -> None:
+    suite = load_suite(str(REPO / "evals" / "suites" / "genres.yaml"))
+    assert len(suite.cases) >= 8 and len({case.genre for case in suite.cases}) >= 6
+    assert any(case.photos for case in suite.cases)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("cases:\n  - id: a\n    prompt: x\n    photos:\n      cat: missing.jpg\n")
+    with pytest.raises(InputError, match="does not exist"):
+        load_suite(str(broken))
+    broken.write_text("cases: [\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_suite(str(broken))
+    with pytest.raises(InputError, match="not found"):
+        load_suite("no-such-suite")
+
+
+def _draft(title: str, cameras: list[str]) -> str:
+    scenes = [
+        {"event": f"The grandmother and the boy do step {n} in the garden.", "action": "dig", "foreground": ["grandmother", "boy"],
+         "background": "garden", "camera_direction": camera, "camera_speed": "slow"}
+        for n, camera in enumerate(cameras)
+    ]
+    entities = [{"name": "grandmother", "description": "old"}, {"name": "boy", "description": "young"}, {"name": "garden", "description": "green"}]
+    return json.dumps({"title": title, "entities": entities, "scenes": scenes})
+
+
+def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> None:
+    suite = load_suite(str(REPO / "evals" / "suites" / "smoke.yaml"))
+    good = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
+    bad = RoutedChatModel(routes={"film director": ["I cannot do that."]})
+    config = EvalConfig(suite="smoke", llms=["scripted:good", "scripted:bad"], prompt_sets=["v1"], seed=7)
+    report = run_eval(suite, config, Settings(), tmp_path, chat_models={"scripted:good": good, "scripted:bad": bad})
+    table = aggregate(report)
+    assert table[("scripted:good", "v1")]["valid"] == 1.0 and table[("scripted:bad", "v1")]["valid"] == 0.0
+    assert table[("scripted:good", "v1")]["camera_distinct"] == 3
+    grandma = next(r for r in report.results if r.case_id == "grandma-garden" and r.llm == "scripted:good")
+    assert grandma.script.entity("grandmother").reference_image.name == "grandmother.jpg"
+    assert grandma.metrics.expected_common_found == pytest.approx(2 / 3)  # "boy" is not "grandson"
+    paths = write_reports(report, tmp_path / "report")
+    markdown = paths["markdown"].read_text()
+    assert "| valid scripts | 100% | 0% |" in markdown
+    page = paths["html"].read_text()
+    assert page.count("<details>") == 4 and "grandma-garden" in page
+    saved = json.loads(paths["json"].read_text())
+    assert saved["config"]["seed"] == 7 and saved["versions"]["videodrafter"] and saved["prompt_set_hashes"]["v1"]
+
+
+@pytest.mark.slow
+def test_the_embedded_backends_are_evaluated_for_real(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "videodrafter", "eval", "--suite", "smoke",
+        "--llm", "local:smollm2", "--llm", "local:gemma3", "--prompts", "v1", "--prompts", "v2", "-o", str(tmp_path),
+    ]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False, env={**os.environ})
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["results"]) == 2 * 2 * 2
+    assert any(row["metrics"]["valid"] for row in report["results"])
+    for row in report["results"]:
+        assert row["metrics"]["llm_calls"] >= 1 and row["metrics"]["seconds"] > 0
+    assert "local:gemma3 · v2" in (tmp_path / "report.md").read_text()
