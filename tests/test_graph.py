@@ -103,11 +103,13 @@ class DriftingEngine(AnimaticEngine):
     def __init__(self) -> None:
         super().__init__(160, 96, 6)
         self.scene_calls = 0
+        self.drifted = False
 
     def scene_image(self, event, foreground, background, layout, *, seed):
         self.scene_calls += 1
         image = super().scene_image(event, foreground, background, layout, seed=seed)
-        if "chases" in event and seed % 1000 == 0:
+        if "chases" in event and not self.drifted:
+            self.drifted = True
             pixels = np.asarray(image).copy()
             pixels[..., [0, 2]] = pixels[..., [2, 0]]
             return Image.fromarray(255 - pixels)
@@ -178,10 +180,8 @@ def test_editing_one_scene_regenerates_exactly_that_scenes_image_and_clip(settin
     edited = edit_run("edit", settings.runs_dir, script, chat_model=model)
     after = {path.name for path in edited.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
     new = sorted(after - before)
-    assert [name.split("-")[0] + "-" + name.split("-")[1] for name in new if not name.startswith(("video", "contact"))] == [
-        "scene-02", "scene-02",
-    ], new
-    assert {name.rsplit(".", 1)[1] for name in new} == {"png", "mp4"}
+    assert [name.split("-")[0] for name in new] == ["clip", "scene"], new
+    assert edited.result.info.frames == first.result.info.frames
     assert model.calls(PLAN) + model.calls(CRITIQUE) + model.calls(ENRICH_3) == llm_calls
     assert edited.script.scenes[1].event.startswith("The dog digs")
     assert json.loads((edited.run_dir / "script.json").read_text())["scenes"][1]["event"].startswith("The dog digs")

@@ -61,7 +61,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
         env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        _wait_for(lambda: len(list((run_dir / "clips").glob("scene-*.mp4"))) >= 2, 120, process)
+        _wait_for(lambda: len(list((run_dir / "clips").glob("clip-*.mp4"))) >= 2, 120, process)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -76,7 +76,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
     assert "Traceback" not in resumed.stderr
     for path, stamp in finished.items():
         assert path.stat().st_mtime_ns == stamp, f"{path.name} was regenerated"
-    assert len(list((run_dir / "clips").glob("scene-*.mp4"))) == 6
+    assert len(list((run_dir / "clips").glob("clip-*.mp4"))) == 6
     info = probe_video(run_dir / "video.mp4")
     assert info.frames == 6 * 96 - 5 * 6  # six 4 s clips at 24 fps, 0.25 s crossfades
     assert not list(run_dir.rglob(".*.mp4")) and not list(run_dir.rglob(".*.png")), "no temporary files are left"

@@ -237,6 +237,44 @@ def eval_command(
     stderr.print(f"[dim]reports: {paths['markdown']}, {paths['json']}, {paths['html']}[/]")
 
 
+@app.command()
+def chat(
+    session: Annotated[str | None, typer.Option("--session", help="Continue this session (its id is printed at the start).")] = None,
+    message: Annotated[list[str] | None, typer.Option("--message", "-m", help="Send this message and exit (repeatable).")] = None,
+    llm: LLMOption = None,
+    engine: EngineOption = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where runs and sessions go (default: ./runs).")] = None,
+) -> None:
+    """Talk to a draft: "make me a video about …", then "make the dog brown", "add a scene at sunset", …"""
+    import sys
+
+    from videodrafter.agent.chat import ChatSession
+    from videodrafter.agent.interpret import HELP
+
+    settings = _settings(llm=llm, engine=engine, runs_dir=runs_dir)
+    session_id = session or ChatSession.new_id()
+    try:
+        conversation = ChatSession(settings, session_id)
+    except VideoDrafterError as error:
+        _fail(error)
+        return
+    stderr.print(f"[dim]session {session_id} (continue later with --session {session_id}). {HELP}[/]")
+    lines = iter(message) if message else (line.rstrip("\n") for line in sys.stdin)
+    try:
+        for line in lines:
+            if not sys.stdin.isatty() or message:
+                stdout.print(f"[bold]you:[/] {line}")
+            if line.strip().lower() in ("quit", "exit", "bye"):
+                break
+            with stderr.status("working…"):
+                reply = conversation.send(line)
+            stdout.print(f"[bold cyan]videodrafter:[/] {reply}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        conversation.close()
+
+
 def _read_script(path: Path):
     from videodrafter.script import VideoScript
 

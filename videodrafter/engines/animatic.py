@@ -23,6 +23,8 @@ class AnimaticEngine:
     """Storyboard frames at ``width`` x ``height``; no model weights, no GPU."""
 
     name = "animatic"
+    draws_clean_backgrounds = True
+    """Its places never contain characters, so background references need no painting out."""
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0) -> None:
         self.width = width

@@ -41,14 +41,18 @@ class AppearanceEmbedder:
     def embed(self, image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-        hsv = np.asarray(rgba.convert("RGB").convert("HSV"), dtype=np.float32) / 255.0
+        hsv = np.asarray(rgba.convert("RGB").convert("HSV"), dtype=np.float32).reshape(-1, 3) / 255.0
         weights = alpha.reshape(-1)
         if weights.sum() < 1:
             weights = np.ones_like(weights)
-        histogram, _ = np.histogramdd(
-            hsv.reshape(-1, 3), bins=(12, 4, 4), range=((0, 1), (0, 1), (0, 1)), weights=weights
+        # Hue means nothing for greys and near-black pixels: those are binned by brightness alone.
+        chromatic = (hsv[:, 1] >= 0.25) & (hsv[:, 2] >= 0.2)
+        hue_histogram, _ = np.histogramdd(
+            hsv[chromatic], bins=(12, 3, 3), range=((0, 1), (0, 1), (0, 1)), weights=weights[chromatic]
         )
-        colour = np.sqrt(histogram.reshape(-1) / weights.sum())
+        grey_histogram, _ = np.histogram(hsv[~chromatic, 2], bins=6, range=(0, 1), weights=weights[~chromatic])
+        histogram = np.concatenate([hue_histogram.reshape(-1), grey_histogram])
+        colour = np.sqrt(histogram / weights.sum())
         ys, xs = np.nonzero(alpha > 0.5)
         if len(xs):
             silhouette = Image.fromarray(((alpha > 0.5) * 255).astype(np.uint8)).crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))

@@ -54,7 +54,7 @@ def reference_key(script: VideoScript, entity_id: str, runtime: Runtime[RunConte
     entity = script.entity(entity_id)
     photo = Path(entity.reference_image) if entity.reference_image else None
     return content_hash(
-        "reference-v1", entity.model_dump(mode="json", exclude={"reference_image"}),
+        "reference-v2", entity.model_dump(mode="json", exclude={"reference_image"}),
         photo if photo and photo.is_file() else None, runtime.context.tools().engine.describe(), runtime.context.settings.seed,
     )
 
@@ -82,7 +82,10 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
             source = "photo" if entity.reference_image else "generated"
             if not image.is_file():
                 source = generate_reference_image(ReferenceImageArgs(entity=entity, output=image, seed=context.settings.seed), tools).source
-            segmented = segment_foreground(SegmentArgs(image=image, kind=entity.kind, output=conditioned, mask_output=mask), tools)
+            clean = source == "generated" and getattr(tools.engine, "draws_clean_backgrounds", False)
+            segmented = segment_foreground(
+                SegmentArgs(image=image, kind=entity.kind, output=conditioned, mask_output=mask, paint_out=not clean), tools
+            )
         references[entity_id] = ReferenceArtifact(
             entity_id=entity_id, key=key, image=image, conditioned=conditioned, mask=mask, source=source,
             coverage=segmented.coverage, note=segmented.note,
@@ -91,8 +94,10 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
     return {"references": references, "seconds": seconds, "notes": notes}
 
 
-def _scene_seed(context: RunContext, scene: int, attempt: int) -> int:
-    return context.settings.seed + 1000 * (scene + 1) + attempt
+def _scene_seed(context: RunContext, spec, attempt: int) -> int:
+    """From the scene's content, not its position: reordering scenes keeps their pictures."""
+    digest = content_hash("scene-seed", spec.event, spec.foreground, spec.background)
+    return (context.settings.seed + int(digest[:8], 16) + 7919 * attempt) % (2**31 - 1)
 
 
 def scene_key(state: State, scene: int, attempt: int, runtime: Runtime[RunContext]) -> str:
@@ -100,8 +105,8 @@ def scene_key(state: State, scene: int, attempt: int, runtime: Runtime[RunContex
     assert script is not None
     spec = script.scenes[scene]
     return content_hash(
-        "scene-image-v2", spec.event, [state.references[e].key for e in spec.foreground], state.references[spec.background].key,
-        _scene_seed(runtime.context, scene, attempt), runtime.context.tools().engine.describe(),
+        "scene-image-v3", spec.event, [state.references[e].key for e in spec.foreground], state.references[spec.background].key,
+        _scene_seed(runtime.context, spec, attempt), runtime.context.tools().engine.describe(),
     )
 
 
@@ -114,14 +119,18 @@ def scene_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
     new: dict[int, list[SceneCandidate]] = {}
     attempts = {index: state.scene_attempts.get(index, 0) for index in range(len(script.scenes))}
     seconds: dict[str, float] = {}
+    known = {candidate.key: candidate for candidates in state.candidates.values() for candidate in candidates if candidate.image.is_file()}
     for index, spec in enumerate(script.scenes):
         attempt = attempts[index]
         key = scene_key(state, index, attempt, runtime)
-        existing = [c for c in state.candidates.get(index, []) if c.attempt == attempt and c.key == key and c.image.is_file()]
-        if existing:
+        if any(c.attempt == attempt and c.key == key for c in state.candidates.get(index, [])) and key in known:
+            continue
+        if key in known:  # the same picture was made for this content before (e.g. scenes were reordered)
+            new[index] = [known[key].model_copy(update={"scene": index, "attempt": attempt})]
             continue
         emit("scene images", f"scene {index + 1}" + (f" (attempt {attempt + 1})" if attempt else ""), index, len(script.scenes))
-        output = artifact_path(context.run_dir, "scenes", f"scene-{index + 1:02d}", key, ".png")
+        output = artifact_path(context.run_dir, "scenes", "scene", key, ".png")
+        seed = _scene_seed(context, spec, attempt)
         with timed("scene_images", seconds):
             result = generate_scene_image(
                 SceneImageArgs(
@@ -129,12 +138,11 @@ def scene_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
                     foreground=[ForegroundReference(entity_id=e, cutout=state.references[e].conditioned) for e in spec.foreground],
                     background=state.references[spec.background].conditioned,
                     output=output,
-                    seed=_scene_seed(context, index, attempt),
+                    seed=seed,
                 ),
                 tools,
             )
-        candidate = SceneCandidate(scene=index, attempt=attempt, seed=_scene_seed(context, index, attempt), key=key, image=output, layout=result.layout)
-        new[index] = [candidate]
+        new[index] = [SceneCandidate(scene=index, attempt=attempt, seed=seed, key=key, image=output, layout=result.layout)]
     return {"candidates": new, "scene_attempts": attempts, "seconds": seconds}
 
 
@@ -170,23 +178,23 @@ def check_consistency_node(state: State, runtime: Runtime[RunContext]) -> dict:
         candidate = current_candidate(state, index)
         if candidate is None:
             continue
-        if candidate.score is not None:
-            continue  # judged in an earlier round
-        entity_scores = {}
-        with timed("check_consistency", seconds):
-            for entity_id in spec.foreground:
-                if entity_id in common:
-                    entity_scores[entity_id] = measure_consistency(
-                        ConsistencyArgs(reference=state.references[entity_id].conditioned, scene_image=candidate.image, region=candidate.layout.boxes.get(entity_id)),
-                        tools,
-                    ).score
-        candidate = candidate.model_copy(update={"entity_scores": entity_scores, "score": min(entity_scores.values(), default=1.0)})
-        scored[index] = [candidate]
+        newly_scored = candidate.score is None
+        if newly_scored:
+            entity_scores = {}
+            with timed("check_consistency", seconds):
+                for entity_id in spec.foreground:
+                    if entity_id in common:
+                        entity_scores[entity_id] = measure_consistency(
+                            ConsistencyArgs(reference=state.references[entity_id].conditioned, scene_image=candidate.image, region=candidate.layout.boxes.get(entity_id)),
+                            tools,
+                        ).score
+            candidate = candidate.model_copy(update={"entity_scores": entity_scores, "score": min(entity_scores.values(), default=1.0)})
+            scored[index] = [candidate]
         if candidate.score >= context.settings.consistency_threshold:
             continue
         if candidate.attempt + 1 < context.settings.consistency_attempts:
             retry[index] = candidate.attempt + 1
-        else:
+        elif newly_scored:
             notes.append(
                 f"scene {index + 1}: no candidate reached consistency {context.settings.consistency_threshold:.2f} "
                 f"in {context.settings.consistency_attempts} tries; the best one is used"
@@ -206,12 +214,16 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
     engine = tools.engine.describe()
     for index, spec in enumerate(script.scenes):
         image = chosen_candidate(state, index)
-        caption = f"{index + 1}. {spec.action}"
-        key = content_hash("clip-v1", image.key, spec.action, spec.camera.model_dump(mode="json"), spec.duration_s, caption, image.seed, engine)
+        caption = spec.action
+        key = content_hash("clip-v2", image.key, spec.action, spec.camera.model_dump(mode="json"), spec.duration_s, caption, image.seed, engine)
         known = state.clips.get(index)
         if known and known.key == key and known.path.is_file():
             continue
-        output = artifact_path(context.run_dir, "clips", f"scene-{index + 1:02d}", key, ".mp4")
+        reusable = next((clip for clip in state.clips.values() if clip.key == key and clip.path.is_file()), None)
+        if reusable is not None:  # e.g. scenes were reordered: the clip is the same
+            clips[index] = reusable.model_copy(update={"scene": index})
+            continue
+        output = artifact_path(context.run_dir, "clips", "clip", key, ".mp4")
         emit("clips", f"clip {index + 1}: {spec.camera.label()}", index, len(script.scenes))
         if output.is_file():
             from videodrafter.media.video import probe_video

@@ -188,7 +188,11 @@ def edit_run(
         # find every unchanged artifact by its input hash
         descriptions = {entity.id: entity.description for entity in script.entities if entity.description}
         graph.update_state(
-            config, {"script": script, "approved": True, "result": None, "descriptions": descriptions}, as_node="finalize_draft"
+            config,
+            # attempts restart per position; pictures are found again by their content keys
+            {"script": script, "approved": True, "result": None, "descriptions": descriptions,
+             "scene_attempts": dict.fromkeys(range(len(script.scenes)), 0)},
+            as_node="finalize_draft",
         )
     return _drive(None, context, run_id, on_event)
 

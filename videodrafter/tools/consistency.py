@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageFilter
 from pydantic import BaseModel, Field
 
 from videodrafter.engines.base import Box
@@ -34,14 +34,23 @@ def measure_consistency(args: ConsistencyArgs, context: ToolContext) -> Consiste
     if args.region is not None:
         scene = scene.crop(args.region.pixels(scene.width, scene.height))
     alpha = reference.getchannel("A")
-    if args.region is not None and alpha.getbbox() is not None and alpha.getextrema()[0] < 255:
+    solid = alpha.point(lambda value: 255 if value > 40 else 0)  # the same cut scenes use to place subjects
+    if args.region is not None and solid.getbbox() is not None and alpha.getextrema()[0] < 255:
         # compare like with like: keep the crop's pixels under the subject's silhouette, placed the
-        # way scenes place subjects (fitted to the box, standing on its bottom edge)
-        silhouette = alpha.crop(alpha.getbbox())
+        # way scenes place subjects (fitted to the box, standing on its bottom edge), minus a thin rim
+        box = solid.getbbox()
+        silhouette = solid.crop(box)
         scale = min(scene.width / silhouette.width, scene.height / silhouette.height)
-        fitted = silhouette.resize((max(1, round(silhouette.width * scale)), max(1, round(silhouette.height * scale))), Image.BILINEAR)
+        size = (max(1, round(silhouette.width * scale)), max(1, round(silhouette.height * scale)))
+        position = ((scene.width - size[0]) // 2, scene.height - size[1])
         mask = Image.new("L", scene.size, 0)
-        mask.paste(fitted, ((scene.width - fitted.width) // 2, scene.height - fitted.height))
+        mask.paste(silhouette.resize(size, Image.BILINEAR), position)
+        mask = mask.filter(ImageFilter.MinFilter(3)) if min(scene.size) >= 24 else mask
+        # the reference goes through the same resize, so both sides have the same blur and pixels
+        fitted = Image.new("RGBA", scene.size, (0, 0, 0, 0))
+        fitted.paste(reference.crop(box).resize(size, Image.LANCZOS), position)
+        fitted.putalpha(mask)
+        reference = fitted
         scene = scene.convert("RGBA")
         scene.putalpha(mask)
     score = cosine(embedder.embed(reference), embedder.embed(scene))

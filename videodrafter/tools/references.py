@@ -58,6 +58,7 @@ class SegmentArgs(BaseModel):
     kind: EntityKind
     output: Path = Field(description="Conditioned reference PNG: RGBA cutout (fg) or cleaned scenery (bg).")
     mask_output: Path = Field(description="The U²-Net mask as a greyscale PNG.")
+    paint_out: bool = Field(default=True, description="Backgrounds: paint out the salient object (off for clean scenery).")
 
 
 class SegmentResult(BaseModel):
@@ -78,8 +79,10 @@ def segment_foreground(args: SegmentArgs, context: ToolContext) -> SegmentResult
             mask = np.ones_like(mask)
             note = "U²-Net found no clear subject; the whole picture is used as the reference"
         conditioned = cut_out_foreground(image, mask)
-    else:
+    elif args.paint_out:
         conditioned = paint_out_foreground(image, mask)
+    else:
+        conditioned = image
     save_png_atomic(Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8), mode="L"), args.mask_output)
     save_png_atomic(conditioned, args.output)
     return SegmentResult(path=args.output, mask_path=args.mask_output, coverage=segmentation.coverage, note=note)
