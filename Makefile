@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PROMPT ?= a dog's day at the beach
 
-.PHONY: setup demo test test-fast clean
+.PHONY: setup demo test test-fast bench clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch 2.13.0 first: on this kind of machine it resolves to the CPU build (no multi-GB CUDA wheels)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,test]'
+	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,web,evals,test]'
+	# the web UI tests drive a real headless Chromium (Debian/Ubuntu package; needs root or sudo)
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } || \
+	  echo "warning: could not install chromium; the web UI test will fail until it is installed" >&2
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -30,6 +35,10 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# CPU benchmarks: prints a table, writes benchmarks/results/bench-<time>.json
+bench: setup
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

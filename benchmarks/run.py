@@ -58,8 +58,8 @@ def overhead(workdir: Path, engine_name: str = "tiny", scenes: int = 4) -> dict:
     engine = TimedEngine(get_engine(settings))
     start_run("", settings, script=bench_script(scenes, "warm-up"), run_id="warm-up", engine=engine)  # loads models
     engine.seconds.clear()
-    import videodrafter.tools.assembly as assembly
     import videodrafter.tools.scenes as scenes_tool
+    from videodrafter.tools import assembly
 
     encoding = TimedFunctions((scenes_tool, "encode_mp4"), (assembly, "concatenate_clips"))
     with TimedSegmentation() as segmentation, encoding:

@@ -59,7 +59,7 @@ class TimedSegmentation:
                 self.calls += 1
 
         segmentation.saliency_mask = timed
-        import videodrafter.tools.references as references
+        from videodrafter.tools import references
 
         self._tool_module = references
         references.saliency_mask = timed

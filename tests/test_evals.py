@@ -19,8 +19,18 @@ from videodrafter.errors import InputError
 from videodrafter.evals.cases import load_suite
 from videodrafter.evals.reports import write_reports
 from videodrafter.evals.runner import EvalConfig, aggregate, run_eval
-from videodrafter.evals.script_metrics import camera_entropy, event_similarity, expected_found
-from videodrafter.evals.visual_metrics import get_clip_scorer, mean_consecutive, mean_matched, mean_pairwise, visual_metrics
+from videodrafter.evals.script_metrics import (
+    camera_entropy,
+    event_similarity,
+    expected_found,
+)
+from videodrafter.evals.visual_metrics import (
+    get_clip_scorer,
+    mean_consecutive,
+    mean_matched,
+    mean_pairwise,
+    visual_metrics,
+)
 from videodrafter.script import VideoScript
 
 REPO = Path(__file__).parents[1]

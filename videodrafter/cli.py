@@ -275,6 +275,26 @@ def chat(
         conversation.close()
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 7860,
+    llm: LLMOption = None,
+    engine: EngineOption = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+) -> None:
+    """Serve the web UI: write, edit and approve the script, add photos, watch the video being made."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from videodrafter.web.app import serve as serve_app
+
+    settings = _settings(llm=llm, engine=engine, runs_dir=runs_dir)
+    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    stderr.print(f"videodrafter web UI on http://{host}:{port}")
+    serve_app(settings, host, port)
+
+
 def _read_script(path: Path):
     from videodrafter.script import VideoScript
 

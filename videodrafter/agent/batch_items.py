@@ -73,8 +73,8 @@ def read_batch_file(path: Path) -> list[BatchItem]:
 
 
 def batch_id_for(path: Path) -> str:
-    from datetime import UTC, datetime
     import secrets
+    from datetime import UTC, datetime
 
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-")[:24] or "batch"
     return f"{stem}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"

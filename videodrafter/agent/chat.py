@@ -24,7 +24,13 @@ from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from videodrafter.agent.edits import AddScene, MakeVideo, ShowScript, apply_edit, scene_for_request
+from videodrafter.agent.edits import (
+    AddScene,
+    MakeVideo,
+    ShowScript,
+    apply_edit,
+    scene_for_request,
+)
 from videodrafter.agent.interpret import describe_script, interpret
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
@@ -73,7 +79,11 @@ def _event_and_action(context: ChatContext, script: VideoScript, request: str) -
     """The LLM writes the new scene's event and action; the grammar's template is the fallback."""
     from langchain_core.messages import SystemMessage
 
-    from videodrafter.llm.structured import extract_json_object, generate_structured, json_response_formats
+    from videodrafter.llm.structured import (
+        extract_json_object,
+        generate_structured,
+        json_response_formats,
+    )
 
     class NewScene(BaseModel):
         event: str = Field(min_length=5, max_length=300)

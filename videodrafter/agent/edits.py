@@ -15,7 +15,16 @@ from pydantic import BaseModel, Field
 
 from videodrafter.engines.animatic_art import COLOR_WORDS
 from videodrafter.errors import InputError
-from videodrafter.script import CameraDirection, CameraMove, CameraSpeed, Entity, EntityKind, Scene, VideoScript, entity_id_from_name
+from videodrafter.script import (
+    CameraDirection,
+    CameraMove,
+    CameraSpeed,
+    Entity,
+    EntityKind,
+    Scene,
+    VideoScript,
+    entity_id_from_name,
+)
 from videodrafter.text import content_words
 
 

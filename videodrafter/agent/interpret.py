@@ -23,22 +23,26 @@ from videodrafter.agent.edits import (
 )
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
-from videodrafter.llm.structured import extract_json_object, generate_structured, json_response_formats
+from videodrafter.llm.structured import (
+    extract_json_object,
+    generate_structured,
+    json_response_formats,
+)
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.script import VideoScript
 
-MAKE = re.compile(r"^(?:please\s+)?(?:make|create|generate|do)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:short\s+)?(?:video|film|movie|clip)\s+(?:about|of|on|where|with)\s+(?P<prompt>.+)$", re.I)
-SWAP = re.compile(r"\bswap\s+scenes?\s+(?P<a>\d+)\s+(?:and|with|&)\s+(?:scene\s+)?(?P<b>\d+)", re.I)
-REMOVE = re.compile(r"\b(?:remove|delete|drop|cut)\s+scene\s+(?P<n>\d+)", re.I)
-ADD = re.compile(r"\badd\s+(?:a\s+|another\s+|one\s+more\s+)?scene(?:\s+after\s+scene\s+(?P<after>\d+))?\s*(?P<rest>.*)$", re.I)
+MAKE = re.compile(r"^(?:please\s+)?(?:make|create|generate|do)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:short\s+)?(?:video|film|movie|clip)\s+(?:about|of|on|where|with)\s+(?P<prompt>.+)$", re.IGNORECASE)
+SWAP = re.compile(r"\bswap\s+scenes?\s+(?P<a>\d+)\s+(?:and|with|&)\s+(?:scene\s+)?(?P<b>\d+)", re.IGNORECASE)
+REMOVE = re.compile(r"\b(?:remove|delete|drop|cut)\s+scene\s+(?P<n>\d+)", re.IGNORECASE)
+ADD = re.compile(r"\badd\s+(?:a\s+|another\s+|one\s+more\s+)?scene(?:\s+after\s+scene\s+(?P<after>\d+))?\s*(?P<rest>.*)$", re.IGNORECASE)
 CAMERA = re.compile(
     r"\bcamera\s+(?:of|in|for|on)\s+scene\s+(?P<n>\d+)\s+(?:to\s+|a\s+)?(?P<direction>zoom in|zoom out|static|left|right|up|down)(?:\s+(?P<speed>slow|medium|fast))?"
     r"|\bscene\s+(?P<n2>\d+)\s+(?:camera\s+)?(?:should\s+)?(?P<direction2>zoom in|zoom out|pan left|pan right|pan up|pan down|static)(?:\s+(?P<speed2>slow|medium|fast))?",
-    re.I,
+    re.IGNORECASE,
 )
-PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.I)
-CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.I)
-SHOW = re.compile(r"^(?:show|print|list)(?:\s+(?:me\s+)?(?:the\s+)?(?:script|scenes|draft|video))?\s*\??$|^(?:status|script)\??$", re.I)
+PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.IGNORECASE)
+CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.IGNORECASE)
+SHOW = re.compile(r"^(?:show|print|list)(?:\s+(?:me\s+)?(?:the\s+)?(?:script|scenes|draft|video))?\s*\??$|^(?:status|script)\??$", re.IGNORECASE)
 
 HELP = (
     'Try: "make me a video about a dog at the beach", "make the dog brown", "add a scene at sunset", '

@@ -7,7 +7,11 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from videodrafter.config import Settings
-from videodrafter.llm.structured import extract_json_object, generate_structured, json_response_formats
+from videodrafter.llm.structured import (
+    extract_json_object,
+    generate_structured,
+    json_response_formats,
+)
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.draft import script_to_draft
 from videodrafter.planning.planner import format_draft
