@@ -173,7 +173,12 @@ def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> 
     if isinstance(edit, AddScene):
         if new_scene is None:
             raise ValueError("add_scene needs the scene to add")
-        position = len(script.scenes) if edit.after is None else _scene_index(script, edit.after) + 1 if edit.after else 0
+        if edit.after is None:
+            position = len(script.scenes)
+        elif edit.after == 0:
+            position = 0
+        else:
+            position = _scene_index(script, edit.after) + 1
         script.scenes.insert(position, new_scene)
         return VideoScript.model_validate(script.model_dump()), f"scene {position + 1} added: {new_scene.event}"
     raise TypeError(f"apply_edit does not handle {type(edit).__name__}")

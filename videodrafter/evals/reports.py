@@ -61,8 +61,10 @@ def markdown_report(report: EvalReport) -> str:
             "",
             report.suite_description,
             "",
-            f"{len({r.case_id for r in report.results})} cases × {len(config.llms)} LLM(s) × {len(config.prompt_sets)} prompt set(s), "
-            f"seed {config.seed}, {report.seconds:.0f} s in all.",
+            (
+                f"{len({r.case_id for r in report.results})} cases × {len(config.llms)} LLM(s) × "
+                f"{len(config.prompt_sets)} prompt set(s), seed {config.seed}, {report.seconds:.0f} s in all."
+            ),
             "",
             markdown_table(report),
             "",

@@ -21,6 +21,7 @@ from videodrafter.evals.text_embedding import embed_texts
 from videodrafter.evals.visual_metrics import VisualMetrics
 from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
+from videodrafter.media.files import content_hash
 from videodrafter.planning.inputs import scene_bounds
 from videodrafter.planning.planner import plan_script
 from videodrafter.prompts import load_prompt_set, prompt_set_digest
@@ -160,7 +161,7 @@ def render_and_score(result: CaseResult, config: EvalConfig, settings: Settings,
     from videodrafter.media.video import decode_frames
 
     runs = output_dir / "runs"
-    run_id = f"{result.case_id}-{abs(hash((result.llm, result.prompt_set))) % 10**8:08d}"
+    run_id = f"{result.case_id}-{content_hash(result.llm, result.prompt_set)[:8]}"
     outcome = start_run("", settings.model_copy(update={"engine": config.engine, "runs_dir": runs}), script=result.script, run_id=run_id)
     if config.clip_model is None or outcome.result is None:
         result.notes.append("visual metrics skipped: no --clip-model given")
