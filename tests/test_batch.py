@@ -146,3 +146,16 @@ def test_ray_executor_matches_the_local_executor_and_keeps_models_per_worker(tmp
         assert [p.name for p in local_scenes] == [p.name for p in ray_scenes]
         assert [_digest(p) for p in local_scenes] == [_digest(p) for p in ray_scenes]
         assert probe_video(tmp_path / "ray" / run / "video.mp4").frames == probe_video(tmp_path / "local" / run / "video.mp4").frames
+
+
+@pytest.mark.slow
+def test_ray_and_local_write_the_same_script_with_the_embedded_llm(tmp_path: Path, ray_cluster) -> None:
+    from videodrafter.agent.batch_items import BatchItem
+
+    items = [BatchItem(id="dog", prompt="a dog's day at the beach", scenes=3, seed=5)]
+    settings = Settings(video_width=160, video_height=96, fps=6, crossfade_s=0, critique=False)
+    local = run_batch(items, settings.model_copy(update={"runs_dir": tmp_path / "local"}), batch_id="llm")
+    distributed = run_batch(items, settings.model_copy(update={"runs_dir": tmp_path / "ray"}), batch_id="llm", executor="ray", workers=1)
+    assert (local.done, distributed.done) == (1, 1)
+    assert distributed.llm_calls == local.llm_calls >= 2
+    assert (tmp_path / "local" / "llm-dog" / "script.json").read_text() == (tmp_path / "ray" / "llm-dog" / "script.json").read_text()

@@ -205,3 +205,22 @@ def test_editing_an_entity_description_redraws_it_everywhere(settings: Settings)
     girl_scenes = {index for index, scene in enumerate(edited.script.scenes) if "girl" in scene.foreground}
     redrawn = {index for index in range(3) if after["scenes"][index]["chosen"]["key"] != before["scenes"][index]["chosen"]["key"]}
     assert redrawn == girl_scenes == {0, 2}
+
+
+def test_review_rounds_default_to_one_for_embedded_models_and_three_for_remote_ones() -> None:
+    assert Settings().review_rounds == 1
+    assert Settings(llm="openai:gpt-4o").review_rounds == 3
+    assert Settings(llm="local:gemma3", script_review_rounds=4).review_rounds == 4
+
+
+def test_enrichment_fans_out_per_entity_for_remote_llms_and_runs_in_order_for_the_embedded_one() -> None:
+    from videodrafter.graph.graph import route_enrichment
+    from videodrafter.graph.state import State
+    from videodrafter.planning.draft import ScriptDraft, draft_to_script
+
+    script = draft_to_script(ScriptDraft.model_validate_json(_script(["left", "right", "up"])), "p", 3, 3).script
+    parallel = route_enrichment(State(prompt="p", script=script))
+    serial = route_enrichment(State(prompt="p", script=script, enrich_serially=True))
+    assert [len(send.arg.entities) for send in parallel] == [1, 1, 1]
+    assert [[entity.id for entity in send.arg.entities] for send in serial] == [["brown-dog", "girl", "beach"]]
+    assert route_enrichment(State(prompt="p", script=script, descriptions={e.id: "x" for e in script.entities})) == "approve_script"

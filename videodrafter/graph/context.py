@@ -23,12 +23,20 @@ class RunContext:
     engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    _fresh: bool = field(default=False, repr=False)
+
     def model(self) -> BaseChatModel:
+        """The run's chat model; an embedded model starts each run (or resume) with an empty prompt cache."""
         with self._lock:
             if self.chat_model is None:
                 from videodrafter.llm.factory import create_chat_model
 
                 self.chat_model = create_chat_model(self.settings.llm, self.settings)
+            if not self._fresh:
+                self._fresh = True
+                reset = getattr(self.chat_model, "reset_prompt_cache", None)
+                if reset is not None:
+                    reset()
             return self.chat_model
 
     def tools(self) -> ToolContext:

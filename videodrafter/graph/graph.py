@@ -35,20 +35,25 @@ def route_start(state: State) -> Literal["plan_script", "approve_script"]:
 def route_after_check(state: State, runtime: Runtime[RunContext]) -> Literal["plan_script", "finalize_draft"]:
     """Back to planning with the feedback while review rounds remain."""
     satisfied = state.critique is not None and state.critique.is_satisfactory
-    if satisfied or state.plan_rounds >= runtime.context.settings.script_review_rounds:
+    if satisfied or state.plan_rounds >= runtime.context.settings.review_rounds:
         return "finalize_draft"
     return "plan_script"
 
 
 def route_enrichment(state: State) -> list[Send] | Literal["approve_script"]:
-    """One enrichment task per common entity, run in parallel; none → straight to approval."""
+    """Enrich every common entity; none left → straight to approval.
+
+    Remote LLMs get one parallel task per entity. The embedded model serves one call at a time
+    anyway, so it gets one task that goes through the entities in script order: the same calls in
+    the same order give the same text in every process (llama.cpp's prompt cache depends on order).
+    """
     assert state.script is not None
-    tasks = [
-        Send("enrich_entity", EnrichTask(prompt=state.prompt, entity=entity))
-        for entity in state.script.common_entities
-        if entity.id not in state.descriptions
-    ]
-    return tasks or "approve_script"
+    pending = [entity for entity in state.script.common_entities if entity.id not in state.descriptions]
+    if not pending:
+        return "approve_script"
+    if state.enrich_serially:
+        return [Send("enrich_entity", EnrichTask(prompt=state.prompt, entities=pending))]
+    return [Send("enrich_entity", EnrichTask(prompt=state.prompt, entities=[entity])) for entity in pending]
 
 
 def route_after_consistency(state: State) -> Literal["scene_images", "scene_clips"]:

@@ -27,7 +27,7 @@ def plan_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
     revision = None
     if state.script is not None and state.critique is not None and not state.critique.is_satisfactory:
         revision = Revision(previous=state.script, instructions=_instructions(state))
-    emit("script", "revising the script" if revision else "planning scenes", state.plan_rounds, context.settings.script_review_rounds)
+    emit("script", "revising the script" if revision else "planning scenes", state.plan_rounds, context.settings.review_rounds)
     with timed("plan_script", seconds):
         plan = plan_script(
             state.prompt, context.model(), context.settings,
@@ -54,7 +54,7 @@ def check_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
     update: dict = {"findings": findings, "usage": usage, "seconds": seconds}
     if state.best_findings is None or len(findings) < state.best_findings:
         update |= {"best_script": state.script, "best_findings": len(findings)}
-    emit("script", f"checking the script ({len(findings)} automatic findings)", state.plan_rounds, context.settings.script_review_rounds)
+    emit("script", f"checking the script ({len(findings)} automatic findings)", state.plan_rounds, context.settings.review_rounds)
     if context.settings.critique:
         with timed("check_script", seconds):
             critique = critique_script(state.script, findings, context.model(), context.settings, usage=usage)
@@ -75,18 +75,21 @@ def finalize_draft_node(state: State, runtime: Runtime[RunContext]) -> dict:
         notes.append(
             f"the script was still criticised after {state.plan_rounds} rounds; the version with the fewest findings was kept"
         )
-    return {"script": script, "notes": notes}
+    serial = runtime.context.settings.llm.startswith("local:")
+    return {"script": script, "notes": notes, "enrich_serially": serial}
 
 
 def enrich_entity_node(task: EnrichTask, runtime: Runtime[RunContext]) -> dict:
-    """One fan-out branch: the enrichment dialogue for one common entity."""
+    """One fan-out branch: the enrichment dialogue for its entities."""
     context = runtime.context
     usage = TokenUsage()
     seconds: dict[str, float] = {}
-    emit("enrich", f"describing '{task.entity.name}'")
-    with timed("enrich_entity", seconds):
-        enriched = enrich_entity(task.entity, task.prompt, context.model(), context.settings, usage=usage)
-    return {"descriptions": {task.entity.id: enriched.description}, "usage": usage, "seconds": seconds}
+    descriptions = {}
+    for entity in task.entities:
+        emit("enrich", f"describing '{entity.name}'")
+        with timed("enrich_entity", seconds):
+            descriptions[entity.id] = enrich_entity(entity, task.prompt, context.model(), context.settings, usage=usage).description
+    return {"descriptions": descriptions, "usage": usage, "seconds": seconds}
 
 
 def approve_script_node(state: State, runtime: Runtime[RunContext]) -> dict:

@@ -68,6 +68,7 @@ class State(InputState):
     notes: Annotated[list[str], operator.add] = Field(default_factory=list, description="Things a user should know.")
     descriptions: Annotated[dict[str, str], merge] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
     approved: bool = Field(default=False, description="The script is final (and approved if approval is on).")
+    enrich_serially: bool = Field(default=False, description="One enrichment task in script order (embedded LLMs).")
     references: Annotated[dict[str, ReferenceArtifact], merge] = Field(default_factory=dict)
     scene_attempts: Annotated[dict[int, int], merge] = Field(default_factory=dict, description="Current attempt per scene.")
     candidates: Annotated[dict[int, list[SceneCandidate]], extend_candidates] = Field(default_factory=dict)
@@ -79,10 +80,10 @@ class State(InputState):
 
 
 class EnrichTask(BaseModel):
-    """One fan-out task: enrich one entity's description."""
+    """One fan-out task: enrich these entities' descriptions (one entity per task for remote LLMs)."""
 
     prompt: str
-    entity: Entity
+    entities: list[Entity]
 
 
 class OutputState(BaseModel):

@@ -88,6 +88,17 @@ class LlamaCppChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "llama-cpp-embedded"
 
+    def reset_prompt_cache(self) -> None:
+        """Forget the evaluated prompt prefix, so the next calls do not depend on earlier runs.
+
+        llama.cpp reuses the longest common prefix of consecutive prompts; evaluating a prompt in
+        different pieces gives slightly different numbers, hence different text. A run that starts
+        from an empty cache and makes its calls in a fixed order writes the same script anywhere.
+        """
+        llama, lock = _load_llama(self.model_path, self.n_ctx, self.chat_format, self.n_threads or os.cpu_count() or 1)
+        with lock:
+            llama.reset()
+
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "model_path": str(self.model_path)}
