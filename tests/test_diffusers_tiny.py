@@ -139,3 +139,34 @@ def test_a_real_preset_without_weights_says_how_to_get_them(monkeypatch: pytest.
         engine.image_pipeline()
     assert "stabilityai/stable-diffusion-xl-base-1.0" in caught.value.message
     assert "--engine animatic" in caught.value.hint
+
+
+def test_the_full_random_architectures_have_the_published_sizes() -> None:
+    """The GPU benchmark's random-weight models are SDXL / CogVideoX-5B-I2V at their real sizes (built on 'meta')."""
+    from diffusers import AutoencoderKL, AutoencoderKLCogVideoX, CogVideoXTransformer3DModel, UNet2DConditionModel
+    from transformers import (
+        CLIPTextConfig,
+        CLIPTextModelWithProjection,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    from videodrafter.engines.random_components import COGVIDEOX_ARCHITECTURES, SDXL_ARCHITECTURES
+
+    def billions(module: torch.nn.Module) -> float:
+        return round(sum(parameter.numel() for parameter in module.parameters()) / 1e9, 2)
+
+    sdxl, cogvideox = SDXL_ARCHITECTURES["full"], COGVIDEOX_ARCHITECTURES["full"]
+    with torch.device("meta"):
+        assert billions(UNet2DConditionModel(**sdxl.unet)) == 2.57
+        assert billions(AutoencoderKL(**sdxl.vae)) == 0.08
+        assert billions(CLIPTextModelWithProjection(CLIPTextConfig(**sdxl.text_encoder_2))) == 0.69
+        assert billions(CLIPVisionModelWithProjection(CLIPVisionConfig(**sdxl.image_encoder))) == 1.84
+        assert billions(CogVideoXTransformer3DModel(**cogvideox.transformer)) == 5.57
+        assert billions(AutoencoderKLCogVideoX(**cogvideox.vae)) == 0.22
+        assert billions(T5EncoderModel(T5Config(**cogvideox.text_encoder))) == 4.76
+    preset = get_engine(Settings(engine="random-sdxl-cogvideox")).preset
+    assert (preset.video_width, preset.video_height, preset.video_frames) == (720, 480, 49)
+

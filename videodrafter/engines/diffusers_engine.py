@@ -102,15 +102,12 @@ class DiffusersEngine:
             return _PIPELINES[key]
 
     def _load_image_pipeline(self):
-        if self.preset.image_model == "tiny":
-            from videodrafter.engines.tiny_components import (
-                tiny_ip_adapter_state_dict,
-                tiny_sdxl_pipeline,
-            )
+        architecture = self.preset.random_image_architecture
+        if architecture is not None:
+            from videodrafter.engines.random_components import load_random_ip_adapters, random_sdxl_pipeline
 
-            pipe = tiny_sdxl_pipeline(seed=self.settings.seed)
-            adapters = [tiny_ip_adapter_state_dict(pipe.unet, seed=index) for index in range(2)]
-            pipe.load_ip_adapter(adapters, subfolder=[None, None], weight_name=["tiny-fg", "tiny-bg"], image_encoder_folder=None)
+            pipe = random_sdxl_pipeline(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)
+            load_random_ip_adapters(pipe, architecture)
             return pipe
         from diffusers import StableDiffusionXLPipeline
 
@@ -125,25 +122,24 @@ class DiffusersEngine:
             ),
             self.preset.ip_adapter_repo,
         )
-        if self.settings.vae_tiling:
-            pipe.enable_vae_tiling()
         return pipe
 
     def _load_video_pipeline(self):
-        if self.preset.video_model == "tiny":
-            from videodrafter.engines.tiny_components import tiny_cogvideox_i2v_pipeline
+        architecture = self.preset.random_video_architecture
+        if architecture is not None:
+            from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline
 
-            return tiny_cogvideox_i2v_pipeline(seed=self.settings.seed)
+            return random_cogvideox_i2v_pipeline(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)
         if self.preset.video_family == "cogvideox":
             from diffusers import CogVideoXImageToVideoPipeline as VideoPipeline
         else:
             from diffusers import WanImageToVideoPipeline as VideoPipeline
-        pipe = self._download(lambda: VideoPipeline.from_pretrained(self.preset.video_model, torch_dtype=self.dtype), self.preset.video_model)
-        if self.settings.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
-            pipe.vae.enable_tiling()
-            if hasattr(pipe.vae, "enable_slicing"):
-                pipe.vae.enable_slicing()
-        return pipe
+        return self._download(lambda: VideoPipeline.from_pretrained(self.preset.video_model, torch_dtype=self.dtype), self.preset.video_model)
+
+    @property
+    def _build_device(self) -> str:
+        """Where random weights are initialised: on the GPU unless models are offloaded to the CPU."""
+        return "cpu" if self.settings.cpu_offload else self.device
 
     def _download(self, load, model_id: str):
         try:
@@ -155,7 +151,12 @@ class DiffusersEngine:
             ) from error
 
     def _place(self, pipe):
+        """Progress bars off, VAE tiling as configured, then onto the device (or CPU offload)."""
         pipe.set_progress_bar_config(disable=True)
+        if self.settings.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
+            pipe.vae.enable_tiling()
+            if hasattr(pipe.vae, "enable_slicing"):
+                pipe.vae.enable_slicing()
         if self.settings.cpu_offload and self.device.startswith("cuda"):
             pipe.enable_model_cpu_offload(device=self.device)
         else:

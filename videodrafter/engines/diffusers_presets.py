@@ -13,12 +13,15 @@ class DiffusersPreset(BaseModel):
     """Everything that differs between presets; the pipeline code is the same."""
 
     name: str
-    image_model: str = Field(description="SDXL checkpoint for references and scene images ('tiny': built).")
+    image_model: str = Field(
+        description="SDXL checkpoint for references and scene images; 'random:<architecture>' builds one "
+        "with random weights (see engines/random_components.py)."
+    )
     ip_adapter_repo: str = "h94/IP-Adapter"
     ip_adapter_subfolder: str = "sdxl_models"
     ip_adapter_weight: str = "ip-adapter_sdxl.safetensors"
     image_encoder_folder: str = "sdxl_models/image_encoder"
-    video_model: str = Field(description="Image-to-video checkpoint ('tiny': built).")
+    video_model: str = Field(description="Image-to-video checkpoint, or 'random:<architecture>'.")
     video_family: Literal["cogvideox", "wan"]
     image_width: int
     image_height: int
@@ -34,13 +37,21 @@ class DiffusersPreset(BaseModel):
     max_text_length: int = 226
 
     @property
+    def random_image_architecture(self) -> str | None:
+        return self.image_model.removeprefix("random:") if self.image_model.startswith("random:") else None
+
+    @property
+    def random_video_architecture(self) -> str | None:
+        return self.video_model.removeprefix("random:") if self.video_model.startswith("random:") else None
+
+    @property
     def latent_layout(self) -> LatentLayout:
         return "BFCHW" if self.video_family == "cogvideox" else "BCFHW"
 
 
 PRESETS: dict[str, DiffusersPreset] = {
     "tiny": DiffusersPreset(
-        name="tiny", image_model="tiny", video_model="tiny", video_family="cogvideox",
+        name="tiny", image_model="random:tiny", video_model="random:tiny", video_family="cogvideox",
         image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
         video_frames=9, video_fps=8, video_steps=6, max_text_length=16,
     ),
@@ -56,5 +67,12 @@ PRESETS: dict[str, DiffusersPreset] = {
         image_width=1344, image_height=768, reference_size=1024, image_steps=30,
         video_width=832, video_height=480, video_frames=81, video_fps=16, video_steps=40, video_guidance=5.0,
         max_text_length=512,
+    ),
+    # The sdxl-cogvideox architectures at their real sizes with random weights: nothing to download,
+    # pictures are noise, but time and memory per scene are those of the real models (GPU benchmark).
+    "random-sdxl-cogvideox": DiffusersPreset(
+        name="random-sdxl-cogvideox", image_model="random:full", video_model="random:full", video_family="cogvideox",
+        image_width=1344, image_height=768, reference_size=1024, image_steps=30,
+        video_width=720, video_height=480, video_frames=49, video_fps=8, video_steps=50,
     ),
 }

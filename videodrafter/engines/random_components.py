@@ -1,0 +1,288 @@
+"""Random-weight components for the real pipeline classes, built from configs under a seed.
+
+This is the diffusers test pattern: the same StableDiffusionXLPipeline (+ two IP-Adapters)
+and CogVideoXImageToVideoPipeline code paths as the real presets, with no download. Two
+architectures of each are defined here:
+
+- ``tiny``: 64 px, 9 frames, a few thousand parameters; what the tests and CPU benchmarks run.
+- ``full``: the published architectures at their real sizes (SDXL base with the ViT-bigG
+  IP-Adapter image encoder; CogVideoX-5B-I2V with T5-XXL), for GPU timing and memory checks
+  on a machine that cannot download the weights. Build these on the GPU (``device="cuda"``):
+  initialising billions of parameters on a CPU takes minutes.
+
+Tokenizers are built offline from a character vocabulary; the text encoders still see
+sequences of the real length (77 CLIP tokens, the preset's T5 length) because prompts are padded.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel
+
+TINY_IMAGE_SIZE = 64
+TINY_VIDEO_FRAMES = 9
+TINY_TEXT_LENGTH = 16
+_CHARACTERS = string.ascii_lowercase + string.digits + ".,'!?-"
+
+
+class SdxlArchitecture(BaseModel):
+    """Constructor arguments of each SDXL component (diffusers / transformers config names)."""
+
+    unet: dict[str, Any]
+    vae: dict[str, Any]
+    text_encoder: dict[str, Any]
+    text_encoder_2: dict[str, Any]
+    image_encoder: dict[str, Any]
+    ip_adapter_gain: float | None = None
+    """Random IP-Adapter projections are N(0, gain²); None: 1/√fan_in (variance-preserving)."""
+
+
+class CogVideoXArchitecture(BaseModel):
+    """Constructor arguments of each CogVideoX image-to-video component."""
+
+    transformer: dict[str, Any]
+    vae: dict[str, Any]
+    text_encoder: dict[str, Any]
+    scheduler: Literal["ddim", "cogvideox-dpm"]
+
+
+_TINY_CLIP_TEXT = dict(
+    bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
+    layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2, vocab_size=128,
+    hidden_act="gelu", projection_dim=32,
+)
+
+SDXL_ARCHITECTURES: dict[str, SdxlArchitecture] = {
+    "tiny": SdxlArchitecture(
+        unet=dict(
+            block_out_channels=(32, 64), layers_per_block=1, sample_size=TINY_IMAGE_SIZE // 2,
+            in_channels=4, out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time",
+            addition_time_embed_dim=8, transformer_layers_per_block=(1, 1),
+            projection_class_embeddings_input_dim=80,  # 6 time ids x 8 + pooled text (32)
+            cross_attention_dim=64, norm_num_groups=8,
+        ),
+        vae=dict(
+            block_out_channels=[16, 32], in_channels=3, out_channels=3,
+            down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+            latent_channels=4, norm_num_groups=8, sample_size=TINY_IMAGE_SIZE,
+        ),
+        text_encoder=_TINY_CLIP_TEXT,
+        text_encoder_2=_TINY_CLIP_TEXT,
+        image_encoder=dict(
+            hidden_size=32, image_size=32, patch_size=8, projection_dim=32, intermediate_size=37,
+            num_attention_heads=4, num_channels=3, num_hidden_layers=2,
+        ),
+        ip_adapter_gain=0.5,  # large enough that a reference visibly steers the tiny UNet (tests check it)
+    ),
+    # stabilityai/stable-diffusion-xl-base-1.0 + h94/IP-Adapter sdxl_models (ViT-bigG image encoder)
+    "full": SdxlArchitecture(
+        unet=dict(
+            block_out_channels=(320, 640, 1280), layers_per_block=2, sample_size=128,
+            in_channels=4, out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+            attention_head_dim=(5, 10, 20), use_linear_projection=True, addition_embed_type="text_time",
+            addition_time_embed_dim=256, transformer_layers_per_block=(1, 2, 10),
+            projection_class_embeddings_input_dim=2816,  # 6 time ids x 256 + pooled text (1280)
+            cross_attention_dim=2048, norm_num_groups=32,
+        ),
+        vae=dict(
+            block_out_channels=[128, 256, 512, 512], in_channels=3, out_channels=3,
+            down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
+            latent_channels=4, layers_per_block=2, norm_num_groups=32, sample_size=1024,
+            scaling_factor=0.13025, force_upcast=True,
+        ),
+        text_encoder=dict(  # CLIP ViT-L/14 text tower
+            hidden_size=768, intermediate_size=3072, num_attention_heads=12, num_hidden_layers=12,
+            vocab_size=49408, max_position_embeddings=77, projection_dim=768, hidden_act="quick_gelu",
+            bos_token_id=0, eos_token_id=1, pad_token_id=1,
+        ),
+        text_encoder_2=dict(  # OpenCLIP ViT-bigG/14 text tower
+            hidden_size=1280, intermediate_size=5120, num_attention_heads=20, num_hidden_layers=32,
+            vocab_size=49408, max_position_embeddings=77, projection_dim=1280, hidden_act="gelu",
+            bos_token_id=0, eos_token_id=1, pad_token_id=1,
+        ),
+        image_encoder=dict(  # OpenCLIP ViT-bigG/14 vision tower
+            hidden_size=1664, intermediate_size=8192, num_attention_heads=16, num_hidden_layers=48,
+            patch_size=14, image_size=224, projection_dim=1280, hidden_act="gelu", num_channels=3,
+        ),
+    ),
+}
+
+COGVIDEOX_ARCHITECTURES: dict[str, CogVideoXArchitecture] = {
+    "tiny": CogVideoXArchitecture(
+        transformer=dict(
+            num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4, time_embed_dim=2,
+            text_embed_dim=32, num_layers=1, sample_width=TINY_IMAGE_SIZE // 8,
+            sample_height=TINY_IMAGE_SIZE // 8, sample_frames=TINY_VIDEO_FRAMES, patch_size=2,
+            temporal_compression_ratio=4, max_text_seq_length=TINY_TEXT_LENGTH,
+            use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
+        ),
+        vae=dict(
+            in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
+            up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), latent_channels=4,
+            layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4,
+        ),
+        text_encoder=dict(d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4, relative_attention_num_buckets=8),
+        scheduler="ddim",
+    ),
+    # THUDM/CogVideoX-5b-I2V: 42 blocks x 48 heads x 64, image latents concatenated (32 input channels)
+    "full": CogVideoXArchitecture(
+        transformer=dict(
+            num_attention_heads=48, attention_head_dim=64, in_channels=32, out_channels=16, time_embed_dim=512,
+            text_embed_dim=4096, num_layers=42, sample_width=90, sample_height=60, sample_frames=49,
+            patch_size=2, temporal_compression_ratio=4, max_text_seq_length=226,
+            use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
+        ),
+        vae=dict(scaling_factor=0.7),  # diffusers' defaults are the CogVideoX VAE
+        text_encoder=dict(  # google/t5-v1_1-xxl encoder
+            d_model=4096, d_ff=10240, d_kv=64, num_layers=24, num_heads=64, feed_forward_proj="gated-gelu",
+            relative_attention_num_buckets=32, relative_attention_max_distance=128, vocab_size=32128,
+        ),
+        scheduler="cogvideox-dpm",
+    ),
+}
+
+
+def clip_tokenizer():
+    """A CLIP BPE tokenizer over single characters (no merges): every prompt maps to real ids."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for character in _CHARACTERS:
+        vocab[character] = len(vocab)
+        vocab[f"{character}</w>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def t5_tokenizer():
+    """A T5 unigram tokenizer over characters, built without sentencepiece files."""
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
+    pieces += [(character, -3.0) for character in _CHARACTERS]
+    pieces += [(f"▁{character}", -2.5) for character in _CHARACTERS]
+    return T5Tokenizer(vocab=pieces, extra_ids=0)
+
+
+def random_sdxl_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
+    """StableDiffusionXLPipeline with random-weight UNet, VAE, both text encoders and a CLIP image encoder."""
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTextModelWithProjection,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
+
+    spec = SDXL_ARCHITECTURES[architecture]
+    torch.manual_seed(seed)
+    with torch.device(device):
+        unet = UNet2DConditionModel(**spec.unet)
+        vae = AutoencoderKL(**spec.vae)
+        text_encoder = CLIPTextModel(CLIPTextConfig(**spec.text_encoder))
+        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**spec.text_encoder_2))
+        image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**spec.image_encoder))
+    side = spec.image_encoder["image_size"]
+    feature_extractor = CLIPImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side})
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="leading"
+    )
+    pipe = StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=clip_tokenizer(),
+        tokenizer_2=clip_tokenizer(),
+        unet=unet,
+        scheduler=scheduler,
+        image_encoder=image_encoder,
+        feature_extractor=feature_extractor,
+    )
+    return pipe.to(device, dtype)
+
+
+def load_random_ip_adapters(pipe, architecture: str = "tiny", *, count: int = 2) -> None:
+    """Load ``count`` random IP-Adapters (one per reference branch) into an SDXL pipeline."""
+    spec = SDXL_ARCHITECTURES[architecture]
+    embed_dim = spec.image_encoder["projection_dim"]
+    adapters = [random_ip_adapter_state_dict(pipe.unet, embed_dim, seed=index, gain=spec.ip_adapter_gain) for index in range(count)]
+    names = [f"random-{index}" for index in range(count)]
+    pipe.load_ip_adapter(adapters, subfolder=[None] * count, weight_name=names, image_encoder_folder=None)
+
+
+def random_ip_adapter_state_dict(
+    unet, image_embed_dim: int, seed: int = 0, gain: float | None = None
+) -> dict[str, dict[str, torch.Tensor]]:
+    """An IP-Adapter checkpoint in the original (h94/IP-Adapter) layout, random weights, for ``unet``."""
+    device = unet.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    def weight(rows: int, columns: int) -> torch.Tensor:
+        scale = gain if gain is not None else 1 / math.sqrt(columns)
+        return torch.randn(rows, columns, generator=generator, device=device) * scale
+
+    cross_dim = unet.config.cross_attention_dim
+    image_proj = {
+        "proj.weight": weight(4 * cross_dim, image_embed_dim),
+        "proj.bias": torch.zeros(4 * cross_dim, device=device),
+        "norm.weight": torch.ones(cross_dim, device=device),
+        "norm.bias": torch.zeros(cross_dim, device=device),
+    }
+    ip_adapter: dict[str, torch.Tensor] = {}
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        if name.startswith("mid_block"):
+            hidden = unet.config.block_out_channels[-1]
+        elif name.startswith("up_blocks"):
+            hidden = list(reversed(unet.config.block_out_channels))[int(name[len("up_blocks.")])]
+        else:
+            hidden = unet.config.block_out_channels[int(name[len("down_blocks.")])]
+        ip_adapter[f"{key_id}.to_k_ip.weight"] = weight(hidden, cross_dim)
+        ip_adapter[f"{key_id}.to_v_ip.weight"] = weight(hidden, cross_dim)
+        key_id += 2
+    return {"image_proj": image_proj, "ip_adapter": ip_adapter}
+
+
+def random_cogvideox_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
+    """CogVideoXImageToVideoPipeline with a random-weight transformer, 3-D VAE and T5 encoder."""
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDPMScheduler,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
+    from transformers import T5Config, T5EncoderModel
+
+    spec = COGVIDEOX_ARCHITECTURES[architecture]
+    tokenizer = t5_tokenizer()
+    torch.manual_seed(seed)
+    with torch.device(device):
+        transformer = CogVideoXTransformer3DModel(**spec.transformer)
+        vae = AutoencoderKLCogVideoX(**spec.vae)
+        text_config = {"vocab_size": len(tokenizer), "decoder_start_token_id": 0, **spec.text_encoder}
+        text_encoder = T5EncoderModel(T5Config(**text_config))
+    if spec.scheduler == "ddim":
+        scheduler = DDIMScheduler()
+    else:  # the released CogVideoX-5B-I2V scheduler
+        scheduler = CogVideoXDPMScheduler(
+            beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+            num_train_timesteps=1000, prediction_type="v_prediction", rescale_betas_zero_snr=True,
+            set_alpha_to_one=True, snr_shift_scale=1.0, timestep_spacing="trailing",
+        )
+    pipe = CogVideoXImageToVideoPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
+    )
+    return pipe.to(device, dtype)
