@@ -170,3 +170,37 @@ def test_the_full_random_architectures_have_the_published_sizes() -> None:
     preset = get_engine(Settings(engine="random-sdxl-cogvideox")).preset
     assert (preset.video_width, preset.video_height, preset.video_frames) == (720, 480, 49)
 
+
+def test_the_camera_blend_keeps_bf16_latents_with_the_released_cogvideox_scheduler() -> None:
+    """CogVideoX's DPM scheduler returns x̂0 in float32; a bf16 pipeline must get bf16 latents back."""
+    from diffusers import CogVideoXDPMScheduler
+
+    from videodrafter.engines.latent_camera import LatentCameraControl
+    from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline
+
+    pipe = random_cogvideox_i2v_pipeline("tiny", dtype=torch.bfloat16)
+    pipe.scheduler = CogVideoXDPMScheduler(
+        beta_schedule="scaled_linear", prediction_type="v_prediction", rescale_betas_zero_snr=True, timestep_spacing="trailing"
+    )
+    pipe.set_progress_bar_config(disable=True)
+    control = LatentCameraControl(CameraMove(direction="left", speed="fast"), "BFCHW", start_step=2)
+    seen: list[torch.dtype] = []
+
+    def record_dtype(pipeline, step_index, timestep, callback_kwargs):
+        callback_kwargs = control(pipeline, step_index, timestep, callback_kwargs)
+        seen.append(callback_kwargs["latents"].dtype)
+        return callback_kwargs
+
+    control.attach(pipe)
+    try:
+        result = pipe(
+            image=Image.new("RGB", (64, 64), (100, 150, 200)), prompt="a dog runs", height=64, width=64, num_frames=9,
+            num_inference_steps=4, generator=torch.Generator().manual_seed(0), output_type="np",
+            callback_on_step_end=record_dtype, callback_on_step_end_tensor_inputs=["latents"],
+            max_sequence_length=16, use_dynamic_cfg=False,
+        )
+    finally:
+        control.detach()
+    assert control.applied_at == [1]
+    assert seen == [torch.bfloat16] * 4
+    assert np.asarray(result.frames[0]).shape == (9, 64, 64, 3)

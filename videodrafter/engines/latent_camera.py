@@ -118,7 +118,9 @@ class LatentCameraControl:
             signal = 1.0 - sigma_next
         else:
             return callback_kwargs
-        callback_kwargs["latents"] = latents + signal * (self._blended(x0_hat) - x0_hat)
+        # Schedulers may compute x̂0 in float32 (CogVideoX's DPM does); the pipeline's latents keep their dtype.
+        shifted = latents + signal * (self._blended(x0_hat) - x0_hat)
+        callback_kwargs["latents"] = shifted.to(latents.dtype)
         self.applied_at.append(step_index)
         return callback_kwargs
 
