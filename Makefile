@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PROMPT ?= a dog's day at the beach
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench bench-gpu clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ test-fast: setup
 # CPU benchmarks: prints a table, writes benchmarks/results/bench-<time>.json
 bench: setup
 	$(BIN)/python -m benchmarks.run
+
+# GPU benchmark: the real preset architectures at real sizes with random weights (needs a CUDA GPU)
+bench-gpu: setup
+	$(BIN)/python -m benchmarks.gpu --video-steps 8
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

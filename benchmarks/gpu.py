@@ -1,0 +1,317 @@
+"""GPU timing of the real preset architectures at real sizes, with random weights (no download).
+
+    python -m benchmarks.gpu                                   # random-sdxl-cogvideox on the GPU
+    python -m benchmarks.gpu --video-steps 8 --clip-repeats 2  # shorter clips, more repeats
+    python -m benchmarks.gpu --preset tiny                     # the same code on the CPU in seconds
+
+Per stage (reference image, scene image, clip): seconds through our engine (composition, masks,
+IP-Adapter scales, the camera move blended into the latents, frame conversion) and through the
+bare diffusers pipeline call on the same inputs, the time inside the denoiser, and the peak GPU
+memory. Clips are sampled with ``--video-steps`` steps to save GPU time; the time at the preset's
+step count is extrapolated from the measured per-step denoiser time, and labelled so.
+Prints a table, writes ``benchmarks/results/gpu-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+from rich.console import Console
+from rich.table import Table
+
+from videodrafter.config import Settings
+from videodrafter.engines.base import EntityPicture, ForegroundCutout, plan_layout
+from videodrafter.engines.composition import compose_foreground, foreground_mask, invert
+from videodrafter.engines.diffusers_engine import DiffusersEngine
+from videodrafter.engines.diffusers_presets import PRESETS
+from videodrafter.engines.segmentation import BACKDROP
+from videodrafter.media.images import cover
+from videodrafter.script import CameraMove, EntityKind
+
+RESULTS = Path(__file__).parent / "results"
+EVENT = "a small brown dog runs along the shore of a sunny beach, waves behind"
+ACTION = "the dog runs to the right and barks at the waves"
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+class DenoiserClock:
+    """Adds up the seconds spent in a pipeline's denoiser (UNet or transformer) forward calls."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+        self.seconds = 0.0
+        self.calls = 0
+
+    @contextmanager
+    def running(self):
+        original = self.model.forward
+
+        def timed(*args, **kwargs):
+            _sync()
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _sync()
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+
+        self.model.forward = timed
+        try:
+            yield self
+        finally:
+            del self.model.forward  # back to the class's forward
+
+
+def measure(call, denoiser: torch.nn.Module) -> dict:
+    """Wall seconds, denoiser seconds and peak GPU memory of one call."""
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    clock = DenoiserClock(denoiser)
+    with clock.running():
+        _sync()
+        started = time.perf_counter()
+        call()
+        _sync()
+        wall = time.perf_counter() - started
+    peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+    return {"wall_s": wall, "denoiser_s": clock.seconds, "denoiser_calls": clock.calls, "peak_gib": peak}
+
+
+def compare(ours, bare, denoiser: torch.nn.Module, repeats: int) -> dict:
+    """Warm up once, then alternate bare and ours ``repeats`` times; medians of each."""
+    ours()
+    runs: dict[str, list[dict]] = {"ours": [], "bare": []}
+    for _ in range(repeats):
+        runs["bare"].append(measure(bare, denoiser))
+        runs["ours"].append(measure(ours, denoiser))
+    summary = {}
+    for name, samples in runs.items():
+        summary[name] = {
+            "wall_s": statistics.median(sample["wall_s"] for sample in samples),
+            "denoiser_s": statistics.median(sample["denoiser_s"] for sample in samples),
+            "denoiser_calls": samples[0]["denoiser_calls"],
+            "peak_gib": max((sample["peak_gib"] or 0.0) for sample in samples) or None,
+            "samples_s": [sample["wall_s"] for sample in samples],
+        }
+    summary["ours_vs_bare"] = summary["ours"]["wall_s"] / summary["bare"]["wall_s"]
+    return summary
+
+
+def parameters_billions(pipe) -> dict[str, float]:
+    return {
+        name: sum(parameter.numel() for parameter in module.parameters()) / 1e9
+        for name, module in pipe.components.items()
+        if isinstance(module, torch.nn.Module)
+    }
+
+
+def foreground_cutout(size: int) -> ForegroundCutout:
+    """A stand-in U²-Net cutout: a brown figure with a soft alpha on a transparent square."""
+    figure = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    ImageDraw.Draw(figure).ellipse([size * 0.2, size * 0.3, size * 0.8, size * 0.9], fill=(130, 90, 50, 255))
+    return ForegroundCutout(entity_id="dog", image=figure)
+
+
+def bench_images(engine: DiffusersEngine, repeats: int) -> dict:
+    preset = engine.preset
+    pipe = engine.image_pipeline()
+    steps = engine.settings.diffusion_steps or preset.image_steps
+    cutout = foreground_cutout(preset.reference_size)
+    background = Image.new("RGB", (preset.reference_size, preset.reference_size), (90, 150, 210))
+    layout = plan_layout(["dog"], EVENT)
+    width, height = preset.image_width, preset.image_height
+
+    def ours_reference():
+        engine.reference_image(EntityPicture(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog"), seed=1)
+
+    def bare_reference():
+        size = preset.reference_size
+        blank = Image.new("RGB", (size, size), BACKDROP)
+        pipe.set_ip_adapter_scale([0.0, 0.0])
+        pipe(
+            prompt="a photo of dog, a small brown dog, full body, centered, plain light grey background",
+            ip_adapter_image=[blank, blank], height=size, width=size, num_inference_steps=steps,
+            guidance_scale=preset.image_guidance, generator=torch.Generator("cpu").manual_seed(1), output_type="pil",
+        )
+
+    from diffusers.image_processor import IPAdapterMaskProcessor
+
+    board = compose_foreground(Image.new("RGB", (width, height), BACKDROP), [cutout], layout, shadow=False)
+    fg_mask = foreground_mask(layout, width, height)
+    masks = IPAdapterMaskProcessor().preprocess([fg_mask, invert(fg_mask)], height=height, width=width)
+    backdrop = cover(background, width, height)
+
+    def ours_scene():
+        engine.scene_image(EVENT, [cutout], background, layout, seed=2)
+
+    def bare_scene():
+        pipe.set_ip_adapter_scale([engine.settings.fg_reference_scale, engine.settings.bg_reference_scale])
+        pipe(
+            prompt=EVENT, ip_adapter_image=[board, backdrop],
+            cross_attention_kwargs={"ip_adapter_masks": [masks[0:1], masks[1:2]]},
+            height=height, width=width, num_inference_steps=steps, guidance_scale=preset.image_guidance,
+            generator=torch.Generator("cpu").manual_seed(2), output_type="pil",
+        )
+
+    return {
+        "steps": steps,
+        "reference_image": {"size": preset.reference_size, **compare(ours_reference, bare_reference, pipe.unet, repeats)},
+        "scene_image": {"size": f"{width}x{height}", **compare(ours_scene, bare_scene, pipe.unet, repeats)},
+    }
+
+
+def bench_clip(engine: DiffusersEngine, repeats: int, preset_steps: int) -> dict:
+    """``preset_steps``: the step count of a real run, which the measured per-step time is extrapolated to."""
+    preset = engine.preset
+    pipe = engine.video_pipeline()
+    steps = engine.settings.diffusion_steps or preset.video_steps
+    width, height = preset.image_width, preset.image_height
+    scene = Image.new("RGB", (width, height), (90, 150, 210))
+    ImageDraw.Draw(scene).ellipse([width * 0.4, height * 0.4, width * 0.6, height * 0.9], fill=(130, 90, 50))
+    camera = CameraMove(direction="right", speed="medium")
+    extra = {"max_sequence_length": preset.max_text_length}
+    if preset.video_family == "cogvideox":
+        extra["use_dynamic_cfg"] = False
+    frames: dict[str, int] = {}
+
+    def ours():
+        frames["ours"] = len(engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption=""))
+
+    def bare():
+        result = pipe(
+            image=cover(scene, engine.width, engine.height), prompt=ACTION, height=engine.height, width=engine.width,
+            num_frames=preset.video_frames, num_inference_steps=steps, guidance_scale=preset.video_guidance,
+            generator=torch.Generator("cpu").manual_seed(3), output_type="np", **extra,
+        )
+        frames["bare"] = len(result.frames[0])
+
+    result = compare(ours, bare, pipe.transformer, repeats)
+    for name in ("ours", "bare"):
+        run = result[name]
+        per_step = run["denoiser_s"] / steps
+        run["denoiser_s_per_step"] = per_step
+        run["outside_denoiser_s"] = run["wall_s"] - run["denoiser_s"]
+        run["extrapolated_wall_s_at_preset_steps"] = run["outside_denoiser_s"] + per_step * preset_steps
+    return {
+        "size": f"{engine.width}x{engine.height}", "frames": frames, "steps": steps, "preset_steps": preset_steps,
+        "camera": f"{camera.direction} {camera.speed}", "camera_applied_at_steps": engine.last_camera_steps, **result,
+    }
+
+
+def run(preset_name: str, video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage) -> dict:
+    """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them."""
+    updates = {key: value for key, value in {"video_steps": video_steps, "image_steps": image_steps}.items() if value}
+    preset = PRESETS[preset_name].model_copy(update=updates)
+    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype))
+    results: dict = {"preset": preset.model_dump(), "engine": engine.describe(), "loads": {}}
+    for stage, load in (("image", engine.image_pipeline), ("video", engine.video_pipeline)):
+        _sync()
+        started = time.perf_counter()
+        pipe = load()
+        _sync()
+        results["loads"][stage] = {"build_s": time.perf_counter() - started, "parameters_b": parameters_billions(pipe)}
+    results["resident_weights_gib"] = torch.cuda.memory_allocated() / 2**30 if torch.cuda.is_available() else None
+    on_stage(results)
+    results["images"] = bench_images(engine, repeats)
+    on_stage(results)
+    results["clip"] = bench_clip(engine, clip_repeats, PRESETS[preset_name].video_steps)
+    on_stage(results)
+    return results
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "torch": torch.__version__, "cpu": platform.processor() or platform.machine()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+        info["gpu_memory_gib"] = torch.cuda.get_device_properties(0).total_memory / 2**30
+    try:
+        import diffusers
+        import transformers
+
+        info["diffusers"], info["transformers"] = diffusers.__version__, transformers.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def _gib(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} GiB"
+
+
+def summary_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    images = results["images"]
+    for stage in ("reference_image", "scene_image"):
+        r = images[stage]
+        rows.append((
+            stage.replace("_", " "), f"{r['size']}, {images['steps']} steps",
+            f"{r['ours']['wall_s']:.2f} s", f"{r['bare']['wall_s']:.2f} s ({r['ours_vs_bare']:.3f}x)", _gib(r["ours"]["peak_gib"]),
+        ))
+    r = results["clip"]
+    rows.append((
+        "clip", f"{r['size']}, {r['frames'].get('ours')} frames, {r['steps']} steps, camera {r['camera']}",
+        f"{r['ours']['wall_s']:.1f} s ({r['ours']['denoiser_s_per_step']:.2f} s/step)",
+        f"{r['bare']['wall_s']:.1f} s ({r['ours_vs_bare']:.3f}x)", _gib(r["ours"]["peak_gib"]),
+    ))
+    rows.append((
+        "clip, extrapolated", f"{r['preset_steps']} steps (preset)",
+        f"{r['ours']['extrapolated_wall_s_at_preset_steps']:.0f} s", f"{r['bare']['extrapolated_wall_s_at_preset_steps']:.0f} s", "",
+    ))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="random-sdxl-cogvideox", choices=sorted(PRESETS), help="diffusers preset")
+    parser.add_argument("--video-steps", type=int, default=None, help="denoising steps per clip (default: the preset's)")
+    parser.add_argument("--image-steps", type=int, default=None, help="denoising steps per image (default: the preset's)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed image runs of each variant after one warm-up")
+    parser.add_argument("--clip-repeats", type=int, default=1, help="timed clip runs of each variant after one warm-up")
+    parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU), float16, bfloat16, float32")
+    parser.add_argument("--output", type=Path, default=None, help="JSON file (default: benchmarks/results/gpu-<time>.json)")
+    args = parser.parse_args()
+    if args.preset.startswith("sdxl-"):
+        parser.error(f"{args.preset} downloads real weights; benchmark its architecture with random-sdxl-cogvideox")
+    console = Console()
+    output = args.output or RESULTS / f"gpu-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    document = {"when": datetime.now(UTC).isoformat(), "machine": machine(), "results": {}}
+
+    def save(results: dict) -> None:
+        document["results"] = results
+        output.write_text(json.dumps(document, indent=2, default=str))
+        console.log(f"{', '.join(results)} measured")
+
+    with console.status(f"benchmarking {args.preset}…"):
+        results = run(args.preset, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save)
+    table = Table(title=f"videodrafter GPU benchmark: {args.preset} ({document['machine'].get('gpu', 'CPU')}, one run)")
+    for column in ("stage", "setup", "ours", "bare diffusers", "peak memory"):
+        table.add_column(column, overflow="fold")
+    for row in summary_rows(results):
+        table.add_row(*row)
+    console.print(table)
+    loads = results["loads"]
+    console.print(
+        "built with random weights: "
+        + "; ".join(f"{stage} {load['build_s']:.1f} s, {sum(load['parameters_b'].values()):.2f} B parameters" for stage, load in loads.items())
+        + f"; resident {_gib(results['resident_weights_gib'])}"
+    )
+    console.print(f"JSON: {output}")
+
+
+if __name__ == "__main__":
+    main()
