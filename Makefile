@@ -4,19 +4,28 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 PROMPT ?= a dog's day at the beach
+# llama.cpp for any x86-64 CPU with AVX2: a -march=native build uses AVX-512/AMX where the CPU has
+# them, and on such a CPU in this sandbox the embedded model died with SIGSEGV on its first token.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: setup demo test test-fast bench bench-gpu clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch 2.13.0 first: on this kind of machine it resolves to the CPU build (no multi-GB CUDA wheels)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,web,evals,test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,web,evals,test]'
+	# a llama.cpp wheel cached from an earlier native build can crash on this CPU: if the embedded
+	# model cannot generate, rebuild llama.cpp portably without the cache and check again
+	$(BIN)/python -m videodrafter.llm.local_check || { \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
+	    "llama-cpp-python==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" && \
+	  $(BIN)/python -m videodrafter.llm.local_check; }
 	# the web UI tests drive a real headless Chromium (Debian/Ubuntu package; needs root or sudo)
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
