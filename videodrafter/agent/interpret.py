@@ -23,11 +23,7 @@ from videodrafter.agent.edits import (
 )
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
-from videodrafter.llm.structured import (
-    extract_json_object,
-    generate_structured,
-    json_response_formats,
-)
+from videodrafter.llm.structured import generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.script import VideoScript
 
@@ -98,17 +94,10 @@ def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatMode
         ),
         HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
     ]
-    result = generate_structured(
-        model,
-        messages,
-        lambda text, _last: ParsedCommand.model_validate(extract_json_object(text)),
-        max_attempts=2,
-        usage=usage,
-        feedback=lambda problem: f"That was not a valid command: {problem}\nAnswer with the JSON object only.",
-        response_formats=json_response_formats("ParsedCommand", ParsedCommand.model_json_schema()),
-        stage="chat",
+    parsed = generate_json_model(
+        model, messages, ParsedCommand, max_attempts=2, usage=usage, stage="chat", retry_hint="That was not a valid command"
     )
-    return result.value.edit
+    return parsed.edit
 
 
 def parse_with_tools(message: str, script: VideoScript | None, model: BaseChatModel, usage: TokenUsage) -> list:

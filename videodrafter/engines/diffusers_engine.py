@@ -86,19 +86,17 @@ class DiffusersEngine:
     # loading --------------------------------------------------------------------------
     def image_pipeline(self):
         """SDXL with the fg and bg IP-Adapters, shared by every engine with the same load settings."""
-        with self._lock:
-            key = ("image", *self._load_key)
-            if key not in _PIPELINES:
-                _PIPELINES[key] = self._place(self._load_image_pipeline())
-                LOAD_COUNTS[f"{self.preset.name}:image"] += 1
-            return _PIPELINES[key]
+        return self._cached_pipeline("image", self._load_image_pipeline)
 
     def video_pipeline(self):
+        return self._cached_pipeline("video", self._load_video_pipeline)
+
+    def _cached_pipeline(self, kind: str, load):
         with self._lock:
-            key = ("video", *self._load_key)
+            key = (kind, *self._load_key)
             if key not in _PIPELINES:
-                _PIPELINES[key] = self._place(self._load_video_pipeline())
-                LOAD_COUNTS[f"{self.preset.name}:video"] += 1
+                _PIPELINES[key] = self._place(load())
+                LOAD_COUNTS[f"{self.preset.name}:{kind}"] += 1
             return _PIPELINES[key]
 
     def _load_image_pipeline(self):

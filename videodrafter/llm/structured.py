@@ -86,6 +86,32 @@ class StructuredResult(BaseModel, Generic[T]):
     raw: str = ""
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def generate_json_model(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: type[M],
+    *,
+    max_attempts: int,
+    usage: TokenUsage,
+    stage: str,
+    retry_hint: str = "Your answer could not be read",
+) -> M:
+    """One JSON object validated as ``schema``, the schema sent as a response format where the backend takes one."""
+    return generate_structured(
+        model,
+        messages,
+        lambda text, _last: schema.model_validate(extract_json_object(text)),
+        max_attempts=max_attempts,
+        usage=usage,
+        feedback=lambda problem: f"{retry_hint}: {problem}\nAnswer with the JSON object only.",
+        response_formats=json_response_formats(schema.__name__, schema.model_json_schema()),
+        stage=stage,
+    ).value
+
+
 def generate_structured(
     model: BaseChatModel,
     messages: list[BaseMessage],

@@ -7,11 +7,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from videodrafter.config import Settings
-from videodrafter.llm.structured import (
-    extract_json_object,
-    generate_structured,
-    json_response_formats,
-)
+from videodrafter.llm.structured import generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.draft import script_to_draft
 from videodrafter.planning.planner import format_draft
@@ -48,14 +44,6 @@ def critique_script(
             )
         ),
     ]
-    result = generate_structured(
-        model,
-        messages,
-        lambda text, _last: Critique.model_validate(extract_json_object(text)),
-        max_attempts=settings.plan_max_attempts,
-        usage=usage,
-        feedback=lambda problem: f"Your answer could not be read: {problem}\nAnswer with the JSON object only.",
-        response_formats=json_response_formats("Critique", Critique.model_json_schema()),
-        stage="critique",
+    return generate_json_model(
+        model, messages, Critique, max_attempts=settings.plan_max_attempts, usage=usage, stage="critique"
     )
-    return result.value
