@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fakes import RoutedChatModel
+from tests.fakes import RoutedChatModel, ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.evals.cases import load_suite
@@ -158,6 +158,24 @@ def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> No
     assert page.count("<details>") == 4 and "grandma-garden" in page
     saved = json.loads(paths["json"].read_text())
     assert saved["config"]["seed"] == 7 and saved["versions"]["videodrafter"] and saved["prompt_set_hashes"]["v1"]
+
+
+def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_path: Path) -> None:
+    suite = load_suite(str(REPO / "evals" / "suites" / "smoke.yaml"))
+    planner = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
+    judge = ScriptedChatModel(replies=[
+        '{"coherence": 9, "reason": "great"}',  # out of range: the problem goes back
+        '{"coherence": 4, "reason": "scenes follow each other"}',
+        '{"coherence": 2, "reason": "the second case jumps"}',
+    ])
+    config = EvalConfig(suite="smoke", llms=["scripted:good"], prompt_sets=["v1"], judge="scripted:judge")
+    report = run_eval(suite, config, Settings(), tmp_path, chat_models={"scripted:good": planner, "scripted:judge": judge})
+    assert [result.metrics.coherence for result in report.results] == [4.0, 2.0]
+    assert report.results[0].judge_reason == "scenes follow each other"
+    retry = str(judge.seen[1][0][-1].content)
+    assert "could not be read" in retry and "coherence" in retry
+    assert aggregate(report)[("scripted:good", "v1")]["coherence"] == pytest.approx(3.0)
+    assert "| coherence (judge, 1-5) | 3.00 |" in write_reports(report, tmp_path / "report")["markdown"].read_text()
 
 
 @pytest.mark.slow

@@ -7,11 +7,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from videodrafter.config import Settings
-from videodrafter.llm.structured import (
-    extract_json_object,
-    generate_structured,
-    json_response_formats,
-)
+from videodrafter.llm.structured import generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.draft import script_to_draft
 from videodrafter.planning.planner import format_draft
@@ -30,13 +26,6 @@ def judge_coherence(script: VideoScript, model: BaseChatModel, settings: Setting
         SystemMessage(content=prompts.render("judge_system")),
         HumanMessage(content=prompts.render("judge_user", prompt=script.prompt, script_text=format_draft(script_to_draft(script), prompts))),
     ]
-    return generate_structured(
-        model,
-        messages,
-        lambda text, _last: CoherenceRating.model_validate(extract_json_object(text)),
-        max_attempts=settings.plan_max_attempts,
-        usage=usage,
-        feedback=lambda problem: f"Your answer could not be read: {problem}\nAnswer with the JSON object only.",
-        response_formats=json_response_formats("CoherenceRating", CoherenceRating.model_json_schema()),
-        stage="judge",
-    ).value
+    return generate_json_model(
+        model, messages, CoherenceRating, max_attempts=settings.plan_max_attempts, usage=usage, stage="judge"
+    )

@@ -124,9 +124,11 @@ def run_eval(
     on_progress: Callable[[str, int, int], None] = lambda _label, _done, _total: None,
     chat_models: dict[str, BaseChatModel] | None = None,
 ) -> EvalReport:
-    """``chat_models`` maps LLM specs to ready models (tests pass scripted ones); others are created."""
+    """``chat_models`` maps LLM specs (backends and judge) to ready models (tests pass scripted ones); others are created."""
     started = time.perf_counter()
-    judge_model = create_chat_model(config.judge, settings) if config.judge else None
+    judge_model = None
+    if config.judge:
+        judge_model = (chat_models or {}).get(config.judge) or create_chat_model(config.judge, settings)
     results: list[CaseResult] = []
     total = len(config.llms) * len(config.prompt_sets) * len(suite.cases)
     for llm in config.llms:
