@@ -55,26 +55,38 @@ def llama_cpp_server(model_path: Path, log_path: Path) -> Iterator[str]:
             process.kill()
 
 
-def chat_completion_body(content: str) -> bytes:
+def chat_completion_body(content: str, tool_calls: list[tuple[str, dict]] | None = None) -> bytes:
+    """An OpenAI chat completion; ``tool_calls`` as (function name, arguments) pairs."""
+    message: dict = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [
+            {"id": f"call-{index}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+            for index, (name, arguments) in enumerate(tool_calls)
+        ]
     return json.dumps(
         {
             "id": "x",
             "object": "chat.completion",
             "created": 0,
             "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_calls else "stop"}],
             "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
         }
     ).encode()
 
 
 @contextmanager
-def canned_server(respond: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
-    """A tiny HTTP server whose every POST is answered by ``respond``; yields its /v1 URL."""
+def canned_server(respond: Callable[[BaseHTTPRequestHandler], None], requests: list | None = None) -> Iterator[str]:
+    """A tiny HTTP server whose every POST is answered by ``respond``; yields its /v1 URL.
+
+    The JSON bodies of the requests it got are appended to ``requests`` when one is given.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if requests is not None:
+                requests.append(json.loads(body))
             respond(self)
 
         def log_message(self, *args: object) -> None:

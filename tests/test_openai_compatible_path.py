@@ -13,10 +13,15 @@ from tests.servers import (
     llama_cpp_server,
     reply_with,
 )
+from videodrafter.agent.edits import EDIT_TYPES, SetCamera
+from videodrafter.agent.interpret import parse_with_tools
 from videodrafter.config import Settings
+from videodrafter.llm.factory import create_chat_model
+from videodrafter.llm.usage import TokenUsage
 from videodrafter.errors import LLMUnavailableError, PlanningError
 from videodrafter.llm.local_models import resolve_local_model
 from videodrafter.planning.pipeline import write_script
+from videodrafter.script import VideoScript
 
 PROMPTS = ["a dog's day at the beach", "a grandmother and her grandson plant a garden"]
 
@@ -82,3 +87,37 @@ def test_server_errors_name_the_status() -> None:
         settings = Settings(llm=f"vllm:glm-4@{url}", llm_transport_retries=0)
         with pytest.raises(LLMUnavailableError, match="HTTP 503"):
             write_script("a dog", settings, enrich="none")
+
+
+def _two_scene_script() -> VideoScript:
+    return VideoScript.model_validate(
+        {
+            "prompt": "a dog at the beach", "title": "beach",
+            "entities": [{"id": "dog", "name": "dog", "kind": "foreground"}, {"id": "beach", "name": "beach", "kind": "background"}],
+            "scenes": [
+                {"event": "The dog runs along the shore.", "action": "runs", "foreground": ["dog"], "background": "beach"},
+                {"event": "The dog chases a red ball.", "action": "chases", "foreground": ["dog"], "background": "beach"},
+            ],
+        }
+    )
+
+
+def test_tool_calls_with_arguments_their_tool_rejects_are_skipped() -> None:
+    """OpenAI tool calls, as a server sends them, become typed edits; unknown tools and bad arguments are dropped."""
+    body = chat_completion_body("", tool_calls=[("SwapScenes", {"first": 0, "second": 2}), ("SetCamera", {"scene": 2, "direction": "left"}), ("Teleport", {})])
+    requests: list[dict] = []
+    with canned_server(reply_with(200, body), requests) as url:
+        settings = Settings(llm=f"vllm:gpt-like@{url}", llm_transport_retries=0)
+        usage = TokenUsage()
+        commands = parse_with_tools("pan left in the ball scene", _two_scene_script(), create_chat_model(settings.llm, settings), usage)
+    assert commands == [SetCamera(scene=2, direction="left")]
+    sent = {tool["function"]["name"]: tool["function"]["parameters"] for tool in requests[0]["tools"]}
+    assert set(sent) == {tool.__name__ for tool in EDIT_TYPES}
+    assert sent["SetCamera"]["properties"]["scene"]["minimum"] == 1
+    assert usage.calls == 1 and usage.input_tokens == 3
+
+
+def test_a_tool_calling_server_that_is_down_is_a_clear_error() -> None:
+    settings = Settings(llm=f"vllm:glm-4@http://127.0.0.1:{free_port()}/v1", llm_transport_retries=0)
+    with pytest.raises(LLMUnavailableError, match="Could not connect"):
+        parse_with_tools("pan left", _two_scene_script(), create_chat_model(settings.llm, settings), TokenUsage())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import ValidationError
 
 from videodrafter.agent.edits import (
     EDIT_TYPES,
@@ -23,9 +25,12 @@ from videodrafter.agent.edits import (
 )
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
-from videodrafter.llm.structured import generate_json_model
+from videodrafter.llm.calls import invoke_chat
+from videodrafter.llm.structured import describe_validation_error, generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.script import VideoScript
+
+logger = logging.getLogger(__name__)
 
 MAKE = re.compile(r"^(?:please\s+)?(?:make|create|generate|do)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:short\s+)?(?:video|film|movie|clip)\s+(?:about|of|on|where|with)\s+(?P<prompt>.+)$", re.IGNORECASE)
 SWAP = re.compile(r"\bswap\s+scenes?\s+(?P<a>\d+)\s+(?:and|with|&)\s+(?:scene\s+)?(?P<b>\d+)", re.IGNORECASE)
@@ -101,22 +106,29 @@ def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatMode
 
 
 def parse_with_tools(message: str, script: VideoScript | None, model: BaseChatModel, usage: TokenUsage) -> list:
-    """For tool-calling models: bind the typed edit tools and read the calls the model makes."""
-    bound = model.bind_tools(EDIT_TYPES)
+    """For tool-calling models: bind the typed edit tools and read the calls the model makes.
+
+    A call naming no known tool, or with arguments its tool rejects, is skipped (and logged): the
+    caller then falls back to asking for a JSON command.
+    """
+    tool_arguments = getattr(model.bind_tools(EDIT_TYPES), "kwargs", {})  # the request's tools=[...] schema
     summary = describe_script(script) if script else "There is no video yet."
-    reply = bound.invoke(
-        [
-            SystemMessage(content="You edit a video draft by calling the given tools. Scene numbers start at 1."),
-            HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
-        ]
-    )
-    usage.record(reply, 0.0)
+    messages = [
+        SystemMessage(content="You edit a video draft by calling the given tools. Scene numbers start at 1."),
+        HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
+    ]
+    reply = invoke_chat(model, messages, usage, **tool_arguments)
     by_name = {tool.__name__: tool for tool in EDIT_TYPES}
     commands = []
-    for call in getattr(reply, "tool_calls", []) or []:
+    for call in reply.tool_calls:
         tool = by_name.get(call["name"])
-        if tool is not None:
+        if tool is None:
+            logger.info("ignoring a call of an unknown tool '%s'", call["name"])
+            continue
+        try:
             commands.append(tool.model_validate(call["args"]))
+        except ValidationError as error:
+            logger.info("ignoring a %s call: %s", call["name"], describe_validation_error(error))
     return commands
 
 
