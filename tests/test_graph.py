@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.batch_fixtures import write_script
 from tests.fakes import RoutedChatModel
 from videodrafter.config import Settings
 from videodrafter.engines.animatic import AnimaticEngine
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.runner import resume_run, start_run
 from videodrafter.media.video import probe_video
+from videodrafter.script import VideoScript
 
 PLAN = "film director"
 CRITIQUE = "You review video scripts"
@@ -224,3 +226,43 @@ def test_enrichment_fans_out_per_entity_for_remote_llms_and_runs_in_order_for_th
     assert [len(send.arg.entities) for send in parallel] == [1, 1, 1]
     assert [[entity.id for entity in send.arg.entities] for send in serial] == [["brown-dog", "girl", "beach"]]
     assert route_enrichment(State(prompt="p", script=script, descriptions={e.id: "x" for e in script.entities})) == "approve_script"
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing in the graph catches it, and the stream stops where it is."""
+
+
+def test_a_run_killed_right_after_its_input_checkpoint_resumes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies after the input checkpoint and the start task's writes, before the first step's checkpoint."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    original_put = SqliteSaver.put
+    saved: list[int] = []
+
+    def put_then_die(self, config, checkpoint, metadata, new_versions):
+        if saved:
+            raise _Killed
+        saved.append(metadata["step"])
+        return original_put(self, config, checkpoint, metadata, new_versions)
+
+    monkeypatch.setattr(SqliteSaver, "put", put_then_die)
+    script = VideoScript.model_validate_json(write_script(settings.runs_dir.parent / "script.json", "early", ["left", "zoom in"]).read_text())
+    with pytest.raises(_Killed):
+        start_run("", settings, script=script, run_id="early")
+    monkeypatch.setattr(SqliteSaver, "put", original_put)
+    assert saved == [-1]
+    outcome = resume_run("early", settings.runs_dir)
+    assert outcome.status == "done" and outcome.result is not None
+    assert probe_video(outcome.result.video).frames > 0
+
+
+def test_the_graph_input_comes_back_out_of_a_checkpoint_as_itself() -> None:
+    """The input checkpoint stores the InputState object; a blocked type would come back as nothing usable."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from videodrafter.graph.runner import CHECKPOINT_TYPES
+    from videodrafter.graph.state import InputState
+
+    serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+    value = InputState(prompt="a dog", scenes=3)
+    assert serde.loads_typed(serde.dumps_typed(value)) == value

@@ -84,6 +84,7 @@ CHECKPOINT_TYPES = [
     ("videodrafter.engines.base", "Box"),
     ("videodrafter.media.video", "VideoInfo"),
     ("videodrafter.graph.state", "EnrichTask"),
+    ("videodrafter.graph.state", "InputState"),  # the first checkpoint holds the graph's input as is
 ]
 """Our own types, allowed back out of checkpoints (LangGraph refuses unknown types)."""
 
@@ -212,7 +213,9 @@ def _drive(
         snapshot = graph.get_state(config)
         if snapshot.created_at is None and graph_input is None:
             graph_input = first_input  # killed before the first checkpoint: start from the request
-        finished = graph_input is None and snapshot.created_at is not None and not snapshot.next
+        # nothing left to run: no next node and no task whose saved writes still have to be applied
+        # (killed right after the input checkpoint, the __start__ task has written but no step followed)
+        finished = graph_input is None and snapshot.created_at is not None and not snapshot.next and not snapshot.tasks
         if not finished:
             try:
                 for mode, chunk in graph.stream(graph_input, config, context=context, stream_mode=["custom", "updates"]):
