@@ -63,3 +63,13 @@ def test_captions_are_burned_into_the_bottom_of_every_frame(engine: AnimaticEngi
     captioned = engine.scene_clip(image, "a", CameraMove(), 2, seed=0, caption="1. The dog runs along the shore")
     assert np.array_equal(plain[0][:100], captioned[0][:100])
     assert captioned[0][-20:].mean() < plain[0][-20:].mean() - 30
+
+
+def test_animals_without_a_colour_word_get_a_fur_colour() -> None:
+    from videodrafter.engines.animatic_art import COLOR_WORDS, FUR_COLORS, entity_colors
+
+    fur = {COLOR_WORDS[name] for name in FUR_COLORS}
+    for index in range(12):
+        animal = EntityPicture(id=f"dog{index}", name="dog", kind=EntityKind.FOREGROUND, description="a playful dog")
+        assert entity_colors(animal)[0] in fur
+    assert entity_colors(EntityPicture(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a blue dog"))[0] == COLOR_WORDS["blue"]

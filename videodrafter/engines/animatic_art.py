@@ -60,11 +60,20 @@ def _rng(*parts: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
+FUR_COLORS = ["brown", "tan", "golden", "grey", "black", "cream", "ginger", "chocolate", "white"]
+"""Animals without a colour word get a colour animals have (no blue dogs)."""
+
+
 def entity_colors(entity: EntityPicture) -> tuple[Color, Color]:
     """Main and accent colours: colour words in the name first, then the description, else from the id."""
     found = [COLOR_WORDS[word] for word in _words(f"{entity.name} {entity.description}") if word in COLOR_WORDS]
     rng = _rng("colors", entity.id)
-    main = found[0] if found else tuple(int(value) for value in rng.integers(40, 220, 3))
+    if found:
+        main = found[0]
+    elif figure_kind(entity) == "animal":
+        main = COLOR_WORDS[FUR_COLORS[int(rng.integers(len(FUR_COLORS)))]]
+    else:
+        main = tuple(int(value) for value in rng.integers(40, 220, 3))
     accent = found[1] if len(found) > 1 and found[1] != main else tuple(max(0, int(value * 0.55)) for value in main)
     return main, accent  # type: ignore[return-value]
 
