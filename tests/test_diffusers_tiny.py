@@ -204,3 +204,32 @@ def test_the_camera_blend_keeps_bf16_latents_with_the_released_cogvideox_schedul
     assert control.applied_at == [1]
     assert seen == [torch.bfloat16] * 4
     assert np.asarray(result.frames[0]).shape == (9, 64, 64, 3)
+
+
+@pytest.mark.parametrize(("direction", "sign_x", "sign_y"), [("left", 1, 0), ("right", -1, 0), ("up", 0, 1), ("down", 0, -1)])
+def test_the_camera_blend_moves_frames_the_same_in_both_latent_layouts(direction: str, sign_x: int, sign_y: int) -> None:
+    """CogVideoX keeps (B, F, C, H, W), Wan (B, C, F, H, W): the same move must land on the frame axis in both."""
+    from videodrafter.engines.latent_camera import LatentCameraControl
+
+    torch.manual_seed(0)
+    texture = torch.nn.functional.avg_pool2d(torch.randn(1, 8, 40, 40), 3, 1, 1)[..., 4:36, 4:36]
+    frames_first = texture.unsqueeze(1).expand(1, 5, 8, 32, 32).contiguous()
+    move = CameraMove(direction=direction, speed="fast")
+    cog = LatentCameraControl(move, "BFCHW", blend=1.0)._blended(frames_first)
+    wan = LatentCameraControl(move, "BCFHW", blend=1.0)._blended(frames_first.transpose(1, 2).contiguous())
+    assert torch.allclose(cog, wan.transpose(1, 2))
+    dx, dy = estimate_shift(cog[0, 0].mean(0).numpy(), cog[0, -1].mean(0).numpy())
+    assert (np.sign(dx), np.sign(dy)) == (sign_x, sign_y) and max(abs(dx), abs(dy)) >= 8
+
+
+def test_the_wan_pipeline_runs_with_the_camera_in_its_flow_matching_latents() -> None:
+    """The sdxl-wan code path at tiny size: Wan I2V, flow-matching x̂0 = x − σ·v, (B, C, F, H, W) latents."""
+    engine = get_engine(Settings(engine="tiny-wan", camera_start_step=2, diffusion_steps=4))
+    image = draw_place(EntityPicture(id="city", name="city street", kind=EntityKind.BACKGROUND), 64, 64)
+    moving = engine.scene_clip(image, "pan", CameraMove(direction="up", speed="fast"), 9, seed=0, caption="")
+    assert engine.last_camera_steps == [1]
+    still = engine.scene_clip(image, "pan", CameraMove(), 9, seed=0, caption="")
+    assert engine.last_camera_steps == []
+    assert len(moving) == len(still) == 9 and moving[0].shape == (64, 64, 3)
+    assert not np.array_equal(np.stack(moving), np.stack(still))
+    assert engine.describe()["video_model"] == "random:tiny"

@@ -125,9 +125,10 @@ class DiffusersEngine:
     def _load_video_pipeline(self):
         architecture = self.preset.random_video_architecture
         if architecture is not None:
-            from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline
+            from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline, random_wan_i2v_pipeline
 
-            return random_cogvideox_i2v_pipeline(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)
+            build = random_cogvideox_i2v_pipeline if self.preset.video_family == "cogvideox" else random_wan_i2v_pipeline
+            return build(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)
         if self.preset.video_family == "cogvideox":
             from diffusers import CogVideoXImageToVideoPipeline as VideoPipeline
         else:

@@ -55,6 +55,12 @@ PRESETS: dict[str, DiffusersPreset] = {
         image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
         video_frames=9, video_fps=8, video_steps=6, max_text_length=16,
     ),
+    # The sdxl-wan code path (Wan I2V: flow matching, (B,C,F,H,W) latents) at the tiny size.
+    "tiny-wan": DiffusersPreset(
+        name="tiny-wan", image_model="random:tiny", video_model="random:tiny", video_family="wan",
+        image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
+        video_frames=9, video_fps=8, video_steps=6, video_guidance=5.0, max_text_length=16,
+    ),
     "sdxl-cogvideox": DiffusersPreset(
         name="sdxl-cogvideox", image_model="stabilityai/stable-diffusion-xl-base-1.0",
         video_model="THUDM/CogVideoX-5b-I2V", video_family="cogvideox",

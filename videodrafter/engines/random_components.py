@@ -151,6 +151,34 @@ COGVIDEOX_ARCHITECTURES: dict[str, CogVideoXArchitecture] = {
 }
 
 
+class WanArchitecture(BaseModel):
+    """Constructor arguments of each Wan image-to-video component (flow matching, (B, C, F, H, W) latents)."""
+
+    transformer: dict[str, Any]
+    vae: dict[str, Any]
+    text_encoder: dict[str, Any]
+    image_encoder: dict[str, Any]
+    flow_shift: float
+
+
+WAN_ARCHITECTURES: dict[str, WanArchitecture] = {
+    "tiny": WanArchitecture(
+        transformer=dict(
+            patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
+            text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads", rope_max_seq_len=32, image_dim=4,
+        ),
+        vae=dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]),
+        text_encoder=dict(d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4, relative_attention_num_buckets=8),
+        image_encoder=dict(
+            hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+            intermediate_size=16, patch_size=1,
+        ),
+        flow_shift=3.0,
+    ),
+}
+
+
 def clip_tokenizer():
     """A CLIP BPE tokenizer over single characters (no merges): every prompt maps to real ids."""
     from transformers import CLIPTokenizer
@@ -284,5 +312,27 @@ def random_cogvideox_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, 
         )
     pipe = CogVideoXImageToVideoPipeline(
         tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
+    )
+    return pipe.to(device, dtype)
+
+
+def random_wan_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
+    """WanImageToVideoPipeline with a random-weight transformer, Wan VAE, T5 encoder and CLIP image encoder."""
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection, T5Config, T5EncoderModel
+
+    spec = WAN_ARCHITECTURES[architecture]
+    tokenizer = t5_tokenizer()
+    torch.manual_seed(seed)
+    with torch.device(device):
+        transformer = WanTransformer3DModel(**spec.transformer)
+        vae = AutoencoderKLWan(**spec.vae)
+        text_encoder = T5EncoderModel(T5Config(**{"vocab_size": len(tokenizer), "decoder_start_token_id": 0, **spec.text_encoder}))
+        image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**spec.image_encoder))
+    side = spec.image_encoder["image_size"]
+    pipe = WanImageToVideoPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=spec.flow_shift),
+        image_processor=CLIPImageProcessor(crop_size=side, size=side), image_encoder=image_encoder,
     )
     return pipe.to(device, dtype)
