@@ -283,6 +283,13 @@ def random_ip_adapter_state_dict(
     return {"image_proj": image_proj, "ip_adapter": ip_adapter}
 
 
+def _random_t5_encoder(config: dict[str, Any], tokenizer):
+    """A T5 encoder whose vocabulary covers ``tokenizer``, unless the config gives the real size."""
+    from transformers import T5Config, T5EncoderModel
+
+    return T5EncoderModel(T5Config(**{"vocab_size": len(tokenizer), "decoder_start_token_id": 0, **config}))
+
+
 def random_cogvideox_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
     """CogVideoXImageToVideoPipeline with a random-weight transformer, 3-D VAE and T5 encoder."""
     from diffusers import (
@@ -292,16 +299,13 @@ def random_cogvideox_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, 
         CogVideoXTransformer3DModel,
         DDIMScheduler,
     )
-    from transformers import T5Config, T5EncoderModel
-
     spec = COGVIDEOX_ARCHITECTURES[architecture]
     tokenizer = t5_tokenizer()
     torch.manual_seed(seed)
     with torch.device(device):
         transformer = CogVideoXTransformer3DModel(**spec.transformer)
         vae = AutoencoderKLCogVideoX(**spec.vae)
-        text_config = {"vocab_size": len(tokenizer), "decoder_start_token_id": 0, **spec.text_encoder}
-        text_encoder = T5EncoderModel(T5Config(**text_config))
+        text_encoder = _random_t5_encoder(spec.text_encoder, tokenizer)
     if spec.scheduler == "ddim":
         scheduler = DDIMScheduler()
     else:  # the released CogVideoX-5B-I2V scheduler
@@ -319,7 +323,7 @@ def random_cogvideox_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, 
 def random_wan_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
     """WanImageToVideoPipeline with a random-weight transformer, Wan VAE, T5 encoder and CLIP image encoder."""
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection, T5Config, T5EncoderModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
     spec = WAN_ARCHITECTURES[architecture]
     tokenizer = t5_tokenizer()
@@ -327,7 +331,7 @@ def random_wan_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device
     with torch.device(device):
         transformer = WanTransformer3DModel(**spec.transformer)
         vae = AutoencoderKLWan(**spec.vae)
-        text_encoder = T5EncoderModel(T5Config(**{"vocab_size": len(tokenizer), "decoder_start_token_id": 0, **spec.text_encoder}))
+        text_encoder = _random_t5_encoder(spec.text_encoder, tokenizer)
         image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**spec.image_encoder))
     side = spec.image_encoder["image_size"]
     pipe = WanImageToVideoPipeline(
