@@ -57,6 +57,7 @@ class DenoiserClock:
 
     @contextmanager
     def running(self):
+        own_forward = "forward" in self.model.__dict__  # e.g. accelerate's offload hook: put it back after
         original = self.model.forward
 
         def timed(*args, **kwargs):
@@ -73,7 +74,10 @@ class DenoiserClock:
         try:
             yield self
         finally:
-            del self.model.forward  # back to the class's forward
+            if own_forward:
+                self.model.forward = original
+            else:
+                del self.model.forward  # back to the class's forward
 
 
 def measure(call, denoiser: torch.nn.Module) -> dict:
