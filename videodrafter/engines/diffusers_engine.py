@@ -17,7 +17,7 @@ from PIL import Image
 from videodrafter.config import Settings
 from videodrafter.engines.base import EntityPicture, ForegroundCutout, SceneLayout
 from videodrafter.engines.composition import compose_foreground, foreground_mask, invert
-from videodrafter.engines.diffusers_presets import DiffusersPreset
+from videodrafter.engines.diffusers_presets import DiffusersPreset, random_architecture
 from videodrafter.engines.latent_camera import LatentCameraControl
 from videodrafter.engines.segmentation import BACKDROP
 from videodrafter.errors import VideoDrafterError
@@ -100,7 +100,7 @@ class DiffusersEngine:
             return _PIPELINES[key]
 
     def _load_image_pipeline(self):
-        architecture = self.preset.random_image_architecture
+        architecture = random_architecture(self.preset.image_model)
         if architecture is not None:
             from videodrafter.engines.random_components import load_random_ip_adapters, random_sdxl_pipeline
 
@@ -123,7 +123,7 @@ class DiffusersEngine:
         return pipe
 
     def _load_video_pipeline(self):
-        architecture = self.preset.random_video_architecture
+        architecture = random_architecture(self.preset.video_model)
         if architecture is not None:
             from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline, random_wan_i2v_pipeline
 

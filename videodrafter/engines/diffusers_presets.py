@@ -9,6 +9,11 @@ from pydantic import BaseModel, Field
 from videodrafter.engines.latent_camera import LatentLayout
 
 
+def random_architecture(model: str) -> str | None:
+    """The architecture a 'random:<architecture>' model id names; None for a checkpoint id."""
+    return model.removeprefix("random:") if model.startswith("random:") else None
+
+
 class DiffusersPreset(BaseModel):
     """Everything that differs between presets; the pipeline code is the same."""
 
@@ -35,14 +40,6 @@ class DiffusersPreset(BaseModel):
     video_steps: int
     video_guidance: float = 6.0
     max_text_length: int = 226
-
-    @property
-    def random_image_architecture(self) -> str | None:
-        return self.image_model.removeprefix("random:") if self.image_model.startswith("random:") else None
-
-    @property
-    def random_video_architecture(self) -> str | None:
-        return self.video_model.removeprefix("random:") if self.video_model.startswith("random:") else None
 
     @property
     def latent_layout(self) -> LatentLayout:
