@@ -17,7 +17,7 @@ from videodrafter.config import Settings
 from videodrafter.errors import VideoDrafterError
 from videodrafter.evals.cases import EvalCase, EvalSuite
 from videodrafter.evals.script_metrics import ScriptMetrics, script_metrics
-from videodrafter.evals.text_embedding import embed_texts
+from videodrafter.text_embedding import embed_texts
 from videodrafter.evals.visual_metrics import VisualMetrics
 from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
