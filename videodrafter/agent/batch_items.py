@@ -25,7 +25,9 @@ class BatchItem(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _strip(cls, value: str) -> str:
-        return " ".join(value.split())
+        from videodrafter.planning.inputs import clean_text, is_blank
+
+        return "" if is_blank(value) else clean_text(value)  # an invisible-only prompt counts as none
 
 
 def read_batch_file(path: Path) -> list[BatchItem]:

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
 
+# Terminal escape sequences (colours, cursor moves, window titles) pasted from a shell: the whole
+# sequence goes, not only its ESC byte, or "[31m" would be left in the prompt.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+
+# Format characters (Unicode category Cf) that emoji and scripts need: the zero-width joiner and
+# non-joiner build emoji sequences and Persian/Indic words, tag characters spell subdivision flags.
+_KEPT_FORMAT = {"\u200c", "\u200d"}
+
+
+def _kept_format(char: str) -> bool:
+    return char in _KEPT_FORMAT or "\U000e0020" <= char <= "\U000e007f"
+
+
+def clean_text(text: str | None) -> str:
+    """``text`` without control characters, escape sequences and invisible format characters,
+    whitespace runs (any Unicode space) collapsed to one space. Emoji and every script are kept.
+
+    For anything typed by a user or sent to an LLM: a BEL or an ANSI colour code is invisible in a
+    terminal but makes a JSON answer that quotes it malformed.
+    """
+    text = _ANSI.sub("", text or "")
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":  # a tab, newline or BEL still separates words
+            kept.append(" ")
+        elif category in ("Cs", "Co", "Cn") or (category == "Cf" and not _kept_format(char)):
+            continue  # lone surrogates (undecodable bytes), private-use and unassigned code points, zero-width spaces
+        else:
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def is_blank(text: str | None) -> bool:
+    """True when nothing visible is left: only spaces (of any kind), controls or zero-width characters."""
+    return not clean_text(text).replace("\u200c", "").replace("\u200d", "").strip()
+
 
 def validate_prompt(prompt: str | None, settings: Settings) -> str:
-    """The prompt, stripped; or an InputError saying what is wrong with it."""
-    text = " ".join((prompt or "").split())
-    if not text:
+    """The prompt, cleaned (see ``clean_text``); or an InputError saying what is wrong with it."""
+    text = clean_text(prompt)
+    if is_blank(text):
+        shown = "empty" if not (prompt or "").strip() else "empty: it has only invisible characters (spaces, zero-width or control characters)"
         raise InputError(
-            "The prompt is empty.",
+            f"The prompt is {shown}.",
             "Describe the video in a sentence, e.g. \"a dog's day at the beach\".",
         )
     if len(text) > settings.max_prompt_chars:
