@@ -53,8 +53,8 @@ def test_crossfade_blends_and_shortens_by_the_overlap() -> None:
     assert means[:7] == [0.0] * 7
     assert 0 < means[7] < means[8] < means[9] < 200  # a ramp from black to the second clip
     assert means[10] == 200
-    spans = scene_spans([10, 10, 10], 3)
-    assert spans[0] == (0, 8.5) and spans[1][0] == 8.5 and spans[-1][1] == 24
+    spans = scene_spans([10, 10, 10], 3)  # cut on a whole frame inside each 3-frame fade
+    assert spans == [(0, 8), (8, 15), (15, 24)]
 
 
 def test_concatenated_video_has_every_scene(tmp_path: Path) -> None:

@@ -126,15 +126,28 @@ def crossfade_overlaps(lengths: list[int], overlap_frames: int) -> list[int]:
     ]
 
 
+def fade_cuts(overlaps: list[int]) -> list[tuple[int, int]]:
+    """(frames before the cut, frames after it) of each crossfade: the cut sits in the middle of the
+    fade, on a whole frame, so the timeline, the subtitles and the video all cut at the same frame."""
+    return [(overlap // 2, overlap - overlap // 2) for overlap in overlaps]
+
+
 def scene_spans(lengths: list[int], overlap_frames: int) -> list[tuple[float, float]]:
-    """(first, last) frame positions of each scene in the joined video, cut in the middle of each fade."""
-    overlaps = crossfade_overlaps(lengths, overlap_frames)
+    """(first, end) frame positions of each scene in the joined video, cut in the middle of each fade.
+
+    Scene i starts where the video shows clip i's first frame, plus the part of the fade before the cut.
+    """
+    cuts = fade_cuts(crossfade_overlaps(lengths, overlap_frames))
     spans, start = [], 0
     for index, length in enumerate(lengths):
-        lead = overlaps[index - 1] / 2 if index else 0.0
-        tail = overlaps[index] if index < len(overlaps) else 0
-        spans.append((start + lead, start + length - tail / 2))
-        start += length - tail
+        first = start + (cuts[index - 1][0] if index else 0)
+        if index < len(cuts):
+            next_start = start + length - sum(cuts[index])
+            end = next_start + cuts[index][0]
+        else:
+            next_start = end = start + length
+        spans.append((float(first), float(end)))
+        start = next_start
     return spans
 
 
