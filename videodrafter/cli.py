@@ -61,6 +61,34 @@ def _settings(**overrides: object) -> Settings:
         raise  # unreachable: _fail exits
 
 
+def _check_choices(settings: Settings, **which: bool) -> None:
+    """--engine and --llm are checked before any work (see ``check_choices``)."""
+    from videodrafter.graph.runner import check_choices
+
+    try:
+        check_choices(settings, **which)
+    except VideoDrafterError as error:
+        _fail(error)
+
+
+def _interrupted(message: str, command: str | None) -> None:
+    """Ctrl-C: say what was kept and how to go on, then leave at once with the shell's code for SIGINT.
+
+    ``os._exit``: a step may still be finishing in a worker thread, and a normal exit would wait
+    for it; everything it had finished is on disk, and a resume cleans up after it.
+    """
+    import os
+    import sys
+
+    stderr.print(f"\n[bold yellow]Interrupted.[/] {message}")
+    if command:
+        stderr.print(f"[yellow]To continue:[/] {command}", soft_wrap=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    logging.shutdown()
+    os._exit(130)
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False) -> None:
     logging.basicConfig(
@@ -86,6 +114,7 @@ def script(
     from videodrafter.planning.pipeline import write_script
 
     settings = _settings(llm=llm, prompt_set=prompts, seed=seed)
+    _check_choices(settings, engine=False)
     try:
         with stderr.status("writing the script…") as status:
             report = write_script(
@@ -98,6 +127,8 @@ def script(
     except VideoDrafterError as error:
         _fail(error)
         return
+    except KeyboardInterrupt:
+        _interrupted("No script was written.", None)
     document = report.script.model_dump(mode="json")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -131,24 +162,35 @@ def make(
 ) -> None:
     """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4."""
     from videodrafter.graph.runner import start_run
+    from videodrafter.planning.inputs import is_blank
 
     settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique)
+    _check_choices(settings, llm_needed=script_file is None)
     script = _read_script(script_file) if script_file else None
-    if not prompt.strip() and script is None:
-        _fail(VideoDrafterError("The prompt is empty.", 'Say what the video is about, e.g. videodrafter make "a dog\'s day at the beach".'))
+    if is_blank(prompt) and script is None:
+        detail = "" if not prompt.strip() else " (it has only invisible characters)"
+        _fail(VideoDrafterError(f"The prompt is empty{detail}.", 'Say what the video is about, e.g. videodrafter make "a dog\'s day at the beach".'))
     _run_with_progress(lambda on_event: start_run(prompt, settings, scenes=scenes, script=script, run_id=run_id, on_event=on_event))
 
 
 @app.command()
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run folder name under the runs directory.")],
-    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run folders are.")] = Path("runs"),
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders are (default: ./runs).")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval.")] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help="Use this LLM for the steps not yet done (kept for later resumes).")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="Use this engine for the steps not yet done (kept for later resumes).")] = None,
 ) -> None:
     """Continue a run that was interrupted or paused; finished work is reused."""
     from videodrafter.graph.runner import resume_run
 
-    _run_with_progress(lambda on_event: resume_run(run_id, runs_dir, approve={"approved": True} if approve else None, on_event=on_event))
+    folder = _settings(runs_dir=runs_dir).runs_dir  # VIDEODRAFTER_RUNS_DIR, like every other command
+    _check_choices(_settings(llm=llm, engine=engine), engine=engine is not None, llm=llm is not None)
+    _run_with_progress(
+        lambda on_event: resume_run(
+            run_id, folder, approve={"approved": True} if approve else None, overrides={"engine": engine, "llm": llm}, on_event=on_event
+        )
+    )
 
 
 class ExecutorOption(StrEnum):
@@ -172,12 +214,13 @@ def batch(
     """Make a video for every item of a batch file; resumable, with bounded retries."""
     from rich.live import Live
 
-    from videodrafter.agent.batch import run_batch
+    from videodrafter.agent.batch import BatchInterrupted, run_batch
     from videodrafter.agent.batch_items import batch_id_for, read_batch_file
     from videodrafter.display import batch_summary_table, batch_table
     from videodrafter.graph.runner import validate_run_id
 
     settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir)
+    _check_choices(settings, llm_needed=False)  # per item (with its own llm/engine) in run_batch
     try:
         items = read_batch_file(items_file)
         name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
@@ -189,6 +232,18 @@ def batch(
     except VideoDrafterError as error:
         _fail(error)
         return
+    except BatchInterrupted as stopped:
+        import shlex
+
+        again = ["videodrafter", "batch", str(items_file), "--batch-id", stopped.batch_id]
+        if runs_dir is not None:
+            again += ["--runs-dir", str(runs_dir)]
+        if executor is not ExecutorOption.local:
+            again += ["--executor", executor.value]
+        which = f" (interrupted: {', '.join(stopped.interrupted)})" if stopped.interrupted else ""
+        _interrupted(f"Finished items are kept; items under way resume where they stopped{which}.", shlex.join(again))
+    except KeyboardInterrupt:
+        _interrupted("Nothing was started.", None)
     stdout.print(batch_summary_table(summary))
     if summary.failed:
         raise typer.Exit(code=1)
@@ -252,6 +307,7 @@ def chat(
     from videodrafter.agent.interpret import HELP
 
     settings = _settings(llm=llm, engine=engine, runs_dir=runs_dir)
+    _check_choices(settings, llm_needed=False)
     session_id = session or ChatSession.new_id()
     try:
         conversation = ChatSession(settings, session_id)
@@ -269,8 +325,13 @@ def chat(
             with stderr.status("working…"):
                 reply = conversation.send(line)
             stdout.print(f"[bold cyan]videodrafter:[/] {reply}")
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as stopped:
+        from videodrafter.graph.runner import RunInterrupted
+
+        again = f"videodrafter chat --session {session_id}" + (f" --runs-dir {runs_dir}" if runs_dir else "")
+        if isinstance(stopped, RunInterrupted):
+            _interrupted(f"The video under way is kept as far as it got: `{stopped.command}` finishes it.", again)
+        _interrupted("The conversation so far is saved.", again)
     finally:
         conversation.close()
 
@@ -290,22 +351,19 @@ def serve(
     from videodrafter.web.app import serve as serve_app
 
     settings = _settings(llm=llm, engine=engine, runs_dir=runs_dir)
+    _check_choices(settings, llm_needed=False)
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     stderr.print(f"videodrafter web UI on http://{host}:{port}")
     serve_app(settings, host, port)
 
 
 def _read_script(path: Path):
-    from videodrafter.script import VideoScript
+    from videodrafter.graph.runner import load_script_file
 
     try:
-        return VideoScript.model_validate_json(path.read_text())
-    except OSError as error:
-        _fail(VideoDrafterError(f"Cannot read the script file {path}: {error.strerror}.", "Check the path."))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        _fail(VideoDrafterError(f"The script file {path} is not a valid script ({where}: {first['msg']}).", "Write one with `videodrafter script ... -o script.json` and edit it."))
+        return load_script_file(path)
+    except VideoDrafterError as error:
+        _fail(error)
 
 
 def _run_with_progress(run) -> None:
@@ -319,6 +377,7 @@ def _run_with_progress(run) -> None:
     )
 
     from videodrafter.display import outcome_table
+    from videodrafter.graph.runner import RunInterrupted
 
     columns = [SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<13}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
     tasks: dict[str, int] = {}
@@ -339,11 +398,18 @@ def _run_with_progress(run) -> None:
     except VideoDrafterError as error:
         _fail(error)
         return
+    except RunInterrupted as stopped:
+        _interrupted("Everything finished so far is kept.", stopped.command)
+    except KeyboardInterrupt:
+        _interrupted("The run had not started yet; nothing was lost.", None)
     stdout.print(outcome_table(outcome))
     for note in outcome.notes:
         stderr.print(f"[dim]note: {note}[/]")
     if outcome.status == "waiting_for_approval":
-        stderr.print(f"[yellow]The script is waiting for approval:[/] review {outcome.run_dir / 'script.json'} then run `videodrafter resume {outcome.run_id} --approve`.")
+        from videodrafter.graph.runner import resume_command
+
+        command = f"{resume_command(outcome.run_id, outcome.run_dir.parent)} --approve"
+        stderr.print(f"[yellow]The script is waiting for approval:[/] review {outcome.run_dir / 'script.json'} then run `{command}`.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -65,7 +65,7 @@ def outcome_table(outcome) -> Table:
     return table
 
 
-STATUS_STYLE = {"queued": "dim", "running": "yellow", "done": "green", "failed": "red"}
+STATUS_STYLE = {"queued": "dim", "running": "yellow", "done": "green", "failed": "red", "interrupted": "magenta"}
 
 
 def batch_table(batch_id: str, records) -> Table:

@@ -18,8 +18,11 @@ from pydantic import BaseModel, Field
 
 from videodrafter.agent.batch_items import BatchItem
 from videodrafter.agent.batch_store import BatchStore, ItemRecord, ItemStatus
+from videodrafter.agent.batch_worker import item_settings
 from videodrafter.agent.executors import Executor, LocalExecutor, RayExecutor, WorkSpec
 from videodrafter.config import Settings
+from videodrafter.errors import InputError, VideoDrafterError
+from videodrafter.graph.runner import check_choices
 
 ExecutorName = Literal["local", "ray"]
 
@@ -38,13 +41,22 @@ class BatchSummary(BaseModel):
     worker_load_counts: list[dict[str, int]] = Field(default_factory=list)
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the batch; the items under way are marked interrupted and resume next time."""
+
+    def __init__(self, batch_id: str, interrupted: list[str]) -> None:
+        super().__init__(f"The batch '{batch_id}' was interrupted.")
+        self.batch_id = batch_id
+        self.interrupted = interrupted
+
+
 def _first_spec(record: ItemRecord, batch_id: str, retries: int) -> WorkSpec | None:
     base = f"{batch_id}-{record.item.id}"
     if record.status is ItemStatus.DONE:
         return None
     if record.status is ItemStatus.QUEUED:
         return WorkSpec(item=record.item, run_id=base, attempt=1)
-    if record.status is ItemStatus.RUNNING:  # interrupted: pick its run up where it stopped
+    if record.status in (ItemStatus.RUNNING, ItemStatus.INTERRUPTED):  # killed or Ctrl-C: pick its run up where it stopped
         return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=max(record.attempts, 1), seed_offset=_offset(record.run_id))
     if record.attempts <= retries:
         return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=record.attempts + 1, seed_offset=_offset(record.run_id))
@@ -76,13 +88,18 @@ def run_batch(
     on_update: Callable[[list[ItemRecord]], None] = lambda _records: None,
 ) -> BatchSummary:
     started = time.perf_counter()
+    base = json.loads(settings.model_dump_json())
+    for item in items:  # a typo in one item's engine or LLM is reported before any item is made
+        try:
+            check_choices(item_settings(base, item, 0), llm_needed=item.script is None)
+        except VideoDrafterError as error:
+            raise InputError(f"Batch item '{item.id}': {error.message}", error.hint) from None
     store = BatchStore(settings.runs_dir / "batches" / batch_id)
     try:
         store.register(items)
         records = {record.item.id: record for record in store.records()}
         wanted = {item.id for item in items}
         pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
-        base = json.loads(settings.model_dump_json())
         runner: Executor = LocalExecutor(base) if executor == "local" else RayExecutor(base, workers, ray_address)
         load_counts: list[dict[str, int]] = []
         try:
@@ -118,6 +135,15 @@ def run_batch(
                 on_update(store.records())
             if isinstance(runner, RayExecutor):
                 load_counts = runner.load_counts()
+        except KeyboardInterrupt:
+            stopped = []
+            for item_id, record in records.items():
+                if record.status is ItemStatus.RUNNING:
+                    records[item_id] = record.model_copy(update={"status": ItemStatus.INTERRUPTED, "error": "interrupted (Ctrl-C)"})
+                    store.save(records[item_id])
+                    stopped.append(item_id)
+            on_update(store.records())
+            raise BatchInterrupted(batch_id, stopped) from None
         finally:
             runner.close()
         final = [record for record in store.records() if record.item.id in wanted]

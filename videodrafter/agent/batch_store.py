@@ -21,6 +21,8 @@ class ItemStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """Stopped by Ctrl-C; the next run of the same batch resumes it."""
 
 
 class ItemRecord(BaseModel):

@@ -35,8 +35,7 @@ def item_settings(base: dict[str, Any], item: BatchItem, seed_offset: int) -> Se
 
 def execute_item(item: BatchItem, run_id: str, base_settings: dict[str, Any], seed_offset: int = 0) -> ItemResult:
     """Start the item's run, or resume it if its folder already has progress. Never raises for bad items."""
-    from videodrafter.graph.runner import REQUEST, resume_run, start_run
-    from videodrafter.script import VideoScript
+    from videodrafter.graph.runner import REQUEST, load_script_file, resume_run, start_run
 
     started = time.perf_counter()
     settings = item_settings(base_settings, item, seed_offset)
@@ -47,7 +46,7 @@ def execute_item(item: BatchItem, run_id: str, base_settings: dict[str, Any], se
         if (run_dir / REQUEST).is_file():
             outcome = resume_run(run_id, settings.runs_dir)
         else:
-            script = VideoScript.model_validate_json(Path(item.script).read_text()) if item.script else None
+            script = load_script_file(Path(item.script)) if item.script else None
             outcome = start_run(item.prompt, settings, scenes=item.scenes, script=script, run_id=run_id)
     except VideoDrafterError as error:
         return ItemResult(

@@ -21,9 +21,18 @@ class RunContext:
     run_dir: Path
     chat_model: BaseChatModel | None = None
     engine: Engine | None = None
+    overrides: list[dict] = field(default_factory=list)
+    """Settings changed by `resume --engine/--llm`, in order (recorded in the manifest)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     _fresh: bool = field(default=False, repr=False)
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    """Set on Ctrl-C: nodes stop before their next artifact (fan-out tasks run in worker threads,
+    which a KeyboardInterrupt in the main thread does not reach)."""
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise KeyboardInterrupt
 
     def model(self) -> BaseChatModel:
         """The run's chat model; an embedded model starts each run (or resume) with an empty prompt cache."""

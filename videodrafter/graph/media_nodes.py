@@ -11,6 +11,7 @@ from pathlib import Path
 
 from langgraph.runtime import Runtime
 
+from videodrafter.engines.base import plan_layout
 from videodrafter.graph.artifacts import (
     ClipArtifact,
     ReferenceArtifact,
@@ -21,7 +22,7 @@ from videodrafter.graph.artifacts import (
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.state import State
-from videodrafter.media.files import content_hash, write_json_atomic
+from videodrafter.media.files import content_hash, is_complete, write_json_atomic
 from videodrafter.script import EntityKind, VideoScript
 from videodrafter.tools import (
     AssembleArgs,
@@ -128,9 +129,14 @@ def scene_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
         if key in known:  # the same picture was made for this content before (e.g. scenes were reordered)
             new[index] = [known[key].model_copy(update={"scene": index, "attempt": attempt})]
             continue
+        context.raise_if_cancelled()
         emit("scene images", f"scene {index + 1}" + (f" (attempt {attempt + 1})" if attempt else ""), index, len(script.scenes))
         output = artifact_path(context.run_dir, "scenes", "scene", key, ".png")
         seed = _scene_seed(context, spec, attempt)
+        if is_complete(output):  # made before this node was interrupted (its state update was never saved)
+            layout = plan_layout(list(spec.foreground), variant=spec.event)  # what generate_scene_image plans
+            new[index] = [SceneCandidate(scene=index, attempt=attempt, seed=seed, key=key, image=output, layout=layout)]
+            continue
         with timed("scene_images", seconds):
             result = generate_scene_image(
                 SceneImageArgs(
@@ -224,8 +230,9 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
             clips[index] = reusable.model_copy(update={"scene": index})
             continue
         output = artifact_path(context.run_dir, "clips", "clip", key, ".mp4")
+        context.raise_if_cancelled()
         emit("clips", f"clip {index + 1}: {spec.camera.label()}", index, len(script.scenes))
-        if output.is_file():
+        if is_complete(output):
             from videodrafter.media.video import probe_video
 
             info = probe_video(output)
@@ -246,6 +253,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
     script = state.script
     assert script is not None
     seconds: dict[str, float] = {}
+    context.raise_if_cancelled()
     emit("assemble", "joining clips", 0, 1)
     entries = [
         ClipEntry(clip=state.clips[index].path, scene_image=chosen_candidate(state, index).image, caption=spec.event)
@@ -267,6 +275,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
             "engine": context.tools().engine.describe(),
             "seed": context.settings.seed,
             "settings": json.loads(context.settings.model_dump_json()),
+            "resume_overrides": context.overrides,
             "plan_rounds": state.plan_rounds,
             "consistency_rounds": state.consistency_rounds,
             "usage": state.usage.model_dump(),

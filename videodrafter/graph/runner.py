@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
+import queue
 import re
 import secrets
+import shlex
+import socket
 import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,12 +35,27 @@ from videodrafter.graph.graph import build_graph
 from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.state import InputState
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.media.files import write_json_atomic
-from videodrafter.planning.inputs import scene_bounds, validate_prompt
+from videodrafter.media.files import remove_stale_temporaries, write_json_atomic
+from videodrafter.planning.inputs import is_blank, scene_bounds, validate_prompt
 from videodrafter.script import VideoScript
+
+log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints.sqlite"
 REQUEST = "request.json"
+LOCK = "run.lock"
+INTERRUPT_GRACE_S = 1.0
+"""After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
+
+OVERRIDABLE = ("engine", "llm")
+"""Settings a resume may change for the steps not yet done."""
+
+
+class RunOverride(BaseModel):
+    """Settings a `resume` changed, and when."""
+
+    at: str
+    settings: dict[str, str]
 
 
 class RunRequest(BaseModel):
@@ -44,6 +67,13 @@ class RunRequest(BaseModel):
     script: VideoScript | None = None
     settings: dict[str, Any]
     created_at: str
+    overrides: list[RunOverride] = Field(default_factory=list, description="Applied in order on every resume.")
+
+    def effective_settings(self, runs_dir: Path, **extra: Any) -> Settings:
+        values = dict(self.settings)
+        for override in self.overrides:
+            values.update(override.settings)
+        return Settings(**{**values, "runs_dir": runs_dir, **extra})
 
 
 class RunOutcome(BaseModel):
@@ -60,6 +90,162 @@ class RunOutcome(BaseModel):
 
 class RunFailed(VideoDrafterError):
     """A stage failed; everything finished before it is kept in the run folder."""
+
+
+class RunBusy(InputError):
+    """Another process (or another call in this one) is driving the run."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; everything finished is kept. A KeyboardInterrupt, so that code which
+    catches ``Exception`` to go on with other work (a batch item) does not swallow it."""
+
+    def __init__(self, run_id: str, command: str) -> None:
+        super().__init__(f"The run '{run_id}' was interrupted.")
+        self.run_id = run_id
+        self.command = command
+
+
+def resume_command(run_id: str, runs_dir: Path) -> str:
+    """The command that continues a run; names the runs folder unless the settings default to it."""
+    try:
+        default = Settings().runs_dir
+    except ValidationError:
+        default = Path("runs")
+    where = "" if runs_dir.resolve() == default.resolve() else f" --runs-dir {shlex.quote(str(runs_dir))}"
+    return f"videodrafter resume {shlex.quote(run_id)}{where}"
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<run>/run.lock`` while a process drives the run; the file says who.
+
+    The kernel drops the lock when its holder dies (even by kill -9), so a stale lock never blocks a
+    resume. A second holder in the same process is refused as well (flock is per open file).
+    """
+
+    def __init__(self, run_dir: Path, run_id: str) -> None:
+        self.path = run_dir / LOCK
+        self._handle = self.path.open("a+")
+        self._released = threading.Lock()
+        self._done = False
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.seek(0)
+            holder = self._handle.read()
+            self._handle.close()
+            raise RunBusy(*_busy_message(run_id, run_dir, holder)) from None
+        self._handle.seek(0)
+        self._handle.truncate()
+        owner = {
+            "pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": " ".join(shlex.quote(part) for part in sys.argv),
+        }
+        self._handle.write(json.dumps(owner))
+        self._handle.flush()
+
+    def release(self) -> None:
+        with self._released:
+            if self._done:
+                return
+            self._done = True
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
+
+    def release_after(self, thread: threading.Thread) -> None:
+        """Hold the lock until ``thread`` (a step still finishing after Ctrl-C) has ended."""
+        if not thread.is_alive():
+            self.release()
+            return
+        threading.Thread(target=lambda: (thread.join(), self.release()), name=f"{thread.name}-unlock", daemon=True).start()
+
+
+def _busy_message(run_id: str, run_dir: Path, holder: str) -> tuple[str, str]:
+    try:
+        owner = json.loads(holder)
+        who = f"process {owner['pid']} on {owner['host']}, since {owner['since']} UTC"
+        stop = f"stop it (kill {owner['pid']})"
+    except (ValueError, KeyError, TypeError):
+        who, stop = "another process", "stop it"
+    return (
+        f"The run '{run_id}' is already being worked on by {who}.",
+        f"Wait for it to finish, or {stop} and run `{resume_command(run_id, run_dir.parent)}` again.",
+    )
+
+
+@contextmanager
+def run_lock(run_dir: Path, run_id: str) -> Iterator[RunLock]:
+    lock = RunLock(run_dir, run_id)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, llm_needed: bool = True) -> None:
+    """The engine and the LLM spec name things that exist: checked before any work, so a typo is
+    reported at once, not after the LLM has written a script. ``llm_needed``: the run will call the
+    LLM (not a finished script), so a missing API key is reported now too."""
+    from videodrafter.llm.spec import parse_llm_spec
+
+    if engine:
+        from videodrafter.engines.registry import engine_names
+
+        names = engine_names()
+        if settings.engine not in names:
+            raise InputError(f"Unknown engine '{settings.engine}'.", f"Choose one of: {', '.join(names)}.")
+    if not llm:
+        return
+    spec = parse_llm_spec(settings.llm)
+    if spec.provider == "local":
+        from videodrafter.llm.local_models import KNOWN_LOCAL_MODELS, resolve_local_model
+
+        if spec.model not in KNOWN_LOCAL_MODELS:
+            resolve_local_model(spec.model, settings.cache_dir)  # only path checks for a name that is not built in
+    elif llm_needed and spec.provider == "openai" and spec.base_url is None and not os.environ.get("OPENAI_API_KEY"):
+        from videodrafter.errors import LLMUnavailableError
+
+        raise LLMUnavailableError(
+            f"The backend '{spec}' needs an OpenAI API key and OPENAI_API_KEY is not set.",
+            "Export OPENAI_API_KEY, or run offline with --llm local:smollm2.",
+        )
+
+
+def load_script_file(path: Path) -> VideoScript:
+    """A script JSON from disk; relative ``reference_image`` paths are taken from the script's folder."""
+    try:
+        script = VideoScript.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"Cannot read the script file {path}: {error.strerror}.", "Check the path.") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"The script file {path} is not UTF-8 text.", "Save it as UTF-8 JSON.") from error
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InputError(
+            f"The script file {path} is not a valid script ({where}: {first['msg']}).",
+            "Write one with `videodrafter script ... -o script.json` and edit it.",
+        ) from error
+    entities = []
+    for entity in script.entities:
+        if entity.reference_image is not None:
+            photo = Path(entity.reference_image).expanduser()
+            entity = entity.model_copy(update={"reference_image": photo if photo.is_absolute() else (path.parent / photo).resolve()})
+        entities.append(entity)
+    return script.model_copy(update={"entities": entities})
+
+
+def check_photos(script: VideoScript) -> None:
+    """Every reference photo of the script opens as an image: a bad one is reported before a run folder exists."""
+    from videodrafter.media.images import load_user_photo
+
+    for entity in script.entities:
+        if entity.reference_image is None:
+            continue
+        try:
+            load_user_photo(Path(entity.reference_image)).close()
+        except InputError as error:
+            raise InputError(f"Entity '{entity.name}': {error.message}", error.hint) from None
 
 
 def new_run_id(prompt: str) -> str:
@@ -112,9 +298,15 @@ def start_run(
     engine: Engine | None = None,
     on_event: Callable[[ProgressEvent], None] = lambda _event: None,
 ) -> RunOutcome:
-    """Create ``runs/<run_id>/`` and run the graph to the end (or to the approval pause)."""
-    text = validate_prompt(script.prompt if script and not prompt else prompt, settings)
+    """Create ``runs/<run_id>/`` and run the graph to the end (or to the approval pause).
+
+    Everything that can be checked is checked before the folder exists: a bad input leaves nothing behind.
+    """
+    text = validate_prompt(script.prompt if script and is_blank(prompt) else prompt, settings)
     scene_bounds(scenes, settings)
+    check_choices(settings, engine=engine is None, llm=chat_model is None, llm_needed=script is None)
+    if script is not None:
+        check_photos(script)
     run_id = validate_run_id(run_id or new_run_id(text))
     run_dir = settings.runs_dir / run_id
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -123,15 +315,16 @@ def start_run(
     except FileExistsError:
         raise InputError(
             f"A run named '{run_id}' already exists in {settings.runs_dir}.",
-            f"Continue it with `videodrafter resume {run_id}`, or pick another --run-id.",
+            f"Continue it with `{resume_command(run_id, settings.runs_dir)}`, or pick another --run-id.",
         ) from None
-    request = RunRequest(
-        run_id=run_id, prompt=text, scenes=scenes, script=script,
-        settings=json.loads(settings.model_dump_json()), created_at=datetime.now(UTC).isoformat(),
-    )
-    write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
-    context = RunContext(settings=settings, run_dir=run_dir, chat_model=chat_model, engine=engine)
-    return _drive(InputState(prompt=text, scenes=scenes, script=script), context, run_id, on_event)
+    with run_lock(run_dir, run_id) as lock:
+        request = RunRequest(
+            run_id=run_id, prompt=text, scenes=scenes, script=script,
+            settings=json.loads(settings.model_dump_json()), created_at=datetime.now(UTC).isoformat(),
+        )
+        write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
+        context = RunContext(settings=settings, run_dir=run_dir, chat_model=chat_model, engine=engine)
+        return _drive(InputState(prompt=text, scenes=scenes, script=script), context, run_id, on_event, lock=lock)
 
 
 def load_request(run_id: str, runs_dir: Path) -> RunRequest:
@@ -154,17 +347,38 @@ def resume_run(
     runs_dir: Path,
     *,
     approve: dict | None = None,
+    overrides: dict[str, str] | None = None,
     chat_model: BaseChatModel | None = None,
     engine: Engine | None = None,
     on_event: Callable[[ProgressEvent], None] = lambda _event: None,
 ) -> RunOutcome:
-    """Continue a run from its last checkpoint: finished work is reused, never redone."""
+    """Continue a run from its last checkpoint: finished work is reused, never redone.
+
+    ``overrides`` (engine, llm) apply to the steps not yet done; they are kept in the run's
+    request (later resumes use them too) and in its manifest.
+    """
     request = load_request(run_id, runs_dir)
-    settings = Settings(**{**request.settings, "runs_dir": runs_dir})
-    context = RunContext(settings=settings, run_dir=runs_dir / run_id, chat_model=chat_model, engine=engine)
-    command = Command(resume=approve) if approve is not None else None
-    first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
-    return _drive(command, context, run_id, on_event, first_input=first_input)
+    run_dir = runs_dir / run_id
+    changed = {key: value for key, value in (overrides or {}).items() if value is not None}
+    unknown = sorted(set(changed) - set(OVERRIDABLE))
+    if unknown:
+        raise InputError(f"A resume cannot change {', '.join(unknown)}.", f"Only {', '.join(OVERRIDABLE)} can be changed.")
+    if changed:
+        request = request.model_copy(
+            update={"overrides": [*request.overrides, RunOverride(at=datetime.now(UTC).isoformat(timespec="seconds"), settings=changed)]}
+        )
+    settings = request.effective_settings(runs_dir)
+    check_choices(settings, engine=engine is None, llm=chat_model is None, llm_needed=request.script is None)
+    with run_lock(run_dir, run_id) as lock:
+        if changed:
+            write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
+        context = RunContext(
+            settings=settings, run_dir=run_dir, chat_model=chat_model, engine=engine,
+            overrides=[override.model_dump() for override in request.overrides],
+        )
+        command = Command(resume=approve) if approve is not None else None
+        first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
+        return _drive(command, context, run_id, on_event, first_input=first_input, lock=lock)
 
 
 def edit_run(
@@ -178,24 +392,31 @@ def edit_run(
 ) -> RunOutcome:
     """Replace a run's script and bring the video up to date; only artifacts whose inputs changed are redone."""
     request = load_request(run_id, runs_dir)
-    settings = Settings(**{**request.settings, "runs_dir": runs_dir, "approve_script": False})
-    context = RunContext(settings=settings, run_dir=runs_dir / run_id, chat_model=chat_model, engine=engine)
+    settings = request.effective_settings(runs_dir, approve_script=False)
+    check_photos(script)
+    context = RunContext(
+        settings=settings, run_dir=runs_dir / run_id, chat_model=chat_model, engine=engine,
+        overrides=[override.model_dump() for override in request.overrides],
+    )
     config = {"configurable": {"thread_id": run_id}}
-    with checkpointer(context.run_dir) as saver:
-        graph = build_graph(checkpointer=saver)
-        if graph.get_state(config).created_at is None:
-            raise InputError(f"The run '{run_id}' has no saved progress to edit.", f"Start it again with `videodrafter resume {run_id}`.")
-        # as if the draft had just been finalised: approval (re)writes script.json, then the media nodes
-        # find every unchanged artifact by its input hash
-        descriptions = {entity.id: entity.description for entity in script.entities if entity.description}
-        graph.update_state(
-            config,
-            # attempts restart per position; pictures are found again by their content keys
-            {"script": script, "approved": True, "result": None, "descriptions": descriptions,
-             "scene_attempts": dict.fromkeys(range(len(script.scenes)), 0)},
-            as_node="finalize_draft",
-        )
-    return _drive(None, context, run_id, on_event)
+    with run_lock(context.run_dir, run_id) as lock:
+        with checkpointer(context.run_dir) as saver:
+            graph = build_graph(checkpointer=saver)
+            if graph.get_state(config).created_at is None:
+                raise InputError(
+                    f"The run '{run_id}' has no saved progress to edit.", f"Start it again with `{resume_command(run_id, runs_dir)}`."
+                )
+            # as if the draft had just been finalised: approval (re)writes script.json, then the media nodes
+            # find every unchanged artifact by its input hash
+            descriptions = {entity.id: entity.description for entity in script.entities if entity.description}
+            graph.update_state(
+                config,
+                # attempts restart per position; pictures are found again by their content keys
+                {"script": script, "approved": True, "result": None, "descriptions": descriptions,
+                 "scene_attempts": dict.fromkeys(range(len(script.scenes)), 0)},
+                as_node="finalize_draft",
+            )
+        return _drive(None, context, run_id, on_event, lock=lock)
 
 
 def _drive(
@@ -204,29 +425,44 @@ def _drive(
     run_id: str,
     on_event: Callable[[ProgressEvent], None],
     *,
+    lock: RunLock,
     first_input: InputState | None = None,
 ) -> RunOutcome:
+    """Run the graph to its end or its next pause. The caller holds the run lock.
+
+    The graph runs in a worker thread while this (usually the main) thread waits with a timeout: a
+    Ctrl-C delivered to a worker thread only raises KeyboardInterrupt once the main thread runs
+    Python code again, and an untimed wait would hold it off until the whole step had finished.
+    """
     started = time.perf_counter()
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
-    with checkpointer(context.run_dir) as saver:
-        graph = build_graph(checkpointer=saver)
-        snapshot = graph.get_state(config)
-        if snapshot.created_at is None and graph_input is None:
-            graph_input = first_input  # killed before the first checkpoint: start from the request
-        # nothing left to run: no next node and no task whose saved writes still have to be applied
-        # (killed right after the input checkpoint, the __start__ task has written but no step followed)
-        finished = graph_input is None and snapshot.created_at is not None and not snapshot.next and not snapshot.tasks
-        if not finished:
+    remove_stale_temporaries(context.run_dir)  # a killed writer's leftovers; nobody else writes here (the lock)
+    messages: queue.Queue = queue.Queue()
+    worker = threading.Thread(
+        target=_stream, args=(graph_input, context, run_id, first_input, messages), name=f"run-{run_id}", daemon=True
+    )
+    worker.start()
+    try:
+        while True:
             try:
-                for mode, chunk in graph.stream(graph_input, config, context=context, stream_mode=["custom", "updates"]):
-                    if mode == "custom":
-                        on_event(ProgressEvent.model_validate(chunk))
-            except VideoDrafterError as error:
-                raise RunFailed(
-                    error.message,
-                    f"{error.hint} Everything finished so far is kept: continue with `videodrafter resume {run_id}`.".strip(),
-                ) from error
-        snapshot = graph.get_state(config)
+                kind, payload = messages.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "event":
+                on_event(ProgressEvent.model_validate(payload))
+            elif kind == "error":
+                raise payload
+            else:
+                snapshot = payload
+                break
+    except KeyboardInterrupt:
+        context.cancelled.set()
+        worker.join(INTERRUPT_GRACE_S)
+        lock.release_after(worker)
+        raise RunInterrupted(run_id, resume_command(run_id, context.run_dir.parent)) from None
+    except VideoDrafterError as error:
+        hint = f"{error.hint} Everything finished so far is kept: continue with `{resume_command(run_id, context.run_dir.parent)}`."
+        raise RunFailed(error.message, hint.strip()) from error
+    worker.join()
     values = snapshot.values
     question = None
     for task in snapshot.tasks:
@@ -234,9 +470,38 @@ def _drive(
             question = pending.value
     status: Literal["done", "waiting_for_approval"] = "waiting_for_approval" if question is not None else "done"
     if status == "done" and values.get("result") is None:
-        raise RunFailed(f"The run '{run_id}' stopped before its video was made.", f"Continue it with `videodrafter resume {run_id}`.")
+        raise RunFailed(
+            f"The run '{run_id}' stopped before its video was made.",
+            f"Continue it with `{resume_command(run_id, context.run_dir.parent)}`.",
+        )
+    if status == "done":
+        remove_stale_temporaries(context.run_dir)
     return RunOutcome(
         run_id=run_id, run_dir=context.run_dir, status=status, script=values.get("script"), result=values.get("result"),
         notes=list(dict.fromkeys(values.get("notes", []))), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,
         pending_question=question,
     )
+
+
+def _stream(graph_input, context: RunContext, run_id: str, first_input: InputState | None, messages: queue.Queue) -> None:
+    """The worker thread of ``_drive``: stream the graph, hand progress and the final snapshot over."""
+    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+    try:
+        with checkpointer(context.run_dir) as saver:
+            graph = build_graph(checkpointer=saver)
+            snapshot = graph.get_state(config)
+            if snapshot.created_at is None and graph_input is None:
+                graph_input = first_input  # killed before the first checkpoint: start from the request
+            # nothing left to run: no next node and no task whose saved writes still have to be applied
+            # (killed right after the input checkpoint, the __start__ task has written but no step followed)
+            finished = graph_input is None and snapshot.created_at is not None and not snapshot.next and not snapshot.tasks
+            if not finished:
+                for mode, chunk in graph.stream(graph_input, config, context=context, stream_mode=["custom", "updates"]):
+                    if mode == "custom":
+                        messages.put(("event", chunk))
+                    context.raise_if_cancelled()
+            messages.put(("done", graph.get_state(config)))
+    except BaseException as error:  # noqa: BLE001 - handed to the waiting thread, which raises it
+        if context.cancelled.is_set():
+            log.info("run %s stopped after Ctrl-C (%s)", run_id, type(error).__name__)
+        messages.put(("error", error))
