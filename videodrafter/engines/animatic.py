@@ -1,19 +1,27 @@
 """The animatic engine: a fast, deterministic, offline storyboard video.
 
-References are drawn from entity descriptions, scene images composite the segmented
-foreground references over the background reference, and clips apply the same camera
-math as the diffusion path, to pixels, with the scene's action as a caption.
+References are pictograms of an open set (OpenMoji) chosen by meaning, or drawn figures when
+nothing is close; places are drawn backdrops decorated with scenery pictograms. Scene images
+composite the segmented foreground references over the background reference, and clips apply
+the same camera math as the diffusion path, to pixels, with the scene's action as a caption.
 """
 
 from __future__ import annotations
 
+import threading
+from importlib.metadata import version
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageDraw
 
-from videodrafter.engines.animatic_art import draw_figure, draw_place
-from videodrafter.engines.base import EntityPicture, ForegroundCutout, SceneLayout
+from videodrafter.engines.animatic_art import COLOR_WORDS, HORIZON, draw_figure, draw_place, place_style, stable_hash
+from videodrafter.engines.base import Depiction, EntityPicture, ForegroundCutout, SceneLayout
 from videodrafter.engines.camera import camera_map, warp_image
 from videodrafter.engines.composition import compose_foreground
+from videodrafter.engines.pictogram_art import Placement, badge_color, decorate_place, pictogram_figure
+from videodrafter.engines.pictogram_catalog import pictogram_set_name
+from videodrafter.engines.pictograms import PictogramChooser, badge_index, flips
 from videodrafter.media.fonts import font, wrap_text
 from videodrafter.media.images import cover
 from videodrafter.script import CameraMove, EntityKind
@@ -25,20 +33,61 @@ class AnimaticEngine:
     name = "animatic"
     draws_clean_backgrounds = True
     """Its places never contain characters, so background references need no painting out."""
+    draws_solid_subjects = True
+    """Its foreground references are one closed pictogram on a plain backdrop, so holes in their mask are paint."""
 
-    def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0) -> None:
+    def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0, cache_dir: Path | None = None) -> None:
         self.width = width
         self.height = height
         self.fps = fps
+        self.cache_dir = cache_dir
+        """Where the pictogram catalog's embeddings are kept; default: the settings' cache_dir."""
+        self._chooser: PictogramChooser | None = None
+        self._lock = threading.Lock()
 
     def describe(self) -> dict[str, str]:
-        return {"engine": self.name, "size": f"{self.width}x{self.height}", "fps": f"{self.fps:g}"}
+        return {
+            "engine": self.name, "size": f"{self.width}x{self.height}", "fps": f"{self.fps:g}",
+            "pictograms": f"{pictogram_set_name()}, emoji {version('emoji')}",
+        }
+
+    @property
+    def chooser(self) -> PictogramChooser:
+        """Created on first use; the catalog's embeddings load on the first match, not here."""
+        with self._lock:
+            if self._chooser is None:
+                if self.cache_dir is None:
+                    from videodrafter.config import Settings
+
+                    self.cache_dir = Settings().cache_dir
+                self._chooser = PictogramChooser(self.cache_dir)
+            return self._chooser
+
+    def depict(self, entity: EntityPicture) -> Depiction:
+        if entity.kind is EntityKind.BACKGROUND:
+            return self.chooser.depict_place(entity)
+        return self.chooser.depict(entity)
 
     def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
         del seed  # the art is a pure function of the entity, so every scene sees the same entity
         if entity.kind is EntityKind.BACKGROUND:
-            return draw_place(entity, self.width, self.height)
-        return draw_figure(entity)
+            decorations = [(d.pictogram, d.placement) for d in self.chooser.place_decorations(entity)]
+            # pictogram trees and mountains replace the drawn ones; buildings, waves and stars stay under them
+            skip = frozenset({"trees", "mountains"}) if any(p is Placement.HORIZON for _, p in decorations) else frozenset()
+            place = draw_place(entity, self.width, self.height, skip_features=skip)
+            rng = np.random.default_rng(stable_hash("decorations", entity.id, entity.name, entity.description))
+            skyline = place_style(entity)["feature"] == "buildings"
+            return decorate_place(place, decorations, rng, HORIZON, skyline_drawn=skyline)
+        depiction = self.chooser.depict(entity)
+        pictogram = self.chooser.pictogram(depiction)
+        if pictogram is None:
+            return draw_figure(entity)
+        return pictogram_figure(
+            pictogram,
+            tint=COLOR_WORDS[depiction.tint] if depiction.tint else None,
+            badge=badge_color(badge_index(entity))[1],
+            flip=flips(entity),
+        )
 
     def scene_image(
         self,

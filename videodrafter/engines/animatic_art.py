@@ -36,7 +36,8 @@ PEOPLE = {
     "princess", "prince", "wizard", "robot", "student", "baby", "lady", "gentleman", "farmer", "scientist", "pilot",
 }
 PLACES: list[tuple[set[str], dict[str, Color | str]]] = [
-    ({"night", "stars", "midnight", "moon"}, {"sky": (15, 20, 55), "horizon": (45, 50, 100), "ground": (30, 35, 45), "feature": "stars"}),
+    ({"moon", "lunar"}, {"sky": (8, 10, 30), "horizon": (30, 30, 60), "ground": (150, 150, 155), "feature": "craters"}),
+    ({"night", "stars", "midnight"}, {"sky": (15, 20, 55), "horizon": (45, 50, 100), "ground": (30, 35, 45), "feature": "stars"}),
     ({"space", "galaxy", "planet", "orbit"}, {"sky": (5, 5, 20), "horizon": (20, 15, 50), "ground": (70, 70, 80), "feature": "stars"}),
     ({"sunset", "dusk", "evening"}, {"sky": (250, 140, 80), "horizon": (250, 200, 120), "ground": (90, 70, 80), "feature": "clouds"}),
     ({"beach", "shore", "coast", "seaside"}, {"sky": (135, 200, 240), "horizon": (40, 120, 190), "ground": (235, 215, 160), "feature": "waves"}),
@@ -49,15 +50,26 @@ PLACES: list[tuple[set[str], dict[str, Color | str]]] = [
     ({"room", "kitchen", "house", "home", "bedroom", "living", "office", "classroom", "indoors", "cafe", "shop"}, {"sky": (225, 210, 185), "horizon": (200, 180, 150), "ground": (150, 110, 80), "feature": "windows"}),
 ]
 DEFAULT_PLACE: dict[str, Color | str] = {"sky": (160, 200, 235), "horizon": (150, 190, 150), "ground": (120, 160, 100), "feature": "clouds"}
+PLACE_MODIFIERS: list[tuple[set[str], dict[str, Color | str]]] = [
+    ({"snowy", "snow", "winter", "frozen", "icy", "snowfall"}, {"sky": (195, 212, 232), "horizon": (225, 232, 245), "ground": (244, 247, 252)}),
+    ({"storm", "stormy", "thunderstorm", "hurricane", "rainy", "rain"}, {"sky": (55, 60, 75), "horizon": (105, 110, 125), "cloud": (120, 125, 140)}),
+    ({"night", "midnight", "nighttime", "dark"}, {"sky": (12, 16, 48), "horizon": (40, 45, 95), "night": "yes"}),
+    ({"sunset", "dusk", "evening"}, {"sky": (250, 140, 80), "horizon": (250, 200, 120)}),
+]
+"""Words that change a place's light or weather whatever the place is ("snowy forest", "city at night")."""
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
+def stable_hash(*parts: str) -> int:
+    """A hash that is the same in every process (Python's ``hash`` of a str is salted per process)."""
+    return int.from_bytes(hashlib.sha256("\x00".join(parts).encode()).digest()[:8], "little")
+
+
 def _rng(*parts: str) -> np.random.Generator:
-    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return np.random.default_rng(stable_hash(*parts))
 
 
 FUR_COLORS = ["brown", "tan", "golden", "grey", "black", "cream", "ginger", "chocolate", "white"]
@@ -140,22 +152,38 @@ def draw_figure(entity: EntityPicture, size: int = 384) -> Image.Image:
 
 
 def place_style(entity: EntityPicture) -> dict[str, Color | str]:
+    """The place's palette and feature from the nouns of its name (else its description), then its modifiers."""
     words = set(_words(f"{entity.name} {entity.description}"))
     name_words = set(_words(entity.name))
-    for vocabulary, style in PLACES:
+    style = DEFAULT_PLACE
+    for candidates in (name_words - {"night", "midnight"}, name_words, words):
+        found = next((place for vocabulary, place in PLACES if candidates & vocabulary), None)
+        if found is not None:
+            style = found
+            break
+    style = dict(style)
+    for vocabulary, change in PLACE_MODIFIERS:
         if name_words & vocabulary:
-            return style
-    for vocabulary, style in PLACES:
-        if words & vocabulary:
-            return style
-    return DEFAULT_PLACE
+            if "night" in change and style["feature"] not in ("buildings", "craters"):
+                style["ground"] = tuple(int(v * 0.45) for v in style["ground"])  # type: ignore[union-attr]
+            style.update({key: value for key, value in change.items() if key != "night"})
+            if "night" in change and style["feature"] in ("clouds",):
+                style["feature"] = "stars"
+    return style
 
 
-def draw_place(entity: EntityPicture, width: int, height: int) -> Image.Image:
-    """A place: sky gradient, horizon band, ground, and seeded features (clouds, trees, buildings...)."""
+HORIZON = 0.55
+"""Where sky meets ground, as a share of the frame height."""
+
+
+def draw_place(entity: EntityPicture, width: int, height: int, *, skip_features: frozenset[str] = frozenset()) -> Image.Image:
+    """A place: sky gradient, horizon band, ground, and seeded features (clouds, trees, buildings...).
+
+    ``skip_features`` leaves out drawn features that pictograms replace (trees, mountains).
+    """
     style = place_style(entity)
     sky, horizon, ground = (np.array(style[key], dtype=np.float32) for key in ("sky", "horizon", "ground"))
-    horizon_y = int(height * 0.55)
+    horizon_y = int(height * HORIZON)
     pixels = np.zeros((height, width, 3), dtype=np.float32)
     t = np.linspace(0, 1, horizon_y, dtype=np.float32)[:, None]
     pixels[:horizon_y] = (sky * (1 - t) + horizon * t)[:, None, :]
@@ -164,17 +192,22 @@ def draw_place(entity: EntityPicture, width: int, height: int) -> Image.Image:
     image = Image.fromarray(pixels.astype(np.uint8), mode="RGB")
     draw = ImageDraw.Draw(image)
     rng = _rng("place", entity.id, entity.description)
-    feature = style["feature"]
-    if feature == "stars":
+    feature = style["feature"] if style["feature"] not in skip_features else ""
+    if feature in ("stars", "craters"):
         for _ in range(90):
             x, y = rng.uniform(0, width), rng.uniform(0, horizon_y)
             r = rng.uniform(0.8, 2.2)
             draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 250, 220))
+        if feature == "craters":
+            for _ in range(12):
+                x, y = rng.uniform(0, width), rng.uniform(horizon_y + 10, height)
+                w = rng.uniform(20, 70) * (0.5 + (y - horizon_y) / (height - horizon_y))
+                draw.ellipse([x - w, y - w * 0.3, x + w, y + w * 0.3], fill=tuple(int(v * 0.8) for v in ground), outline=tuple(int(v * 0.65) for v in ground), width=2)
     elif feature in ("clouds", "waves"):
         for _ in range(7):
             x, y = rng.uniform(0, width), rng.uniform(height * 0.05, horizon_y * 0.6)
             w, h = rng.uniform(60, 150), rng.uniform(20, 40)
-            draw.ellipse([x, y, x + w, y + h], fill=(250, 250, 252))
+            draw.ellipse([x, y, x + w, y + h], fill=style.get("cloud", (250, 250, 252)))
         if feature == "waves":
             band = tuple(int(v) for v in horizon)
             draw.rectangle([0, horizon_y - int(height * 0.08), width, horizon_y + int(height * 0.06)], fill=band)

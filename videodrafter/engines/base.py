@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -61,6 +61,29 @@ class EntityPicture(BaseModel):
     description: str = ""
 
 
+class PictogramUse(BaseModel):
+    """One pictogram of an open set, and how close its names came to the entity's words."""
+
+    set: str = Field(description="The pictogram set and its version, e.g. 'OpenMoji 17.0.0'.")
+    name: str
+    codepoint: str = Field(description="Its code points, e.g. 'U+1F98A'.")
+    similarity: float = Field(description="MiniLM cosine between the entity's words and the pictogram's names.")
+
+
+class Depiction(BaseModel):
+    """What an engine drew for an entity, recorded in the run manifest."""
+
+    source: Literal["pictogram", "drawing", "backdrop"] = Field(
+        description="pictogram: one picture from an open set; drawing: the engine's own figure (nothing was "
+        "close enough); backdrop: a drawn place decorated with pictograms."
+    )
+    pictogram: PictogramUse | None = None
+    decorations: list[PictogramUse] = Field(default_factory=list, description="Places: pictograms scattered over it.")
+    tint: str | None = Field(default=None, description="The colour word the picture was tinted with.")
+    badge: str | None = Field(default=None, description="Colour of the base that tells same-kind entities apart.")
+    note: str = Field(default="", description="Why a drawing was used, when it was not for want of a close pictogram.")
+
+
 class ForegroundCutout(BaseModel):
     """A segmented foreground reference (RGBA, alpha = U²-Net mask)."""
 
@@ -102,4 +125,16 @@ class Engine(Protocol):
 
     def describe(self) -> dict[str, str]:
         """Model ids and options, recorded in the run manifest."""
+        ...
+
+
+@runtime_checkable
+class DepictingEngine(Engine, Protocol):
+    """An engine whose pictures of entities are chosen, not sampled, and can say what they show.
+
+    Optional: the animatic engine has it; diffusion engines do not, and their references record no depiction.
+    """
+
+    def depict(self, entity: EntityPicture) -> Depiction:
+        """What ``reference_image`` draws for this entity (a pure function of it)."""
         ...

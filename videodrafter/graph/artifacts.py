@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.base import SceneLayout
+from videodrafter.engines.base import Depiction, SceneLayout
 from videodrafter.media.video import VideoInfo
 
 
@@ -21,6 +21,7 @@ class ReferenceArtifact(BaseModel):
     source: str
     coverage: float
     note: str = ""
+    depiction: Depiction | None = Field(default=None, description="What the engine drew (pictogram, drawing), where it says.")
 
 
 class SceneCandidate(BaseModel):

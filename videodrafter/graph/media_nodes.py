@@ -39,6 +39,7 @@ from videodrafter.tools import (
     measure_consistency,
     segment_foreground,
 )
+from videodrafter.tools.references import depict_entity
 from videodrafter.tools.scenes import ForegroundReference
 
 
@@ -55,7 +56,7 @@ def reference_key(script: VideoScript, entity_id: str, runtime: Runtime[RunConte
     entity = script.entity(entity_id)
     photo = Path(entity.reference_image) if entity.reference_image else None
     return content_hash(
-        "reference-v2", entity.model_dump(mode="json", exclude={"reference_image"}),
+        "reference-v3", entity.model_dump(mode="json", exclude={"reference_image"}),
         photo if photo and photo.is_file() else None, runtime.context.tools().engine.describe(), runtime.context.settings.seed,
     )
 
@@ -82,14 +83,19 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
         with timed("reference_images", seconds):
             source = "photo" if entity.reference_image else "generated"
             if not image.is_file():
-                source = generate_reference_image(ReferenceImageArgs(entity=entity, output=image, seed=context.settings.seed), tools).source
+                made = generate_reference_image(ReferenceImageArgs(entity=entity, output=image, seed=context.settings.seed), tools)
+                source, depiction = made.source, made.depiction
+            else:
+                depiction = depict_entity(entity, tools)
             clean = source == "generated" and getattr(tools.engine, "draws_clean_backgrounds", False)
+            solid = source == "generated" and getattr(tools.engine, "draws_solid_subjects", False)
             segmented = segment_foreground(
-                SegmentArgs(image=image, kind=entity.kind, output=conditioned, mask_output=mask, paint_out=not clean), tools
+                SegmentArgs(image=image, kind=entity.kind, output=conditioned, mask_output=mask, paint_out=not clean, fill_holes=solid),
+                tools,
             )
         references[entity_id] = ReferenceArtifact(
             entity_id=entity_id, key=key, image=image, conditioned=conditioned, mask=mask, source=source,
-            coverage=segmented.coverage, note=segmented.note,
+            coverage=segmented.coverage, note=segmented.note, depiction=depiction,
         )
     notes = [f"'{script.entity(ref.entity_id).name}': {ref.note}" for ref in references.values() if ref.note]
     return {"references": references, "seconds": seconds, "notes": notes}

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.base import EntityPicture
+from videodrafter.engines.base import DepictingEngine, Depiction, EntityPicture
 from videodrafter.engines.segmentation import (
     cut_out_foreground,
     paint_out_foreground,
@@ -35,6 +35,14 @@ class ReferenceImageResult(BaseModel):
     entity_id: str
     path: Path
     source: Literal["generated", "photo"]
+    depiction: Depiction | None = Field(default=None, description="What the engine drew, where it can say (the animatic).")
+
+
+def depict_entity(entity: Entity, context: ToolContext) -> Depiction | None:
+    """What the engine draws for an entity without a photo; None for engines that sample rather than choose."""
+    if entity.reference_image is not None or not isinstance(context.engine, DepictingEngine):
+        return None
+    return context.engine.depict(EntityPicture(id=entity.id, name=entity.name, kind=entity.kind, description=entity.description))
 
 
 def generate_reference_image(args: ReferenceImageArgs, context: ToolContext) -> ReferenceImageResult:
@@ -48,7 +56,7 @@ def generate_reference_image(args: ReferenceImageArgs, context: ToolContext) -> 
         image = context.engine.reference_image(picture, seed=args.seed)
         source = "generated"
     save_png_atomic(image.convert("RGB"), args.output)
-    return ReferenceImageResult(entity_id=entity.id, path=args.output, source=source)
+    return ReferenceImageResult(entity_id=entity.id, path=args.output, source=source, depiction=depict_entity(entity, context))
 
 
 class SegmentArgs(BaseModel):
@@ -59,6 +67,11 @@ class SegmentArgs(BaseModel):
     output: Path = Field(description="Conditioned reference PNG: RGBA cutout (fg) or cleaned scenery (bg).")
     mask_output: Path = Field(description="The U²-Net mask as a greyscale PNG.")
     paint_out: bool = Field(default=True, description="Backgrounds: paint out the salient object (off for clean scenery).")
+    fill_holes: bool = Field(
+        default=False,
+        description="Foregrounds drawn as one closed shape (the animatic's pictograms): holes U²-Net leaves inside "
+        "it are light paint (a white chest, a pale shirt), not background showing through.",
+    )
 
 
 class SegmentResult(BaseModel):
@@ -66,6 +79,17 @@ class SegmentResult(BaseModel):
     mask_path: Path
     coverage: float = Field(description="Share of the image U²-Net called salient.")
     note: str = ""
+
+
+def fill_mask_holes(mask: np.ndarray, threshold: float = 0.35) -> np.ndarray:
+    """The mask with every region it encloses (unreachable from the border) made solid."""
+    from PIL import ImageDraw
+
+    solid = (mask >= threshold).astype(np.uint8) * 255
+    padded = Image.fromarray(np.pad(solid, 1), mode="L").copy()  # floodfill needs its own writable pixels
+    ImageDraw.floodfill(padded, (0, 0), 128)  # the outside: everything the border reaches
+    holes = np.asarray(padded)[1:-1, 1:-1] == 0
+    return np.where(holes, 1.0, mask).astype(mask.dtype)
 
 
 def segment_foreground(args: SegmentArgs, context: ToolContext) -> SegmentResult:
@@ -78,6 +102,8 @@ def segment_foreground(args: SegmentArgs, context: ToolContext) -> SegmentResult
         if segmentation.coverage < MIN_FOREGROUND_COVERAGE:
             mask = np.ones_like(mask)
             note = "U²-Net found no clear subject; the whole picture is used as the reference"
+        elif args.fill_holes:
+            mask = fill_mask_holes(mask)
         conditioned = cut_out_foreground(image, mask)
     elif args.paint_out:
         conditioned = paint_out_foreground(image, mask)
