@@ -310,14 +310,19 @@ def start_run(
     run_id = validate_run_id(run_id or new_run_id(text))
     run_dir = settings.runs_dir / run_id
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    exists = InputError(
+        f"A run named '{run_id}' already exists in {settings.runs_dir}.",
+        f"Continue it with `{resume_command(run_id, settings.runs_dir)}`, or pick another --run-id.",
+    )
     try:
         run_dir.mkdir()  # atomic: two processes can never both own one run folder
     except FileExistsError:
-        raise InputError(
-            f"A run named '{run_id}' already exists in {settings.runs_dir}.",
-            f"Continue it with `{resume_command(run_id, settings.runs_dir)}`, or pick another --run-id.",
-        ) from None
+        if (run_dir / REQUEST).exists() or any(path.name != LOCK for path in run_dir.iterdir()):
+            raise exists from None
+        # a start killed before it wrote its request left only the folder (and its lock): nothing to keep
     with run_lock(run_dir, run_id) as lock:
+        if (run_dir / REQUEST).exists():  # another start took the empty folder over first
+            raise exists
         request = RunRequest(
             run_id=run_id, prompt=text, scenes=scenes, script=script,
             settings=json.loads(settings.model_dump_json()), created_at=datetime.now(UTC).isoformat(),
