@@ -244,6 +244,12 @@ def test_a_bad_engine_or_llm_is_refused_before_any_work(args: list[str], message
     assert time.monotonic() - started < 30, "no LLM was run"
 
 
+def test_eval_checks_its_llms_and_engine_before_any_case() -> None:
+    for args, message in ((["--llm", "bogus"], "'bogus' is not an LLM spec"), (["--engine", "nope"], "Unknown engine 'nope'")):
+        result = _cli("eval", *args, timeout=60)
+        assert result.returncode == 2 and message in _said(result) and "Traceback" not in result.stderr
+
+
 def test_resume_takes_engine_and_llm_overrides_and_records_them(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     assert _cli("make", "--script", str(_script(tmp_path)), "--run-id", "o", "--approve", "--runs-dir", str(runs)).returncode == 0
@@ -334,10 +340,10 @@ def _interrupt_when(command: list[str], ready, env: dict[str, str]) -> tuple[sub
 def test_ctrl_c_stops_a_batch_promptly_marks_the_item_and_says_how_to_resume(tmp_path: Path) -> None:
     from videodrafter.agent.batch_store import BatchStore, ItemStatus
 
-    items = write_items(tmp_path, 2, duration_s=4)
+    items = write_items(tmp_path, 2, duration_s=3)
     runs = tmp_path / "runs"
     command = [sys.executable, "-m", "videodrafter", "batch", str(items), "--batch-id", "c", "--runs-dir", str(runs)]
-    env = {"VIDEODRAFTER_FPS": "24"}  # slow enough clips that the Ctrl-C lands inside one
+    env = {**SMALL, "VIDEODRAFTER_FPS": "24"}  # clips slow enough that the Ctrl-C lands inside one
     result, elapsed = _interrupt_when(command, lambda: any(runs.glob("c-v0/clips/clip-*.mp4")), env)
     said = _said(result)
     assert result.returncode == 130 and "Traceback" not in result.stderr
@@ -355,8 +361,8 @@ def test_ctrl_c_stops_a_batch_promptly_marks_the_item_and_says_how_to_resume(tmp
 
 def test_ctrl_c_in_make_keeps_the_work_and_prints_the_resume_command(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "videodrafter", "make", "--script", str(_script(tmp_path, duration_s=4)), "--run-id", "i", "--runs-dir", str(runs)]
-    result, elapsed = _interrupt_when(command, lambda: any(runs.glob("i/clips/clip-*.mp4")), {"VIDEODRAFTER_FPS": "24"})
+    command = [sys.executable, "-m", "videodrafter", "make", "--script", str(_script(tmp_path, duration_s=3)), "--run-id", "i", "--runs-dir", str(runs)]
+    result, elapsed = _interrupt_when(command, lambda: any(runs.glob("i/clips/clip-*.mp4")), {**SMALL, "VIDEODRAFTER_FPS": "24"})
     assert result.returncode == 130 and "Traceback" not in result.stderr
     assert elapsed < 2.0
     assert f"videodrafter resume i --runs-dir {runs}" in _said(result)

@@ -271,6 +271,10 @@ def eval_command(
     from videodrafter.evals.runner import EvalConfig, run_eval
 
     settings = _settings()
+    for spec in [*(llms or []), *([judge] if judge else [])]:
+        _check_choices(_settings(llm=spec), engine=False, llm_needed=False)
+    if engine is not None:
+        _check_choices(_settings(engine=engine), llm=False)
     try:
         loaded = load_suite(suite)
         config = EvalConfig(

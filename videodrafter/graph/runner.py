@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints.sqlite"
 REQUEST = "request.json"
 LOCK = "run.lock"
-INTERRUPT_GRACE_S = 1.0
+INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 
 OVERRIDABLE = ("engine", "llm")
@@ -188,7 +188,7 @@ def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, 
     LLM (not a finished script), so a missing API key is reported now too."""
     from videodrafter.llm.spec import parse_llm_spec
 
-    if engine:
+    if engine and settings.engine != "animatic":  # the default needs no check, and the presets' module imports torch
         from videodrafter.engines.registry import engine_names
 
         names = engine_names()
