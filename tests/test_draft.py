@@ -28,7 +28,8 @@ def test_names_become_ids_and_descriptions_are_matched_by_normalized_name() -> N
     assert [scene.foreground for scene in script.scenes] == [["dog"], ["dog", "ball"]]
     assert script.entity("dog").description == "a brown dog"
     assert script.entity("ball").description == "ball"
-    assert any("'ball', which is missing" in note for note in converted.notes)
+    # the note describes the final script: 'ball' is listed now, with its name as description
+    assert any("'ball' (scene 2) had no entry in the entities list; it was added" in note for note in converted.notes)
     assert [entity.id for entity in script.common_entities] == ["dog", "beach"]
 
 

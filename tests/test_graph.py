@@ -61,7 +61,7 @@ def _model(critiques: list[str]) -> RoutedChatModel:
             PLAN: [_script(["left", "right", "zoom in"])],
             ENRICH_1: ["colours, fur, pose"],
             ENRICH_2: ["35mm lens, soft light"],
-            ENRICH_3: ["A small brown dog with soft fur, photographed in warm light."],
+            ENRICH_3: ["A small brown dog with soft fur and a red collar."],
         }
     )
 

@@ -13,9 +13,15 @@ from videodrafter.planning.planner import plan_script
 
 
 def _answer(scene_count: int, fg: str = "dog", bg: str = "beach") -> str:
+    events = [
+        "The dog wakes up on the beach.",
+        "The dog digs a deep hole in the sand.",
+        "A seagull steals the dog's ball and flies over the waves.",
+        "The dog falls asleep under a striped umbrella.",
+    ]
     scenes = [
         {
-            "event": f"The dog does thing {number} on the beach.",
+            "event": events[number],
             "action": "runs",
             "foreground": [fg],
             "background": bg,
@@ -78,18 +84,19 @@ def test_write_script_enriches_common_entities_and_keeps_traits() -> None:
             _answer(2),
             "appearance, fur colour",
             "50mm lens, soft light",
-            "A photo of a dog: a playful brown dog with a wet coat, shot with a 50mm lens in soft light.",
+            '{"description": "The dog is a playful brown dog with a wet coat. I shot it with a 50mm lens in soft light."}',
             "colours",
             "wide lens",
-            "Golden hour light over the sea.",
+            '{"description": "The beach glows in golden hour light over the sea."}',
         ]
     )
     report = write_script("a dog at the beach", Settings(), scenes=2, model=model)
     dog = report.script.entity("dog")
     beach = report.script.entity("beach")
-    assert dog.description.startswith("A photo of a dog: a playful brown dog")
+    # the sentence about the photographer's lens is not a description of the dog
+    assert dog.description == "The dog is a playful brown dog with a wet coat."
     # the enriched beach text lost "white sand", so the original traits are kept in front
-    assert beach.description.startswith("white sand. beach: Golden hour light")
+    assert beach.description == "white sand. The beach glows in golden hour light over the sea."
     assert report.usage.calls == 7
 
 

@@ -6,7 +6,11 @@ from videodrafter.prompts import available_prompt_sets, load_prompt_set
 
 TEMPLATE_VARIABLES = {
     "plan_system": {"min_scenes": 3, "max_scenes": 5},
-    "plan_user": {"prompt": "a dog", "min_scenes": 4, "max_scenes": 4},
+    "plan_user": {"prompt": "a dog", "min_scenes": 4, "max_scenes": 4, "cast": [{"name": "dog", "role": "character"}]},
+    "cast_system": {},
+    "cast_user": {"prompt": "a dog", "cast": [{"name": "dog", "role": "character", "described_as": ""}]},
+    "scenes_system": {},
+    "scenes_user": {"prompt": "a dog", "foreground": [("dog", "a brown dog")], "places": [("beach", "white sand")], "scenes": 4, "instructions": ""},
     "plan_feedback": {"problem": "- too few scenes"},
     "plan_revision": {"prompt": "a dog", "min_scenes": 3, "max_scenes": 5, "previous_script": "{}", "instructions": "more"},
     "enrich_round1": {"name": "dog", "description": "a dog", "prompt": "a dog"},
@@ -28,7 +32,7 @@ def test_every_template_renders(name: str) -> None:
     prompt_set = load_prompt_set(name)
     for template, variables in TEMPLATE_VARIABLES.items():
         assert prompt_set.render(template, **variables).strip()
-    assert "exactly 4 scenes" in prompt_set.render("plan_user", prompt="x", min_scenes=4, max_scenes=4)
+    assert "exactly 4 scenes" in prompt_set.render("plan_user", prompt="x", min_scenes=4, max_scenes=4, cast=[])
     assert "between 3 and 5 scenes" in prompt_set.render("plan_system", min_scenes=3, max_scenes=5)
     assert "brown dog" in prompt_set.render("enrich_round3", name="dog", description="a brown dog", prompt="p")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
         "'openai:gpt-4o' or 'vllm:<model>@<base_url>'.",
     )
     prompt_set: str = Field(default="v1", description="Versioned prompt set under videodrafter/prompts.")
+    planning: Literal["auto", "grounded", "single"] = Field(
+        default="auto",
+        description="'grounded': cast from the prompt, then scenes in a grammar of the declared names (two calls); "
+        "'single': the whole script in one call, checked against the prompt's cast; 'auto': grounded for the "
+        "embedded models (JSON prompt sets), single for remote LLMs.",
+    )
     min_scenes: int = Field(default=3, ge=1, le=20, description="Fewest scenes the planner may write.")
     max_scenes: int = Field(default=6, ge=1, le=20, description="Most scenes the planner may write.")
     max_prompt_chars: int = Field(default=2000, ge=10, description="Longest prompt accepted.")

@@ -8,11 +8,12 @@ from collections import Counter
 import numpy as np
 from pydantic import BaseModel
 
+from videodrafter.planning.cast import extract_cast
+from videodrafter.planning.draft import UNLISTED_NOTE
+from videodrafter.planning.grounding import NEAR_DUPLICATE, cast_coverage, characters_meet, invented_names, is_meta_text
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 
-NEAR_DUPLICATE = 0.9
-"""Cosine similarity of two events' sentence embeddings above which they count as one event told twice."""
 
 
 class ScriptMetrics(BaseModel):
@@ -36,6 +37,14 @@ class ScriptMetrics(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     coherence: float | None = None
+    cast_found: float | None = None
+    """Share of the characters, objects and places the prompt names that the scenes show."""
+    grounded_names: float = 0.0
+    """Share of entity names made only of the prompt's words or known English words."""
+    characters_meet: float | None = None
+    """1 when the prompt's two or three characters share a scene, 0 when they never do; None otherwise."""
+    meta_text: float = 0.0
+    """Share of entity descriptions about the photo or the writer instead of the thing."""
 
 
 def camera_entropy(labels: list[str]) -> float:
@@ -82,10 +91,18 @@ def script_metrics(
     tokens_out: int,
 ) -> ScriptMetrics:
     references = sum(len(scene.foreground) + 1 for scene in script.scenes)
-    repairs = sum("missing from the entities list" in note for note in notes)
+    repairs = sum(UNLISTED_NOTE in note for note in notes)
     labels = [scene.camera.label() for scene in script.scenes]
     max_similarity, duplicates = event_similarity(event_embeddings)
+    cast = extract_cast(script.prompt)
+    found, _ = cast_coverage(script, cast)
+    invented = invented_names(script, script.prompt)
+    meet = characters_meet(script, cast) if 2 <= len(cast.characters) <= 3 else None
     return ScriptMetrics(
+        cast_found=len(found) / len(cast.members) if cast.members else None,
+        grounded_names=1.0 - len(invented) / max(len(script.entities), 1),
+        characters_meet=None if meet is None else float(meet),
+        meta_text=sum(is_meta_text(entity.description) for entity in script.entities) / max(len(script.entities), 1),
         valid=True,
         attempts=attempts,
         retries=max(attempts - 1, 0),

@@ -7,6 +7,7 @@ from langgraph.types import interrupt
 
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
+from videodrafter.errors import PlanningError
 from videodrafter.graph.state import EnrichTask, State
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
@@ -33,7 +34,7 @@ def plan_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
             state.prompt, context.model(), context.settings,
             min_scenes=min_scenes, max_scenes=max_scenes, revision=revision, usage=usage,
         )
-    return {"script": plan.script, "plan_rounds": 1, "notes": plan.notes, "usage": usage, "seconds": seconds, "critique": None}
+    return {"script": plan.script, "plan_rounds": 1, "script_notes": plan.notes, "usage": usage, "seconds": seconds, "critique": None}
 
 
 def _instructions(state: State) -> str:
@@ -53,15 +54,20 @@ def check_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
     seconds: dict[str, float] = {}
     update: dict = {"findings": findings, "usage": usage, "seconds": seconds}
     if state.best_findings is None or len(findings) < state.best_findings:
-        update |= {"best_script": state.script, "best_findings": len(findings)}
+        update |= {"best_script": state.script, "best_findings": len(findings), "best_script_notes": state.script_notes}
     emit("script", f"checking the script ({len(findings)} automatic findings)", state.plan_rounds, context.settings.review_rounds)
+    critique = Critique(is_satisfactory=not findings)
     if context.settings.critique:
-        with timed("check_script", seconds):
-            critique = critique_script(state.script, findings, context.model(), context.settings, usage=usage)
-        if findings and critique.is_satisfactory:
-            critique = Critique(is_satisfactory=False, improvement_instructions=critique.improvement_instructions)
-    else:
-        critique = Critique(is_satisfactory=not findings)
+        # The critique is advice: a reviewer that gives no usable answer leaves the script as it is.
+        try:
+            with timed("check_script", seconds):
+                verdict = critique_script(state.script, findings, context.model(), context.settings, usage=usage)
+        except PlanningError as error:
+            update["notes"] = [f"the LLM's critique was skipped: {error.message}"]
+        else:
+            critique = verdict
+            if findings and critique.is_satisfactory:
+                critique = Critique(is_satisfactory=False, improvement_instructions=critique.improvement_instructions)
     update["critique"] = critique
     return update
 
@@ -69,12 +75,13 @@ def check_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
 def finalize_draft_node(state: State, runtime: Runtime[RunContext]) -> dict:
     """Settle on a script: the accepted one, or the best one when review rounds ran out."""
     script = state.script
-    notes = []
+    notes = list(state.script_notes)
     if not (state.critique and state.critique.is_satisfactory) and state.best_script is not None:
         script = state.best_script
-        notes.append(
-            f"the script was still criticised after {state.plan_rounds} rounds; the version with the fewest findings was kept"
-        )
+        notes = [
+            *state.best_script_notes,
+            f"the script was still criticised after {state.plan_rounds} rounds; the version with the fewest findings was kept",
+        ]
     serial = runtime.context.settings.llm.startswith("local:")
     return {"script": script, "notes": notes, "enrich_serially": serial}
 

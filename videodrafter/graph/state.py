@@ -65,6 +65,8 @@ class State(InputState):
     critique: Critique | None = Field(default=None, description="The latest review of the script.")
     best_script: VideoScript | None = Field(default=None, description="Script with the fewest findings so far.")
     best_findings: int | None = None
+    script_notes: list[str] = Field(default_factory=list, description="Repairs made to the latest script (replaced each round).")
+    best_script_notes: list[str] = Field(default_factory=list, description="Repairs made to the best script.")
     notes: Annotated[list[str], operator.add] = Field(default_factory=list, description="Things a user should know.")
     descriptions: Annotated[dict[str, str], merge] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
     approved: bool = Field(default=False, description="The script is final (and approved if approval is on).")

@@ -20,6 +20,9 @@ from videodrafter.errors import LLMUnavailableError
 
 _LOAD_LOCK = threading.Lock()
 _LOADED: dict[tuple[str, int, str | None, int], tuple[Any, threading.Lock]] = {}
+REPEAT_WINDOW = 256
+"""Tokens the repeat penalty looks back over: a scene is about 70 tokens, and with llama.cpp's
+default of 64 a small model copies the previous scene's event word for word."""
 LOAD_COUNTS: dict[str, int] = {}
 """How many times each model file was loaded in this process (benchmarks read it)."""
 
@@ -41,6 +44,7 @@ def _load_llama(path: Path, n_ctx: int, chat_format: str | None, n_threads: int)
                 n_ctx=n_ctx,
                 n_threads=n_threads,
                 chat_format=chat_format,
+                last_n_tokens_size=REPEAT_WINDOW,
                 verbose=False,
             )
             _LOADED[key] = (llama, threading.Lock())

@@ -187,3 +187,13 @@ def extract_cast(prompt: str, *, max_members: int = 8) -> Cast:
     for member in members:
         unique.setdefault(member.id, member)
     return Cast(members=list(unique.values())[:max_members], settings=settings)
+
+
+def nearest_place(prompt: str) -> str:
+    """The example place closest in meaning to the whole prompt ('robots build a sandcastle' → beach)."""
+    from videodrafter.text_embedding import embed_texts
+
+    roles, words, examples = _examples()
+    places = np.array(roles) == CastRole.PLACE.value
+    similarity = examples[places] @ embed_texts([prompt])[0]
+    return str(words[places][int(np.argmax(similarity))])

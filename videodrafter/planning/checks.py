@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from videodrafter.planning.cast import extract_cast
+from videodrafter.planning.grounding import camera_findings, grounding_findings, user_asked_for_camera
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 
@@ -25,12 +27,16 @@ def script_findings(script: VideoScript, min_scenes: int, max_scenes: int) -> li
             if word_overlap(script.scenes[earlier].event, script.scenes[later].event) >= DUPLICATE_EVENT_OVERLAP:
                 findings.append(f"scene {later + 1} repeats the event of scene {earlier + 1}; make it move the story on")
                 break
+    findings += [
+        finding for finding in grounding_findings(script, extract_cast(script.prompt))
+        if "camera move" not in finding and "repeat" not in finding
+    ]
+    findings = list(dict.fromkeys(findings))
     names = [(entity.name, content_words(entity.name)) for entity in script.entities]
     for index, (name, words) in enumerate(names):
         for other, other_words in names[index + 1 :]:
             if words and other_words and (words <= other_words or other_words <= words):
                 findings.append(f"'{name}' and '{other}' look like one entity with two names; use one name in every scene")
-    moves = {scene.camera.label() for scene in script.scenes}
-    if count >= 3 and len(moves) == 1:
-        findings.append(f"every scene uses the same camera move ({script.scenes[0].camera.label()}); vary the moves")
+    if not user_asked_for_camera(script.prompt):
+        findings += camera_findings(script)
     return findings

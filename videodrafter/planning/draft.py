@@ -19,6 +19,9 @@ from videodrafter.script import (
     normalize_entity_name,
 )
 
+UNLISTED_NOTE = "had no entry in the entities list"
+"""How a note says that a scene named an entity the list lacked (evals count these repairs)."""
+
 EntityName = Annotated[str, Field(min_length=1, max_length=60)]
 
 
@@ -121,7 +124,7 @@ def draft_to_script(
             problems.append(f"scene {number} has no background")
         for key in [*foreground, background]:
             if key and key not in described and key not in kinds:
-                notes.append(f"scene {number} names '{key}', which is missing from the entities list")
+                notes.append(f"'{key}' (scene {number}) {UNLISTED_NOTE}; it was added with its name as its description")
         kinds.update(dict.fromkeys(foreground, EntityKind.FOREGROUND))
         kinds[background] = EntityKind.BACKGROUND
         scenes.append(

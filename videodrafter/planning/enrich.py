@@ -6,11 +6,14 @@ import re
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from videodrafter.config import Settings
+from videodrafter.errors import PlanningError
 from videodrafter.llm.calls import invoke_chat
+from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
 from videodrafter.llm.usage import TokenUsage
+from videodrafter.planning.grounding import is_meta_text
 from videodrafter.prompts import load_prompt_set
 from videodrafter.script import Entity, normalize_entity_name
 from videodrafter.text import content_words
@@ -55,17 +58,63 @@ def enrich_entity(
     history: list[BaseMessage] = []
     reply_text = ""
     first_round = len(_ROUNDS) - settings.enrich_rounds
-    for template, max_tokens in list(zip(_ROUNDS, _ROUND_MAX_TOKENS))[first_round:]:
+    rounds = list(zip(_ROUNDS, _ROUND_MAX_TOKENS))[first_round:]
+    for number, (template, max_tokens) in enumerate(rounds, start=1):
         history.append(HumanMessage(content=prompt_set.render(template, name=entity.name, description=original, prompt=prompt)))
-        reply = invoke_chat(model, history, usage, max_tokens=max_tokens)
-        reply_text = str(reply.content)
+        if number == len(rounds):
+            reply_text = _final_description(model, history, entity.name, usage, settings, max_tokens)
+        else:
+            reply_text = str(invoke_chat(model, history, usage, max_tokens=max_tokens).content)
         history.append(AIMessage(content=reply_text))
-    paragraph = clean_paragraph(reply_text, entity.name)
+    paragraph = clean_paragraph(without_meta_text(reply_text), entity.name)
     if len(paragraph.split()) < 4:
         return EnrichedEntity(entity_id=entity.id, description=original, kept_original=True)
     if not keeps_traits(original, paragraph):
         paragraph = f"{original.rstrip('.')}. {paragraph}"
     return EnrichedEntity(entity_id=entity.id, description=paragraph)
+
+
+class _Description(BaseModel):
+    description: str
+
+
+def _final_description(
+    model: BaseChatModel, history: list[BaseMessage], name: str, usage: TokenUsage, settings: Settings, max_tokens: int
+) -> str:
+    """The last round's paragraph; the schema makes it start with the entity ('The red fox …')."""
+    schema = {
+        "type": "object",
+        "properties": {"description": {"type": "string", "pattern": _description_pattern(name)}},
+        "required": ["description"],
+        "additionalProperties": False,
+    }
+    try:
+        return generate_structured(
+            model, history, _read_description,
+            max_attempts=1, usage=usage, feedback=lambda problem: problem,
+            response_formats=json_response_formats("Description", schema), stage="description",
+        ).value
+    except PlanningError:
+        return ""  # the original description stays
+
+
+def _read_description(text: str, _last_attempt: bool) -> str:
+    """The JSON answer's description; a backend that ignored the schema answers in plain text."""
+    try:
+        return _Description.model_validate(extract_json_object(text)).description
+    except (OutputProblem, ValidationError):
+        return text
+
+
+def _description_pattern(name: str) -> str:
+    words = " ".join(re.findall(r"[A-Za-z0-9'-]+", name)) or "it"
+    return f"^(The|A|An) {words} [A-Za-z0-9 ,;'.-]{{20,320}}$"  # words hold no regex syntax
+
+
+def without_meta_text(text: str) -> str:
+    """Only the sentences about the thing itself (not the photo, the photographer or the writer)."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return " ".join(sentence for sentence in sentences if sentence and not is_meta_text(sentence))
 
 
 def keeps_traits(original: str, paragraph: str) -> bool:

@@ -15,7 +15,10 @@ from videodrafter.llm.structured import (
     generate_structured,
     json_response_formats,
 )
+from videodrafter.llm.local_chat import LlamaCppChatModel
+from videodrafter.llm.structured import OutputProblem
 from videodrafter.llm.usage import TokenUsage
+from videodrafter.planning.cast import Cast, extract_cast
 from videodrafter.planning.draft import (
     ConvertedScript,
     ScriptDraft,
@@ -23,6 +26,8 @@ from videodrafter.planning.draft import (
     draft_to_script,
     script_to_draft,
 )
+from videodrafter.planning.grounded import plan_grounded
+from videodrafter.planning.grounding import event_embeddings, grounding_findings
 from videodrafter.planning.line_format import parse_line_script, render_line_script
 from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import VideoScript
@@ -56,17 +61,17 @@ def format_draft(draft: ScriptDraft, prompt_set: PromptSet) -> str:
 
 
 def _planning_messages(
-    prompt: str, min_scenes: int, max_scenes: int, prompt_set: PromptSet, revision: Revision | None
+    prompt: str, min_scenes: int, max_scenes: int, prompt_set: PromptSet, revision: Revision | None, cast: Cast
 ) -> list[BaseMessage]:
     messages: list[BaseMessage] = [
         SystemMessage(content=prompt_set.render("plan_system", min_scenes=min_scenes, max_scenes=max_scenes))
     ]
     for example in prompt_set.examples:
         count = example.scenes_requested
-        messages.append(HumanMessage(content=prompt_set.render("plan_user", prompt=example.prompt, min_scenes=count, max_scenes=count)))
+        messages.append(HumanMessage(content=prompt_set.render("plan_user", prompt=example.prompt, min_scenes=count, max_scenes=count, cast=extract_cast(example.prompt).members)))
         messages.append(AIMessage(content=format_draft(ScriptDraft.model_validate(example.draft), prompt_set)))
     if revision is None:
-        user = prompt_set.render("plan_user", prompt=prompt, min_scenes=min_scenes, max_scenes=max_scenes)
+        user = prompt_set.render("plan_user", prompt=prompt, min_scenes=min_scenes, max_scenes=max_scenes, cast=cast.members)
     else:
         user = prompt_set.render(
             "plan_revision",
@@ -81,15 +86,29 @@ def _planning_messages(
 
 
 def _answer_parser(
-    prompt: str, min_scenes: int, max_scenes: int, prompt_set: PromptSet
+    prompt: str, min_scenes: int, max_scenes: int, prompt_set: PromptSet, cast: Cast
 ) -> Callable[[str, bool], ConvertedScript]:
     read = parse_line_script if prompt_set.manifest.output_format == "lines" else extract_json_object
 
     def parse(text: str, last_attempt: bool) -> ConvertedScript:
         draft = ScriptDraft.model_validate(read(text))
-        return draft_to_script(draft, prompt, min_scenes, max_scenes, repair=last_attempt)
+        converted = draft_to_script(draft, prompt, min_scenes, max_scenes, repair=last_attempt)
+        findings = [
+            finding for finding in grounding_findings(converted.script, cast, embeddings=event_embeddings(converted.script))
+            if "camera move" not in finding  # camera variety is the reviewer's finding, not a format error
+        ]
+        if findings and not last_attempt:
+            raise OutputProblem("\n".join(f"- {finding}" for finding in findings))
+        return converted.model_copy(update={"notes": [*converted.notes, *(f"kept although {f}" for f in findings)]})
 
     return parse
+
+
+def plans_grounded(model: BaseChatModel, settings: Settings, prompt_set: PromptSet) -> bool:
+    """Whether to plan in two grammar-constrained steps (see ``Settings.planning``)."""
+    if settings.planning == "auto":
+        return isinstance(model, LlamaCppChatModel) and prompt_set.manifest.output_format == "json"
+    return settings.planning == "grounded"
 
 
 def plan_script(
@@ -106,6 +125,16 @@ def plan_script(
     """Ask the LLM for a script until one validates, at most settings.plan_max_attempts rounds."""
     prompt_set = load_prompt_set(prompt_set_name or settings.prompt_set)
     usage = usage if usage is not None else TokenUsage()
+    cast = extract_cast(prompt)
+    if plans_grounded(model, settings, prompt_set):
+        converted, attempts, problems = plan_grounded(
+            prompt, cast, model, prompt_set, min_scenes=min_scenes, max_scenes=max_scenes,
+            max_attempts=settings.plan_max_attempts, usage=usage, instructions=revision.instructions if revision else "",
+        )
+        return PlanResult(
+            script=converted.script, attempts=attempts, problems=problems, notes=converted.notes,
+            prompt_set=prompt_set.name, usage=usage,
+        )
     formats = (
         json_response_formats("ScriptDraft", draft_json_schema(min_scenes, max_scenes))
         if prompt_set.manifest.output_format == "json"
@@ -113,8 +142,8 @@ def plan_script(
     )
     result = generate_structured(
         model,
-        _planning_messages(prompt, min_scenes, max_scenes, prompt_set, revision),
-        _answer_parser(prompt, min_scenes, max_scenes, prompt_set),
+        _planning_messages(prompt, min_scenes, max_scenes, prompt_set, revision, cast),
+        _answer_parser(prompt, min_scenes, max_scenes, prompt_set, cast),
         max_attempts=settings.plan_max_attempts,
         usage=usage,
         feedback=lambda problem: prompt_set.render("plan_feedback", problem=problem),

@@ -1,0 +1,357 @@
+"""Grounded planning for small models: the cast from the prompt, then scenes a grammar keeps honest.
+
+Two constrained calls instead of one free one:
+1. cast: the prompt's own cast (cast.py) is given; the model writes a title and how each member
+   looks, and, only when the prompt names no place, one place (plain words, checked).
+2. scenes: a JSON schema (a llama.cpp grammar for the embedded models) whose ``foreground`` and
+   ``background`` are enums of the declared names, with one slot per scene: a story beat
+   (beginning … turn … ending) the model must write, the characters together in the ending, and
+   camera moves drawn from a different group in consecutive scenes, so moves vary.
+Near-duplicate events are sent back; what the grammar cannot say (a cast member no scene shows)
+is mended and noted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
+from videodrafter.llm.usage import TokenUsage
+from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
+from videodrafter.planning.draft import ConvertedScript, ScriptDraft
+from videodrafter.planning.grounding import (
+    event_embeddings,
+    is_meta_text,
+    near_duplicate_pairs,
+    user_asked_for_camera,
+)
+from videodrafter.prompts import FewShotExample, PromptSet
+from videodrafter.script import (
+    CameraDirection,
+    CameraMove,
+    CameraSpeed,
+    Entity,
+    EntityKind,
+    Scene,
+    VideoScript,
+    entity_id_from_name,
+)
+
+logger = logging.getLogger(__name__)
+
+CAMERA_GROUPS: tuple[tuple[CameraDirection, ...], ...] = (
+    (CameraDirection.ZOOM_IN, CameraDirection.STATIC),
+    (CameraDirection.LEFT, CameraDirection.RIGHT),
+    (CameraDirection.ZOOM_OUT, CameraDirection.UP, CameraDirection.DOWN),
+)
+"""Disjoint groups taken in turn: any three scenes in a row use three different moves."""
+BEAT_OPENINGS = {
+    "beginning": ("One day", "At first", "In the beginning"),
+    "middle": ("Then", "Next", "Soon", "Later"),
+    "turn": ("Suddenly", "But then", "All at once"),
+    "ending": ("Finally", "In the end", "At last"),
+}
+"""Each event opens with a word of its beat: the story moves on, and scenes cannot start as copies."""
+EVENT_TEXT = "[A-Za-z0-9 ,;'!.-]{12,110}"
+MAX_FOREGROUND = 3
+
+
+class CastAnswer(BaseModel):
+    """The cast step's answer."""
+
+    title: str = Field(min_length=1, max_length=100)
+    looks: dict[str, str]
+
+
+class SceneAnswer(BaseModel):
+    beat: str
+    foreground: list[str] = Field(max_length=MAX_FOREGROUND)
+    background: str
+    event: str = Field(min_length=5, max_length=300)
+    action: str = Field(min_length=2, max_length=160)
+    camera_direction: CameraDirection
+    camera_speed: CameraSpeed
+
+
+class ScenesAnswer(BaseModel):
+    scenes: list[SceneAnswer] = Field(min_length=1)
+
+
+def story_beats(count: int) -> list[str]:
+    """A beat per scene: a beginning, middles, a turn and an ending."""
+    if count == 1:
+        return ["the whole story"]
+    if count == 2:
+        return ["beginning", "ending"]
+    return ["beginning", *["middle"] * (count - 3), "turn", "ending"]
+
+
+def camera_choices(count: int, *, free: bool) -> list[list[str]]:
+    every = [direction.value for direction in CameraDirection]
+    if free:
+        return [every] * count
+    return [[direction.value for direction in CAMERA_GROUPS[index % len(CAMERA_GROUPS)]] for index in range(count)]
+
+
+def scene_count(min_scenes: int, max_scenes: int, cast: Cast) -> int:
+    """The grammar fixes the count: four by default, more for a larger cast, within the bounds."""
+    wanted = max(4, len(cast.foreground) + 1)
+    return min(max(wanted, min_scenes), max_scenes)
+
+
+def cast_schema(names: list[str]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "title": {"type": "string", "minLength": 3, "maxLength": 60},
+        "looks": {
+            "type": "object",
+            "properties": {name: {"type": "string", "minLength": 3, "maxLength": 120} for name in names},
+            "required": names,
+            "additionalProperties": False,
+        },
+    }
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+def _event_schema(beat: str) -> dict[str, Any]:
+    openings = BEAT_OPENINGS.get(beat)
+    if not openings:
+        return {"type": "string", "minLength": 15, "maxLength": 200}
+    return {"type": "string", "pattern": f"^({'|'.join(openings)}),? {EVENT_TEXT}$"}
+
+
+def _with_opening(event: str, beat: str, number: int) -> str:
+    """An example event rewritten the way the grammar asks ('Then, the cat …')."""
+    openings = BEAT_OPENINGS.get(beat)
+    if not openings:
+        return event
+    return f"{openings[number % len(openings)]}, {event[:1].lower()}{event[1:]}"
+
+
+def scenes_schema(
+    foreground: list[str], places: list[str], beats: list[str], cameras: list[list[str]], together: list[str]
+) -> dict[str, Any]:
+    """One object per scene, in order; names can only be the declared ones."""
+    slots = []
+    for beat, camera in zip(beats, cameras, strict=True):
+        cast_in_scene: dict[str, Any] = {
+            "type": "array", "items": {"enum": foreground}, "minItems": 1, "maxItems": min(MAX_FOREGROUND, len(foreground)),
+        }
+        if not foreground:
+            cast_in_scene = {"const": []}  # 'a sunset over the ocean': scenery only
+        elif beat == "ending" and together:
+            cast_in_scene = {"const": together}
+        properties = {
+            "beat": {"const": beat},
+            "foreground": cast_in_scene,
+            "background": {"enum": places},
+            "event": _event_schema(beat),
+            "action": {"type": "string", "minLength": 3, "maxLength": 60},
+            "camera_direction": {"enum": camera},
+            "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
+        }
+        slots.append({"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False})
+    count = len(beats)
+    return {
+        "type": "object",
+        "properties": {"scenes": {"type": "array", "prefixItems": slots, "minItems": count, "maxItems": count}},
+        "required": ["scenes"],
+        "additionalProperties": False,
+    }
+
+
+def _example_cast(example: FewShotExample) -> tuple[Cast, ScriptDraft]:
+    draft = ScriptDraft.model_validate(example.draft)
+    places = {scene.background for scene in draft.scenes}
+    members = [
+        CastMember(name=entity.name, role=CastRole.PLACE if entity.name in places else CastRole.CHARACTER, source=entity.name)
+        for entity in draft.entities
+    ]
+    return Cast(members=members), draft
+
+
+def _cast_messages(prompt: str, cast: Cast, prompt_set: PromptSet) -> list[BaseMessage]:
+    messages: list[BaseMessage] = [SystemMessage(content=prompt_set.render("cast_system"))]
+    for example in prompt_set.examples[:2]:
+        example_cast, draft = _example_cast(example)
+        messages.append(HumanMessage(content=prompt_set.render("cast_user", prompt=example.prompt, cast=example_cast.members)))
+        answer = CastAnswer(title=draft.title, looks={entity.name: entity.description for entity in draft.entities})
+        messages.append(AIMessage(content=answer.model_dump_json()))
+    messages.append(HumanMessage(content=prompt_set.render("cast_user", prompt=prompt, cast=cast.members)))
+    return messages
+
+
+def _scenes_messages(
+    prompt: str, entities: list[Entity], count: int, prompt_set: PromptSet, instructions: str
+) -> list[BaseMessage]:
+    def user(idea: str, listed: list[tuple[str, str, EntityKind]], scenes: int, asked: str = "") -> HumanMessage:
+        return HumanMessage(
+            content=prompt_set.render(
+                "scenes_user",
+                prompt=idea,
+                foreground=[(name, looks) for name, looks, kind in listed if kind is EntityKind.FOREGROUND],
+                places=[(name, looks) for name, looks, kind in listed if kind is EntityKind.BACKGROUND],
+                scenes=scenes,
+                instructions=asked,
+            )
+        )
+
+    messages: list[BaseMessage] = [SystemMessage(content=prompt_set.render("scenes_system"))]
+    for example in prompt_set.examples:
+        example_cast, draft = _example_cast(example)
+        looks = {entity.name: entity.description for entity in draft.entities}
+        messages.append(user(example.prompt, [(m.name, looks[m.name], m.kind) for m in example_cast.members], len(draft.scenes)))
+        beats = story_beats(len(draft.scenes))
+        answer = {
+            "scenes": [
+                {
+                    "beat": beat, "foreground": scene.foreground, "background": scene.background,
+                    "event": _with_opening(scene.event, beat, number),
+                    "action": scene.action, "camera_direction": scene.camera_direction.value, "camera_speed": scene.camera_speed.value,
+                }
+                for number, (beat, scene) in enumerate(zip(beats, draft.scenes, strict=True))
+            ]
+        }
+        messages.append(AIMessage(content=ScenesAnswer.model_validate(answer).model_dump_json()))
+    messages.append(user(prompt, [(entity.name, entity.description, entity.kind) for entity in entities], count, instructions))
+    return messages
+
+
+def write_cast(
+    prompt: str, cast: Cast, model: BaseChatModel, prompt_set: PromptSet, *, max_attempts: int, usage: TokenUsage
+) -> tuple[str, list[Entity], list[str]]:
+    """(title, entities, notes): the cast step."""
+    notes: list[str] = []
+    members = list(cast.members)
+    if not any(member.role is CastRole.PLACE for member in members):
+        # A place the prompt implies ('robots build a sandcastle' happen on a beach); a small model's
+        # own suggestions were invented words or a character's name.
+        place = nearest_place(prompt)
+        members = [member for member in members if member.role is not CastRole.SETTING]
+        members.append(CastMember(name=place, role=CastRole.PLACE, source=prompt))
+        notes.append(f"the prompt names no place; the story is set in the nearest place to its words, '{place}'")
+    names = [member.name for member in members]
+    answer = generate_structured(
+        model,
+        _cast_messages(prompt, Cast(members=members, settings=cast.settings), prompt_set),
+        lambda text, _last: CastAnswer.model_validate(extract_json_object(text)),
+        max_attempts=max_attempts,
+        usage=usage,
+        feedback=lambda problem: prompt_set.render("plan_feedback", problem=problem),
+        response_formats=json_response_formats("Cast", cast_schema(names)),
+        stage="cast",
+    ).value
+    entities = []
+    for member in members:
+        looks = " ".join(answer.looks.get(member.name, "").split()).strip(" .")
+        if is_meta_text(looks):
+            looks = ""  # 'the photographer chose…': about the photo, not the thing
+        description = looks or (f"a {member.described_as}" if member.described_as else member.name)
+        if member.described_as and member.described_as not in description.lower():
+            description = f"a {member.described_as}: {description}"
+        entities.append(Entity(id=member.id, name=member.name, kind=member.kind, description=description))
+    if cast.settings:
+        # Weather and time of day belong to every place of the story ('a rainy city at night').
+        when = ", ".join(cast.settings)
+        entities = [
+            entity.model_copy(update={"description": f"{entity.description}, {when}"})
+            if entity.kind is EntityKind.BACKGROUND and when not in entity.description else entity
+            for entity in entities
+        ]
+    return " ".join(answer.title.split()) or prompt[:100], entities, notes
+
+
+def _scene_parser(entities: list[Entity], beats: list[str]):
+    by_name = {entity.name: entity for entity in entities}
+
+    def parse(text: str, last_attempt: bool) -> tuple[list[Scene], list[str]]:
+        answer = ScenesAnswer.model_validate(extract_json_object(text))
+        if len(answer.scenes) != len(beats):
+            raise OutputProblem(f"write exactly {len(beats)} scenes, one per beat")
+        scenes = []
+        for number, scene in enumerate(answer.scenes, start=1):
+            unknown = [name for name in [*scene.foreground, scene.background] if name not in by_name]
+            if unknown:
+                raise OutputProblem(f"scene {number} names {', '.join(map(repr, unknown))}, which is not in the cast")
+            scenes.append(
+                Scene(
+                    event=" ".join(scene.event.split()),
+                    action=" ".join(scene.action.split()),
+                    foreground=list(dict.fromkeys(by_name[name].id for name in scene.foreground)),
+                    background=by_name[scene.background].id,
+                    camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
+                )
+            )
+        notes = []
+        probe = VideoScript(prompt="-", entities=entities, scenes=scenes)
+        duplicates = near_duplicate_pairs(event_embeddings(probe))
+        if duplicates:
+            problem = "; ".join(f"scene {later + 1} tells the same event as scene {earlier + 1}" for earlier, later, _ in duplicates)
+            if not last_attempt:
+                raise OutputProblem(f"{problem}. Make every scene a new step of the story.")
+            notes.append(f"kept although {problem}")
+        return scenes, notes
+
+    return parse
+
+
+def show_every_member(scenes: list[Scene], entities: list[Entity]) -> tuple[list[Scene], list[str]]:
+    """Put each foreground entity no scene shows into the scene whose event names it (else the emptiest)."""
+    notes = []
+    scenes = [scene.model_copy(deep=True) for scene in scenes]
+    for entity in entities:
+        if entity.kind is not EntityKind.FOREGROUND or any(entity.id in scene.foreground for scene in scenes):
+            continue
+        head = entity.name.split()[-1].lower()
+        room = [scene for scene in scenes if len(scene.foreground) < MAX_FOREGROUND]
+        if not room:
+            continue
+        target = next((scene for scene in room if head in scene.event.lower()), min(room, key=lambda scene: len(scene.foreground)))
+        target.foreground.append(entity.id)
+        notes.append(f"'{entity.name}' was in no scene; it was added to scene {scenes.index(target) + 1}")
+    return scenes, notes
+
+
+def plan_grounded(
+    prompt: str,
+    cast: Cast,
+    model: BaseChatModel,
+    prompt_set: PromptSet,
+    *,
+    min_scenes: int,
+    max_scenes: int,
+    max_attempts: int,
+    usage: TokenUsage,
+    instructions: str = "",
+) -> tuple[ConvertedScript, int, list[str]]:
+    """(script with notes, attempts of the scene step, problems fed back) for one prompt."""
+    title, entities, notes = write_cast(prompt, cast, model, prompt_set, max_attempts=max_attempts, usage=usage)
+    count = scene_count(min_scenes, max_scenes, cast)
+    beats = story_beats(count)
+    foreground = [entity.name for entity in entities if entity.kind is EntityKind.FOREGROUND]
+    places = [entity.name for entity in entities if entity.kind is EntityKind.BACKGROUND]
+    characters = [member.name for member in cast.characters if member.name in foreground]
+    together = characters if 2 <= len(characters) <= MAX_FOREGROUND else []
+    schema = scenes_schema(foreground, places, beats, camera_choices(count, free=user_asked_for_camera(prompt)), together)
+    result = generate_structured(
+        model,
+        _scenes_messages(prompt, entities, count, prompt_set, instructions),
+        _scene_parser(entities, beats),
+        max_attempts=max_attempts,
+        usage=usage,
+        feedback=lambda problem: prompt_set.render("plan_feedback", problem=problem),
+        response_formats=json_response_formats("Scenes", schema),
+        stage="script",
+    )
+    scenes, scene_notes = result.value
+    scenes, mended = show_every_member(scenes, entities)
+    used = {entity_id for scene in scenes for entity_id in [*scene.foreground, scene.background]}
+    unused = [entity.name for entity in entities if entity.id not in used]
+    if unused:
+        mended.append(f"entities no scene uses were left out: {', '.join(unused)}")
+    script = VideoScript(prompt=prompt, title=title, entities=[e for e in entities if e.id in used], scenes=scenes)
+    return ConvertedScript(script=script, notes=[*notes, *scene_notes, *mended]), result.attempts, result.problems

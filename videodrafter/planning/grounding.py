@@ -1,0 +1,150 @@
+"""Checks that tie a script to its prompt: the cast is there under its own names, kinds make sense,
+names are real words, characters meet, events move on and the camera varies.
+
+Every check is worded as a finding an LLM (or a user) can act on. The same checks run for every
+backend: the embedded models' grammar makes most of them hold by construction, remote models get
+them fed back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+import numpy as np
+
+from videodrafter.errors import VideoDrafterError
+from videodrafter.planning.cast import Cast, CastMember, CastRole
+from videodrafter.planning.noun_phrases import is_known_word
+from videodrafter.script import EntityKind, VideoScript
+from videodrafter.text import content_words
+
+logger = logging.getLogger(__name__)
+
+NEAR_DUPLICATE = 0.9
+"""Cosine similarity of two events' MiniLM embeddings from which they count as one event told twice."""
+CAMERA_WORDS = re.compile(r"\b(camera|zoom(?:s|ing|ed)?|pan(?:s|ning|ned)?|tracking|dolly|close-?up|static shot|aerial)\b", re.IGNORECASE)
+_META = re.compile(
+    r"\b(photo\w*|picture|image|camera|lens|shot|aperture|bokeh|f/\d|composition|depth of field|"
+    r"I|I'm|I've|my|me|we|our|you|your|describe|description)\b",
+    re.IGNORECASE,
+)
+
+
+def user_asked_for_camera(prompt: str) -> bool:
+    """Whether the prompt itself talks about the camera (then its moves are the user's choice)."""
+    return bool(CAMERA_WORDS.search(prompt))
+
+
+def is_meta_text(text: str) -> bool:
+    """Text about the photo, the photographer or the writer instead of the thing itself."""
+    return bool(_META.search(text))
+
+
+def member_in_script(member: CastMember, script: VideoScript) -> str | None:
+    """The id of the script's entity that stands for a cast member (same id, or its head word)."""
+    for entity in script.entities:
+        if entity.id == member.id:
+            return entity.id
+    head = member.name.split()[-1].lower()
+    for entity in script.entities:
+        if head in content_words(entity.name) or head.rstrip("s") in content_words(entity.name):
+            return entity.id
+    return None
+
+
+def cast_coverage(script: VideoScript, cast: Cast) -> tuple[list[CastMember], list[CastMember]]:
+    """(found, missing) prompt-named entities that the script's scenes use."""
+    used = {entity_id for scene in script.scenes for entity_id in [*scene.foreground, scene.background]}
+    found, missing = [], []
+    for member in cast.members:
+        entity_id = member_in_script(member, script)
+        (found if entity_id in used else missing).append(member)
+    return found, missing
+
+
+def invented_names(script: VideoScript, prompt: str) -> list[str]:
+    """Entity names with a word that is neither the prompt's nor a known English word ('boid', 'k')."""
+    prompt_words = set(re.findall(r"[a-z]+", prompt.lower()))
+    bad = []
+    for entity in script.entities:
+        words = re.findall(r"[A-Za-z]+", entity.name)
+        if any(word.lower() not in prompt_words and (len(word) < 2 or not is_known_word(word)) for word in words):
+            bad.append(entity.name)
+    return bad
+
+
+def characters_meet(script: VideoScript, cast: Cast) -> bool:
+    """With two or three characters in the prompt, whether one scene shows them all."""
+    ids = [member_in_script(member, script) for member in cast.characters]
+    ids = [entity_id for entity_id in ids if entity_id]
+    if not 2 <= len(ids) <= 3:
+        return True
+    return any(set(ids) <= set(scene.foreground) for scene in script.scenes)
+
+
+def event_embeddings(script: VideoScript) -> np.ndarray | None:
+    """MiniLM embeddings of the events, or None where the embedder is not installed."""
+    from videodrafter.text_embedding import embed_texts
+
+    try:
+        return embed_texts([scene.event for scene in script.scenes])
+    except (ImportError, VideoDrafterError) as error:
+        logger.warning("near-duplicate events are not checked: %s", error)
+        return None
+
+
+def near_duplicate_pairs(embeddings: np.ndarray | None, threshold: float = NEAR_DUPLICATE) -> list[tuple[int, int, float]]:
+    """(earlier, later, similarity) for each pair of events that tell the same thing."""
+    if embeddings is None or len(embeddings) < 2:
+        return []
+    similarity = embeddings @ embeddings.T
+    return [
+        (earlier, later, float(similarity[earlier, later]))
+        for later in range(len(embeddings))
+        for earlier in range(later)
+        if similarity[earlier, later] >= threshold
+    ]
+
+
+def camera_findings(script: VideoScript) -> list[str]:
+    moves = Counter(scene.camera.label() for scene in script.scenes)
+    count = len(script.scenes)
+    findings = []
+    if count >= 4 and len(moves) < 3:
+        findings.append(f"the scenes use only {len(moves)} camera moves; use at least 3 different moves")
+    move, times = moves.most_common(1)[0]
+    if count >= 3 and times * 2 > count:
+        findings.append(f"{times} of {count} scenes use the camera move '{move}'; vary the moves")
+    return findings
+
+
+def grounding_findings(script: VideoScript, cast: Cast, *, embeddings: np.ndarray | None = None) -> list[str]:
+    """Everything that ties the script to the prompt, as findings."""
+    findings: list[str] = []
+    _, missing = cast_coverage(script, cast)
+    for member in missing:
+        findings.append(f"the prompt names '{member.name}', but no scene shows it; use '{member.name}' in a scene")
+    for member in cast.members:
+        entity_id = member_in_script(member, script)
+        if entity_id is None:
+            continue
+        kind = script.entity(entity_id).kind
+        if member.role is CastRole.CHARACTER and kind is EntityKind.BACKGROUND:
+            findings.append(f"'{member.name}' is a character, not a place: put it in the foreground")
+        if member.role is CastRole.PLACE and kind is EntityKind.FOREGROUND:
+            findings.append(f"'{member.name}' is a place: use it as a background")
+    for entity in script.entities:
+        if entity.kind is EntityKind.FOREGROUND and entity.name.lower() in {setting.lower() for setting in cast.settings}:
+            findings.append(f"'{entity.name}' is weather or a time of day, not a character: make it part of the background")
+    for name in invented_names(script, script.prompt):
+        findings.append(f"'{name}' is not a real name for anything in the story; use the prompt's words")
+    if not characters_meet(script, cast):
+        names = " and ".join(f"'{member.name}'" for member in cast.characters)
+        findings.append(f"{names} never appear in the same scene; show them together at least once")
+    for earlier, later, _ in near_duplicate_pairs(embeddings if embeddings is not None else event_embeddings(script)):
+        findings.append(f"scene {later + 1} tells the same event as scene {earlier + 1}; make it a new step of the story")
+    if not user_asked_for_camera(script.prompt):
+        findings += camera_findings(script)
+    return findings
