@@ -9,6 +9,7 @@ cached on disk; nothing here loads at import.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from functools import lru_cache
@@ -44,6 +45,7 @@ EXTRA_KEYWORDS: dict[str, list[str]] = {
     "child": ["kid", "toddler"],
     "dog": ["retriever", "labrador", "terrier", "hound", "corgi", "spaniel"],
     "health_worker": ["doctor", "nurse"],
+    "mage": ["sorcerer", "sorceress", "witch", "wizard"],
     "person_with_crown": ["king", "queen", "monarch"],
     "sauropod": ["dinosaur"],
     "flying_saucer": ["spaceship", "ufo"],
@@ -166,7 +168,7 @@ class PictogramIndex:
                     self._matrix, self._owners = self._embed_catalog()
                     self.loads += 1
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    partial = path.with_suffix(f".{threading.get_ident()}.tmp.npz")
+                    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # processes may race here
                     # float16 halves the file; cosine ranks do not change at this precision
                     np.savez(partial, matrix=self._matrix.astype(np.float16), owners=self._owners)
                     partial.replace(path)

@@ -21,13 +21,21 @@ from videodrafter.engines.pictogram_art import Placement, badge_color
 from videodrafter.engines.pictogram_catalog import Pictogram, PictogramIndex, load_pictograms, pictogram_set_name
 from videodrafter.errors import VideoDrafterError
 
-MATCH_THRESHOLD = 0.5
-"""Lowest combined similarity that counts as a picture of the entity. On the catalog, made-up or
-meaningless names ("zorblax", "petite petit petits", "thing") score 0.44-0.46 at best while
-common nouns score 0.55-1.0; below this the engine draws its own figure instead."""
+MATCH_THRESHOLD = 0.55
+"""Lowest combined similarity that counts as a picture of the entity. Measured on this catalog:
+made-up or meaningless names score 0.42-0.54 ("zorblax" 0.43, "thing" 0.44, "Petite Petit
+Petits" 0.54 as a fleur-de-lis) and nouns the set lacks land there too ("pirate" 0.51 as a
+penguin), while the common nouns of tests/test_pictograms.py score 0.57 (seagull → bird) to 1.0.
+Below it the description alone may still name the thing; else the engine draws its own figure."""
+
+DESCRIPTION_THRESHOLD = 0.6
+"""A description alone must say clearly what the entity is ("a tiny tiger who is a cat") to replace a name that matched nothing."""
 
 DECORATION_THRESHOLD = 0.5
 """The same bar for a place's words against the scenery pictograms."""
+
+DESCRIBED_DECORATION_THRESHOLD = 0.75
+"""A word of a place's description adds scenery only when it names that thing ("oven", "pines", "waves")."""
 
 SECOND_DECORATION_THRESHOLD = 0.65
 """A word's runner-up scenery must be clearly about the word as well."""
@@ -53,7 +61,8 @@ DECORATIONS: dict[str, Placement] = {
     **dict.fromkeys(["evergreen_tree", "deciduous_tree", "palm_tree", "leafless_tree", "cactus", "mountain",
                      "snow-capped_mountain", "volcano", "house", "houses", "derelict_house", "house_with_garden",
                      "office_building", "classical_building", "hospital", "school", "castle", "hut", "tent", "factory",
-                     "church", "sunflower", "tulip", "herb", "seedling", "fountain", "ferris_wheel", "bank", "convenience_store", "department_store", "stadium", "hotel", "post_office", "wood"], Placement.HORIZON),
+                     "church", "sunflower", "tulip", "herb", "seedling", "fountain", "ferris_wheel", "bank",
+                     "convenience_store", "department_store", "stadium", "hotel", "post_office", "wood"], Placement.HORIZON),
     **dict.fromkeys(["umbrella_on_ground", "spiral_shell", "rock", "fallen_leaf", "mushroom", "snowman_without_snow"], Placement.GROUND),
     **dict.fromkeys(["water_wave", "sailboat", "ship", "canoe"], Placement.WATER),
     **dict.fromkeys(["cooking", "teapot", "potted_plant", "chair", "bed", "couch_and_lamp", "books", "framed_picture",
@@ -137,6 +146,14 @@ class PictogramChooser:
     def best_match(self, entity: EntityPicture) -> tuple[Pictogram, float]:
         scores = self._scores(entity)
         best = int(np.argmax(scores))
+        if scores[best] < MATCH_THRESHOLD and entity.description:
+            # a name that means nothing to the set ("Petite Petit Petits"): its description may say what it is
+            from videodrafter.text_embedding import embed_texts
+
+            described = self.index.similarities(embed_texts([" ".join(words_of(entity.description)[:DESCRIPTION_WORDS])]))[0]
+            if described.max() >= DESCRIPTION_THRESHOLD:
+                best = int(np.argmax(described))
+                return load_pictograms()[best], float(described[best])
         return load_pictograms()[best], float(scores[best])
 
     def depict(self, entity: EntityPicture) -> Depiction:
@@ -167,7 +184,8 @@ class PictogramChooser:
         return next((p for p in load_pictograms() if p.codepoint == depiction.pictogram.codepoint), None)
 
     def place_decorations(self, entity: EntityPicture, limit: int = 3) -> list[PlaceDecoration]:
-        """Scenery for a place: the best scenery pictogram for each word of its name, then for the whole name."""
+        """Scenery for a place: the best scenery pictogram for each word of its name and for the whole name;
+        free slots go to things its description names clearly ("a kitchen with an oven and a teapot")."""
         key = entity.model_dump_json()
         with self._lock:
             if key in self._decorations:
@@ -178,12 +196,22 @@ class PictogramChooser:
         allowed = np.array([p.name in DECORATIONS for p in pictograms])
         words = [word for word in words_of(matching_name(entity.name)) if word not in _STOPWORDS]
         queries = [*dict.fromkeys(words), matching_name(entity.name)]
+        described = [word for word in words_of(entity.description)[:DESCRIPTION_WORDS * 2] if word not in _STOPWORDS]
+        described = [word for word in dict.fromkeys(described) if word not in queries]
+        queries += described
         try:
             similarity = np.where(allowed[None, :], self.index.similarities(embed_texts(queries)), -1.0)
         except (ImportError, VideoDrafterError):
             return []  # no sentence embedder in this install: the drawn place alone
         chosen: list[PlaceDecoration] = []
-        for row in similarity:
+        from_description: list[PlaceDecoration] = []
+        for number, row in enumerate(similarity):
+            if number >= len(queries) - len(described):
+                best = int(np.argmax(row))
+                if row[best] >= DESCRIBED_DECORATION_THRESHOLD:
+                    pictogram = pictograms[best]
+                    from_description.append(PlaceDecoration(pictogram=pictogram, placement=DECORATIONS[pictogram.name], similarity=round(float(row[best]), 3)))
+                continue
             # a word's best scenery, and a runner-up of another kind when it is close too ("beach": waves, umbrella)
             best, *others = [int(index) for index in np.argsort(-row)[:4]]
             if row[best] < DECORATION_THRESHOLD:
@@ -198,6 +226,9 @@ class PictogramChooser:
                 if all(d.pictogram.name != pictogram.name for d in chosen):
                     chosen.append(PlaceDecoration(pictogram=pictogram, placement=DECORATIONS[pictogram.name], similarity=round(float(row[index]), 3)))
         chosen = sorted(chosen, key=lambda d: -d.similarity)[:limit]
+        for decoration in sorted(from_description, key=lambda d: -d.similarity):
+            if len(chosen) < limit and all(d.pictogram.name != decoration.pictogram.name for d in chosen):
+                chosen.append(decoration)
         with self._lock:
             self._decorations[key] = chosen
         return chosen
