@@ -138,7 +138,7 @@ class RunLock:
         self._handle.seek(0)
         self._handle.truncate()
         owner = {
-            "pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pid": os.getpid(), "host": socket.gethostname(), "since": f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}",
             "command": " ".join(shlex.quote(part) for part in sys.argv),
         }
         self._handle.write(json.dumps(owner))
