@@ -151,3 +151,16 @@ def test_the_manifest_names_the_pictures_of_a_run(tmp_path: Path) -> None:
     assert depictions["crow"]["pictogram"]["codepoint"] == "U+1F426 U+200D U+2B1B"
     assert depictions["forest"]["source"] == "backdrop"
     assert "evergreen tree" in {use["name"] for use in depictions["forest"]["decorations"]}
+
+
+@pytest.mark.parametrize("name", ["grandson", "grandmother"])
+def test_the_cutout_keeps_the_pale_parts_inside_a_pictogram(engine: AnimaticEngine, name: str) -> None:
+    from videodrafter.engines.segmentation import saliency_mask
+    from videodrafter.tools.references import fill_mask_holes
+
+    reference = engine.reference_image(_thing(name), seed=0)
+    mask = saliency_mask(reference).mask
+    shirt = (int(reference.height * 0.8), reference.width // 2)  # a light-blue shirt: U²-Net alone drops it
+    filled = fill_mask_holes(mask)
+    assert filled[shirt] > 0.9
+    assert filled[0, 0] < 0.1 and (filled > 0.5).mean() < 0.6  # the backdrop stays outside
