@@ -60,6 +60,9 @@ def cast_coverage(script: VideoScript, cast: Cast) -> tuple[list[CastMember], li
     found, missing = [], []
     for member in cast.members:
         entity_id = member_in_script(member, script)
+        if entity_id not in used and member.role is CastRole.SETTING:
+            # Weather or time of day shows in the places: 'the lighthouse, storm'.
+            entity_id = next((e.id for e in script.entities if e.kind is EntityKind.BACKGROUND and member.name in e.description), None)
         (found if entity_id in used else missing).append(member)
     return found, missing
 

@@ -165,6 +165,7 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
     clause_start = 0
     after_copula = False
     naming = False
+    after_relative = False
 
     def close(possessive: bool = False) -> None:
         nonlocal run, count, subject_plural, preposition, after_copula, naming
@@ -211,9 +212,10 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
             close()
             count = NUMBERS.get(word) or int(word)
             continue
-        if word in RELATIVES and run == [] and phrases:
+        if word in RELATIVES and (run or phrases):
             close()
             verb_seen, subject_plural = False, phrases[-1].plural
+            after_relative = True  # 'a cat who chases': the next word that can be a verb is one
             continue
         if word == "and" and not verb_seen and (phrases or run):
             close()
@@ -254,7 +256,9 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
             continue
         is_verb = False
         if "VERB" in lemmas and not word.endswith("ing"):
-            if after_to and word not in DESTINATIONS:
+            if after_relative and not run:
+                is_verb = True
+            elif after_to and word not in DESTINATIONS:
                 is_verb = True
             elif previous_was_verb and not run:
                 is_verb = tokens[index - 1][0] in CONJUNCTIONS  # 'runs and jumps'
@@ -262,6 +266,7 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
                 is_verb = True
         if word.endswith("ing") and "VERB" in lemmas and (next_word in DETERMINERS or not _can_be_noun(next_word) or run):
             is_verb = True  # 'a girl flying a kite', 'a turtle crossing a road'
+        after_relative = False
         if is_verb:
             close()
             verb_seen, previous_was_verb, after_to = True, True, False

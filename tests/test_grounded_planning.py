@@ -1,0 +1,145 @@
+"""Grounded planning: the cast step, then scenes whose grammar only knows the declared names."""
+
+import json
+
+import pytest
+
+from tests.fakes import ScriptedChatModel
+from videodrafter.config import Settings
+from videodrafter.llm.local_chat import LlamaCppChatModel
+from videodrafter.planning.grounded import BEAT_OPENINGS, CAMERA_GROUPS
+from videodrafter.planning.planner import plan_script
+from videodrafter.script import EntityKind
+
+PROMPT = "a fox and a crow race across a snowy forest at night"
+CAST_ANSWER = json.dumps(
+    {"title": "The Great Race", "looks": {"fox": "a slim red fox with a white-tipped tail", "crow": "a glossy black crow",
+                                          "snowy forest": "tall pines under deep snow"}}
+)
+EVENTS = [
+    "One day, the fox meets the crow under the tallest pine of the snowy forest.",
+    "Then, the crow dares the fox to race to the frozen lake.",
+    "But then, the fox slips on the ice while the crow flies ahead.",
+    "Finally, the crow waits for the fox and they cross the finish line together.",
+]
+
+
+def _scenes(events: list[str], foregrounds: list[list[str]] | None = None) -> str:
+    beats = ["beginning", "middle", "turn", "ending"]
+    foregrounds = foregrounds or [["fox"], ["crow", "fox"], ["fox"], ["fox", "crow"]]
+    directions = ["zoom in", "left", "zoom out", "static"]
+    return json.dumps(
+        {
+            "scenes": [
+                {"beat": beat, "foreground": fg, "background": "snowy forest", "event": event, "action": "runs",
+                 "camera_direction": direction, "camera_speed": "slow"}
+                for beat, fg, event, direction in zip(beats, foregrounds, events, directions, strict=True)
+            ]
+        }
+    )
+
+
+def _settings() -> Settings:
+    return Settings(planning="grounded", plan_max_attempts=2)
+
+
+def test_the_grammar_offers_only_the_prompts_cast_and_story_beats() -> None:
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(EVENTS)])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    cast_schema = model.seen[0][1]["response_format"]["json_schema"]["schema"]
+    assert cast_schema["properties"]["looks"]["required"] == ["fox", "crow", "snowy forest"]
+    scenes_schema = model.seen[1][1]["response_format"]["json_schema"]["schema"]
+    slots = scenes_schema["properties"]["scenes"]["prefixItems"]
+    assert [slot["properties"]["beat"]["const"] for slot in slots] == ["beginning", "middle", "turn", "ending"]
+    assert slots[0]["properties"]["foreground"]["items"]["enum"] == ["fox", "crow"]
+    assert slots[0]["properties"]["background"]["enum"] == ["snowy forest"]
+    # the two characters meet in the ending by construction
+    assert slots[3]["properties"]["foreground"]["const"] == ["fox", "crow"]
+    # consecutive scenes draw their camera move from different groups, so moves vary
+    groups = [set(slot["properties"]["camera_direction"]["enum"]) for slot in slots]
+    assert groups[0] == {d.value for d in CAMERA_GROUPS[0]} and groups[1] == {d.value for d in CAMERA_GROUPS[1]}
+    assert slots[2]["properties"]["event"]["pattern"].startswith("^(" + "|".join(BEAT_OPENINGS["turn"]))
+
+    script = result.script
+    assert [(entity.name, entity.kind) for entity in script.entities] == [
+        ("fox", EntityKind.FOREGROUND), ("crow", EntityKind.FOREGROUND), ("snowy forest", EntityKind.BACKGROUND),
+    ]
+    assert script.title == "The Great Race"
+    assert script.entity("fox").description == "a slim red fox with a white-tipped tail"
+    # the time of day colours the place instead of becoming a character
+    assert script.entity("snowy-forest").description == "tall pines under deep snow, night"
+    assert len({scene.camera.label() for scene in script.scenes}) == 4
+
+
+def test_a_repeated_event_is_sent_back_once_then_kept_with_a_note() -> None:
+    repeated = [EVENTS[0], EVENTS[0].replace("One day", "Then"), EVENTS[2], EVENTS[3]]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(repeated), _scenes(repeated)])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    assert "scene 2 tells the same event as scene 1" in result.problems[0]
+    assert "scene 2 tells the same event as scene 1" in model.seen[2][0][-1].content
+    assert any(note.startswith("kept although scene 2 tells the same event") for note in result.notes)
+
+
+def test_a_cast_member_no_scene_shows_is_put_where_its_name_is_told() -> None:
+    model = ScriptedChatModel(
+        replies=[
+            json.dumps({"title": "Kite", "looks": {"girl": "a girl in a yellow coat", "kite": "a red diamond kite",
+                                                   "windy hill": "a green hill"}}),
+            json.dumps({"scenes": [
+                {"beat": "beginning", "foreground": ["girl"], "background": "windy hill", "camera_direction": "static",
+                 "event": "One day, the girl climbs the windy hill.", "action": "climbs", "camera_speed": "slow"},
+                {"beat": "ending", "foreground": ["girl"], "background": "windy hill", "camera_direction": "left",
+                 "event": "Finally, the girl lets her kite dance in the sky.", "action": "pulls the string", "camera_speed": "slow"},
+            ]}),
+        ]
+    )
+    result = plan_script("a girl flies a kite on a windy hill", model, _settings(), min_scenes=2, max_scenes=2)
+    assert result.script.scenes[1].foreground == ["girl", "kite"]
+    assert "'kite' was in no scene; it was added to scene 2" in result.notes
+
+
+def test_with_no_place_named_the_story_gets_the_nearest_place() -> None:
+    model = ScriptedChatModel(
+        replies=[
+            json.dumps({"title": "Sandcastle", "looks": {"first robot": "a small silver robot", "second robot": "a round blue robot",
+                                                         "sandcastle": "a tall sandcastle", "beach": "golden sand"}}),
+            json.dumps({"scenes": [
+                {"beat": "beginning", "foreground": ["first robot", "sandcastle"], "background": "beach", "camera_direction": "zoom in",
+                 "event": "One day, the first robot starts a sandcastle.", "action": "digs", "camera_speed": "slow"},
+                {"beat": "ending", "foreground": ["first robot", "second robot"], "background": "beach", "camera_direction": "right",
+                 "event": "Finally, the tide washes the sandcastle away and both robots wave.", "action": "wave", "camera_speed": "slow"},
+            ]}),
+        ]
+    )
+    result = plan_script("two robots build a sandcastle and the tide comes in", model, _settings(), min_scenes=2, max_scenes=2)
+    assert model.seen[0][1]["response_format"]["json_schema"]["schema"]["properties"]["looks"]["required"] == [
+        "first robot", "second robot", "sandcastle", "beach",
+    ]
+    assert result.script.entity("beach").kind is EntityKind.BACKGROUND
+    assert "tide" in result.script.entity("beach").description
+    assert any("nearest place to its words, 'beach'" in note for note in result.notes)
+
+
+def test_auto_planning_is_grounded_for_the_embedded_models_only(tmp_path) -> None:
+    from videodrafter.planning.planner import plans_grounded
+    from videodrafter.prompts import load_prompt_set
+
+    embedded = LlamaCppChatModel(model_path=tmp_path / "x.gguf")
+    assert plans_grounded(embedded, Settings(), load_prompt_set("v1"))
+    assert not plans_grounded(embedded, Settings(), load_prompt_set("v2"))  # the line format stays one call
+    assert not plans_grounded(ScriptedChatModel(replies=[]), Settings(), load_prompt_set("v1"))
+
+
+@pytest.mark.parametrize("prompt", ["a fox and a crow race across a snowy forest", "a grandmother teaches her grandson to bake bread"])
+def test_a_remote_style_script_that_drops_the_cast_is_sent_back(prompt: str) -> None:
+    dropped = json.dumps({
+        "title": "T", "entities": [{"name": "cat", "description": "a cat"}, {"name": "house", "description": "a house"}],
+        "scenes": [{"event": f"The cat does thing {n}.", "action": "sleeps", "foreground": ["cat"], "background": "house",
+                    "camera_direction": "static", "camera_speed": "slow"} for n in range(2)],
+    })
+    model = ScriptedChatModel(replies=[dropped, dropped])
+    result = plan_script(prompt, model, Settings(plan_max_attempts=2), min_scenes=2, max_scenes=2)
+    first_problem = result.problems[0]
+    for member in ("fox", "crow", "snowy forest") if "fox" in prompt else ("grandmother", "grandson", "bread"):
+        assert f"the prompt names '{member}', but no scene shows it" in first_problem
+    assert any(note.startswith("kept although the prompt names") for note in result.notes)
