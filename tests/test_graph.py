@@ -266,3 +266,13 @@ def test_the_graph_input_comes_back_out_of_a_checkpoint_as_itself() -> None:
     serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
     value = InputState(prompt="a dog", scenes=3)
     assert serde.loads_typed(serde.dumps_typed(value)) == value
+
+
+def test_a_critique_with_no_usable_answer_keeps_the_script_and_the_run_goes_on(settings: Settings) -> None:
+    # issue 13: the critique is advice; its failure never turns a good script into a failed run
+    model = _model(["not json", "still not json", '{"is_satisfactory": "perhaps"}'])
+    outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="advice")
+    assert outcome.status == "done"
+    assert model.calls(CRITIQUE) == settings.plan_max_attempts
+    assert any(note.startswith("the LLM's critique was skipped: The LLM gave no usable critique") for note in outcome.notes)
+    assert probe_video(outcome.result.video).frames == 3 * 18

@@ -45,9 +45,11 @@ def extract_json_object(text: str) -> Any:
     if start < 0 or end <= start:
         raise OutputProblem("The answer contains no JSON object. Answer with one JSON object only.")
     try:
-        return json.loads(candidate[start : end + 1])
+        # strict=False: a raw newline or tab inside a string (a model quoting the prompt) is not an error
+        return json.loads(candidate[start : end + 1], strict=False)
     except json.JSONDecodeError as error:
-        raise OutputProblem(f"The JSON is malformed ({error.msg} at character {error.pos}).") from error
+        reason = error.msg.removesuffix(" at")  # 'Invalid control character at' reads 'at at character 88'
+        raise OutputProblem(f"The JSON is malformed ({reason} at character {error.pos}).") from error
 
 
 def json_response_formats(name: str, schema: dict[str, Any]) -> list[dict[str, Any] | None]:
