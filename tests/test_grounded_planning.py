@@ -80,7 +80,7 @@ def test_a_repeated_event_is_sent_back_once_then_kept_with_a_note() -> None:
     assert any(note.startswith("kept although scene 2 tells the same event") for note in result.notes)
 
 
-def test_a_cast_member_no_scene_shows_is_put_where_its_name_is_told() -> None:
+def test_the_picture_shows_whom_the_event_names() -> None:
     model = ScriptedChatModel(
         replies=[
             json.dumps({"title": "Kite", "looks": {"girl": "a girl in a yellow coat", "kite": "a red diamond kite",
@@ -95,7 +95,7 @@ def test_a_cast_member_no_scene_shows_is_put_where_its_name_is_told() -> None:
     )
     result = plan_script("a girl flies a kite on a windy hill", model, _settings(), min_scenes=2, max_scenes=2)
     assert result.script.scenes[1].foreground == ["girl", "kite"]
-    assert "'kite' was in no scene; it was added to scene 2" in result.notes
+    assert "scene 2 tells of 'kite', so it shows it too" in result.notes
 
 
 def test_with_no_place_named_the_story_gets_the_nearest_place() -> None:
@@ -143,3 +143,11 @@ def test_a_remote_style_script_that_drops_the_cast_is_sent_back(prompt: str) -> 
     for member in ("fox", "crow", "snowy forest") if "fox" in prompt else ("grandmother", "grandson", "bread"):
         assert f"the prompt names '{member}', but no scene shows it" in first_problem
     assert any(note.startswith("kept although the prompt names") for note in result.notes)
+
+
+def test_a_cast_member_no_event_names_still_gets_a_scene() -> None:
+    scenes = _scenes(EVENTS, [["fox"], ["fox"], ["fox"], ["fox"]]).replace("the crow", "the bird").replace("The crow", "The bird")
+    model = ScriptedChatModel(replies=[CAST_ANSWER, scenes])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    assert "'crow' was in no scene; it was added to scene 1" in result.notes
+    assert result.script.scenes[0].foreground == ["fox", "crow"]

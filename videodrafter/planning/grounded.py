@@ -14,6 +14,7 @@ is mended and noted.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -57,7 +58,9 @@ BEAT_OPENINGS = {
     "ending": ("Finally", "In the end", "At last"),
 }
 """Each event opens with a word of its beat: the story moves on, and scenes cannot start as copies."""
-EVENT_TEXT = "[A-Za-z0-9 ,;'!.-]{12,110}"
+EVENT_TEXT = "[A-Za-z0-9 ,;'-]{12,120}[.!]"
+"""One sentence: no full stop inside, so the model ends it instead of being cut off mid-word."""
+ACTION_MAX = 60
 MAX_FOREGROUND = 3
 
 
@@ -150,7 +153,7 @@ def scenes_schema(
             "foreground": cast_in_scene,
             "background": {"enum": places},
             "event": _event_schema(beat),
-            "action": {"type": "string", "minLength": 3, "maxLength": 60},
+            "action": {"type": "string", "minLength": 3, "maxLength": ACTION_MAX},
             "camera_direction": {"enum": camera},
             "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
         }
@@ -265,6 +268,13 @@ def write_cast(
     return " ".join(answer.title.split()) or prompt[:100], entities, notes
 
 
+def _whole_words(text: str, limit: int) -> str:
+    """A text the grammar stopped at its length limit, without the cut-off last word."""
+    if len(text) < limit or " " not in text:
+        return text
+    return text.rsplit(" ", 1)[0].rstrip(" ,;")
+
+
 def _scene_parser(entities: list[Entity], beats: list[str]):
     by_name = {entity.name: entity for entity in entities}
 
@@ -280,7 +290,7 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
             scenes.append(
                 Scene(
                     event=" ".join(scene.event.split()),
-                    action=" ".join(scene.action.split()),
+                    action=_whole_words(" ".join(scene.action.split()), ACTION_MAX),
                     foreground=list(dict.fromkeys(by_name[name].id for name in scene.foreground)),
                     background=by_name[scene.background].id,
                     camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
@@ -299,18 +309,30 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
     return parse
 
 
+def _names(entity: Entity, text: str) -> bool:
+    return re.search(rf"\b{re.escape(entity.name.split()[-1].lower())}s?\b", text.lower()) is not None
+
+
 def show_every_member(scenes: list[Scene], entities: list[Entity]) -> tuple[list[Scene], list[str]]:
-    """Put each foreground entity no scene shows into the scene whose event names it (else the emptiest)."""
+    """Show who an event names, and put each foreground entity no scene shows where it is told.
+
+    The picture follows the text: 'the fox and the crow hop across' shows both. An entity in no
+    scene joins the scene whose event names it, else the emptiest.
+    """
     notes = []
     scenes = [scene.model_copy(deep=True) for scene in scenes]
+    for scene in scenes:
+        for entity in entities:
+            if entity.kind is EntityKind.FOREGROUND and entity.id not in scene.foreground and len(scene.foreground) < MAX_FOREGROUND and _names(entity, scene.event):
+                scene.foreground.append(entity.id)
+                notes.append(f"scene {scenes.index(scene) + 1} tells of '{entity.name}', so it shows it too")
     for entity in entities:
         if entity.kind is not EntityKind.FOREGROUND or any(entity.id in scene.foreground for scene in scenes):
             continue
-        head = entity.name.split()[-1].lower()
         room = [scene for scene in scenes if len(scene.foreground) < MAX_FOREGROUND]
         if not room:
             continue
-        target = next((scene for scene in room if head in scene.event.lower()), min(room, key=lambda scene: len(scene.foreground)))
+        target = min(room, key=lambda scene: len(scene.foreground))
         target.foreground.append(entity.id)
         notes.append(f"'{entity.name}' was in no scene; it was added to scene {scenes.index(target) + 1}")
     return scenes, notes
