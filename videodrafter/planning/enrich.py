@@ -69,7 +69,7 @@ def enrich_entity(
     paragraph = clean_paragraph(without_meta_text(reply_text), entity.name)
     if len(paragraph.split()) < 4:
         return EnrichedEntity(entity_id=entity.id, description=original, kept_original=True)
-    if not keeps_traits(original, paragraph):
+    if not keeps_traits(original, paragraph, prompt):
         paragraph = f"{original.rstrip('.')}. {paragraph}"
     return EnrichedEntity(entity_id=entity.id, description=paragraph)
 
@@ -117,10 +117,10 @@ def without_meta_text(text: str) -> str:
     return " ".join(sentence for sentence in sentences if sentence and not is_meta_text(sentence))
 
 
-def keeps_traits(original: str, paragraph: str) -> bool:
-    """Whether at least half the content words of the original description survive."""
+def keeps_traits(original: str, paragraph: str, prompt: str = "") -> bool:
+    """Whether the paragraph keeps every trait the prompt gave ('storm', 'red') and half of the rest."""
     wanted = content_words(original)
     if not wanted:
         return True
     kept = wanted & content_words(paragraph)
-    return len(kept) * 2 >= len(wanted)
+    return (wanted & content_words(prompt)) <= kept and len(kept) * 2 >= len(wanted)
