@@ -62,7 +62,7 @@ def score(results: list[dict]) -> dict[str, float]:
         add("cast_found", len(found) / len(cast.members) if cast.members else None)
         add("grounded_names", 1 - len(invented_names(script, script.prompt)) / max(len(script.entities), 1))
         add("characters_meet", float(characters_meet(script, cast)) if 2 <= len(cast.characters) <= 3 else None)
-        add("meta_text", sum(is_meta_text(entity.description) for entity in script.entities) / max(len(script.entities), 1))
+        add("meta_text", sum(is_meta_text(entity.description, f"{entity.name} {script.prompt}") for entity in script.entities) / max(len(script.entities), 1))
         add("entity_consistency", result["metrics"]["entity_consistency"])
         _, duplicates = event_similarity(embed_texts([scene.event for scene in script.scenes]))
         add("near_duplicate_events", duplicates)

@@ -73,3 +73,22 @@ def test_invented_words_are_not_known_words() -> None:
 
 def test_a_prompt_without_a_place_gets_the_nearest_one() -> None:
     assert nearest_place("two robots build a sandcastle and the tide comes in") == "beach"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "names"),
+    [
+        ("Happy that summer is here, a girl runs to the sea", ["girl", "sea"]),  # a relative pronoun before any noun
+        ("a boy finds a ring on the beach", ["boy", "ring", "beach"]),  # 'ring' is a noun, not a verb form
+        ("a painting in a museum comes alive", ["painting", "museum"]),
+        ("a turtle crossing a busy road", ["turtle", "busy road"]),
+    ],
+)
+def test_tricky_word_order(prompt: str, names: list[str]) -> None:
+    assert [member.name for member in extract_cast(prompt).members] == names
+
+
+def test_a_prompt_in_another_language_leaves_the_cast_to_the_llm() -> None:
+    assert extract_cast("un renard et un corbeau dans la forêt enneigée").members == []
+    assert extract_cast("两只猫在厨房里").members == []
+    assert extract_cast("").members == []

@@ -1,4 +1,5 @@
-from videodrafter.planning.checks import script_findings, word_overlap
+from videodrafter.planning.checks import script_findings
+from videodrafter.planning.grounding import word_overlap
 from videodrafter.script import CameraMove, Entity, EntityKind, Scene, VideoScript
 
 
@@ -23,9 +24,9 @@ def test_repeats_split_names_dull_camera_and_count_are_found() -> None:
     script = _script(["The dog runs on the beach.", "The dog runs on the beach!", "A crab waves."], ["dog", "brown dog"], static)
     findings = script_findings(script, 4, 6)
     assert "the script has 3 scenes; it needs between 4 and 6" in findings
-    assert "scene 2 repeats the event of scene 1; make it move the story on" in findings
+    assert "scene 2 tells the same event as scene 1; make it a new step of the story" in findings
     assert any("'dog' and 'brown dog' look like one entity" in finding for finding in findings)
-    assert any("same camera move (static)" in finding for finding in findings)
+    assert "3 of 3 scenes use the camera move 'static'; vary the moves" in findings
 
 
 def test_word_overlap() -> None:

@@ -276,3 +276,21 @@ def test_a_critique_with_no_usable_answer_keeps_the_script_and_the_run_goes_on(s
     assert model.calls(CRITIQUE) == settings.plan_max_attempts
     assert any(note.startswith("the LLM's critique was skipped: The LLM gave no usable critique") for note in outcome.notes)
     assert probe_video(outcome.result.video).frames == 3 * 18
+
+
+def test_notes_describe_the_final_script_not_a_rejected_one(settings: Settings) -> None:
+    # issue 13: a repair note of the first, rejected script must not outlive it
+    first = json.loads(_script(["left", "right", "zoom in"]))
+    first["entities"] = [entity for entity in first["entities"] if entity["name"] != "girl"]
+    model = RoutedChatModel(
+        routes={
+            CRITIQUE: [_verdict(False, "name the ball"), _verdict(True)],
+            PLAN: [json.dumps(first), _script(["left", "right", "zoom in"])],
+            ENRICH_1: ["colours"], ENRICH_2: ["35mm lens"], ENRICH_3: ["A small brown dog with soft fur."],
+        }
+    )
+    outcome = start_run("a dog's day at the beach", settings.model_copy(update={"script_review_rounds": 3}), scenes=3,
+                        chat_model=model, run_id="notes")
+    assert outcome.status == "done" and model.calls(PLAN) == 2
+    assert outcome.script.entity("girl").description.startswith("a girl in a yellow dress")
+    assert not any("'girl'" in note for note in outcome.notes), outcome.notes

@@ -36,6 +36,6 @@ def test_the_embedded_model_keeps_the_prompts_cast(llm: str, prompt: str) -> Non
     assert not invented_names(script, prompt)
     assert characters_meet(script, cast)
     assert len({scene.camera.label() for scene in script.scenes}) >= 3
-    assert not any(is_meta_text(entity.description) for entity in script.entities)
+    assert not any(is_meta_text(entity.description, f"{entity.name} {prompt}") for entity in script.entities)
     assert all(entity.kind is EntityKind.BACKGROUND for entity in script.entities if entity.name in cast.settings)
     assert result.usage.calls <= 2 * settings.plan_max_attempts

@@ -25,15 +25,14 @@ EVENTS = [
 
 
 def _scenes(events: list[str], foregrounds: list[list[str]] | None = None) -> str:
-    beats = ["beginning", "middle", "turn", "ending"]
     foregrounds = foregrounds or [["fox"], ["crow", "fox"], ["fox"], ["fox", "crow"]]
     directions = ["zoom in", "left", "zoom out", "static"]
     return json.dumps(
         {
             "scenes": [
-                {"beat": beat, "foreground": fg, "background": "snowy forest", "event": event, "action": "runs",
+                {"foreground": fg, "background": "snowy forest", "event": event, "action": "runs",
                  "camera_direction": direction, "camera_speed": "slow"}
-                for beat, fg, event, direction in zip(beats, foregrounds, events, directions, strict=True)
+                for fg, event, direction in zip(foregrounds, events, directions, strict=True)
             ]
         }
     )
@@ -50,7 +49,9 @@ def test_the_grammar_offers_only_the_prompts_cast_and_story_beats() -> None:
     assert cast_schema["properties"]["looks"]["required"] == ["fox", "crow", "snowy forest"]
     scenes_schema = model.seen[1][1]["response_format"]["json_schema"]["schema"]
     slots = scenes_schema["properties"]["scenes"]["prefixItems"]
-    assert [slot["properties"]["beat"]["const"] for slot in slots] == ["beginning", "middle", "turn", "ending"]
+    # each event opens with its story beat's word: beginning, middle, turn, ending
+    openings = [slot["properties"]["event"]["pattern"].split(")")[0] for slot in slots]
+    assert openings == ["^(" + "|".join(BEAT_OPENINGS[beat]) for beat in ("beginning", "middle", "turn", "ending")]
     assert slots[0]["properties"]["foreground"]["items"]["enum"] == ["fox", "crow"]
     assert slots[0]["properties"]["background"]["enum"] == ["snowy forest"]
     # the two characters meet in the ending by construction
@@ -86,9 +87,9 @@ def test_the_picture_shows_whom_the_event_names() -> None:
             json.dumps({"title": "Kite", "looks": {"girl": "a girl in a yellow coat", "kite": "a red diamond kite",
                                                    "windy hill": "a green hill"}}),
             json.dumps({"scenes": [
-                {"beat": "beginning", "foreground": ["girl"], "background": "windy hill", "camera_direction": "static",
+                {"foreground": ["girl"], "background": "windy hill", "camera_direction": "static",
                  "event": "One day, the girl climbs the windy hill.", "action": "climbs", "camera_speed": "slow"},
-                {"beat": "ending", "foreground": ["girl"], "background": "windy hill", "camera_direction": "left",
+                {"foreground": ["girl"], "background": "windy hill", "camera_direction": "left",
                  "event": "Finally, the girl lets her kite dance in the sky.", "action": "pulls the string", "camera_speed": "slow"},
             ]}),
         ]
@@ -104,9 +105,9 @@ def test_with_no_place_named_the_story_gets_the_nearest_place() -> None:
             json.dumps({"title": "Sandcastle", "looks": {"first robot": "a small silver robot", "second robot": "a round blue robot",
                                                          "sandcastle": "a tall sandcastle", "beach": "golden sand"}}),
             json.dumps({"scenes": [
-                {"beat": "beginning", "foreground": ["first robot", "sandcastle"], "background": "beach", "camera_direction": "zoom in",
+                {"foreground": ["first robot", "sandcastle"], "background": "beach", "camera_direction": "zoom in",
                  "event": "One day, the first robot starts a sandcastle.", "action": "digs", "camera_speed": "slow"},
-                {"beat": "ending", "foreground": ["first robot", "second robot"], "background": "beach", "camera_direction": "right",
+                {"foreground": ["first robot", "second robot"], "background": "beach", "camera_direction": "right",
                  "event": "Finally, the tide washes the sandcastle away and both robots wave.", "action": "wave", "camera_speed": "slow"},
             ]}),
         ]
@@ -151,3 +152,33 @@ def test_a_cast_member_no_event_names_still_gets_a_scene() -> None:
     result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
     assert "'crow' was in no scene; it was added to scene 1" in result.notes
     assert result.script.scenes[0].foreground == ["fox", "crow"]
+
+
+def test_a_place_the_prompt_names_gets_a_scene() -> None:
+    model = ScriptedChatModel(
+        replies=[
+            json.dumps({"title": "Trip", "looks": {"bear": "a brown bear", "forest": "pines", "river": "a wide river"}}),
+            json.dumps({"scenes": [
+                {"foreground": ["bear"], "background": "forest", "camera_direction": "static",
+                 "event": "One day, the bear wakes up among the pines.", "action": "yawns", "camera_speed": "slow"},
+                {"foreground": ["bear"], "background": "forest", "camera_direction": "left",
+                 "event": "Finally, the bear catches a fish.", "action": "grabs", "camera_speed": "slow"},
+            ]}),
+        ]
+    )
+    result = plan_script("a bear walks from the forest to the river", model, _settings(), min_scenes=2, max_scenes=2)
+    assert [scene.background for scene in result.script.scenes] == ["forest", "river"]
+    assert "'river' was in no scene; scene 2 is set there" in result.notes
+
+
+def test_a_prompt_the_cast_reader_cannot_read_is_planned_in_one_call() -> None:
+    reply = json.dumps({
+        "title": "Renard", "entities": [{"name": "renard", "description": "un renard roux"}, {"name": "forêt", "description": "neige"}],
+        "scenes": [{"event": event, "action": "court", "foreground": ["renard"], "background": "forêt",
+                    "camera_direction": direction, "camera_speed": "slow"}
+                   for event, direction in [("Le renard se réveille sous la neige.", "left"), ("Le renard attrape le fromage du corbeau.", "right")]],
+    })
+    model = ScriptedChatModel(replies=[reply])
+    result = plan_script("un renard et un corbeau dans la forêt enneigée", model, _settings(), min_scenes=2, max_scenes=2)
+    assert len(model.seen) == 1 and "entities" in model.seen[0][1]["response_format"]["json_schema"]["schema"]["properties"]
+    assert [entity.name for entity in result.script.entities] == ["renard", "forêt"]

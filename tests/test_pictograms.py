@@ -77,6 +77,10 @@ def test_words_of_a_name() -> None:
     assert matching_name("an orange cat") == "cat"
     assert tint_word(_thing("kite", "a red kite with a long tail")) == "red"
     assert tint_word(_thing("fox", "a fox that hunts mice in the tall grass near the old farm, with green eyes")) is None
+    # the colour of a part is not the colour of the whole (a small model's looks: 'black paws')
+    assert tint_word(_thing("fox", "a small fox, with a fluffy coat, black paws and brown fur")) is None
+    assert tint_word(_thing("fox", "a slim orange tabby fox")) == "orange"
+    assert tint_word(_thing("orange cat", "a fluffy cat with green eyes")) == "orange"
 
 
 def test_the_same_entity_is_drawn_identically(engine: AnimaticEngine, tmp_path_factory: pytest.TempPathFactory) -> None:

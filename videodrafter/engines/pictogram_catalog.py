@@ -172,6 +172,8 @@ class PictogramIndex:
                     # float16 halves the file; cosine ranks do not change at this precision
                     np.savez(partial, matrix=self._matrix.astype(np.float16), owners=self._owners)
                     partial.replace(path)
+                    # use what a later process will read, so a first run and a resume choose alike
+                    self._matrix = self._matrix.astype(np.float16).astype(np.float32)
             return self._matrix, self._owners
 
     @staticmethod

@@ -99,13 +99,28 @@ def head_noun(name: str) -> str:
     return words[-1] if words else ""
 
 
-def tint_word(entity: EntityPicture) -> str | None:
-    """A colour word of the description's first words, else of the name ("an orange cat"); None if none.
+_PARTS = frozenset(
+    "paw paws eye eyes ear ears nose tail tails tip tips spot spots stripe stripes collar beak feet foot hoof hooves "
+    "mane wing wings patch patches button buttons ribbon bow belt buckle trim lining sole soles whiskers".split()
+)
+"""Nouns for a part: 'black paws' or 'green eyes' say nothing of the whole animal's colour."""
 
-    The description comes first because edits land there ("make the dog brown" on a "golden
-    retriever"); later description words are left out: "a fox with green eyes" is no green fox.
+
+def tint_word(entity: EntityPicture) -> str | None:
+    """A colour word that describes the entity itself, else None.
+
+    First a colour just before the entity's head noun ("a slim red fox"), then one among the
+    description's first words (edits land there: "make the dog brown"), then the name ("orange
+    cat"). A colour of a part is no colour of the whole: "a fox with black paws" or "with green
+    eyes" stays fox-coloured.
     """
-    for word in [*words_of(entity.description)[:DESCRIPTION_WORDS], *words_of(entity.name)]:
+    words = words_of(entity.description)
+    head = head_noun(entity.name)
+    heads = [index for index, word in enumerate(words) if word in (head, head + "s", head + "es")]
+    before_head = [word for index in heads[:1] for word in words[max(0, index - 3):index]]
+    following = [*words[1:], ""]
+    opening = [word for word, after in zip(words[:DESCRIPTION_WORDS], following, strict=False) if after not in _PARTS]
+    for word in [*before_head, *opening, *words_of(entity.name)]:
         if word in _TINT_WORDS:
             return word
     return None

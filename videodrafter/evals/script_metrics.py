@@ -102,7 +102,7 @@ def script_metrics(
         cast_found=len(found) / len(cast.members) if cast.members else None,
         grounded_names=1.0 - len(invented) / max(len(script.entities), 1),
         characters_meet=None if meet is None else float(meet),
-        meta_text=sum(is_meta_text(entity.description) for entity in script.entities) / max(len(script.entities), 1),
+        meta_text=sum(is_meta_text(entity.description, f"{entity.name} {script.prompt}") for entity in script.entities) / max(len(script.entities), 1),
         valid=True,
         attempts=attempts,
         retries=max(attempts - 1, 0),

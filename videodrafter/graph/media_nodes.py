@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from langgraph.runtime import Runtime
+from PIL import Image
 
 from videodrafter.engines.base import plan_layout
 from videodrafter.graph.artifacts import (
@@ -22,8 +24,8 @@ from videodrafter.graph.artifacts import (
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.state import State
-from videodrafter.media.files import content_hash, is_complete, write_json_atomic
-from videodrafter.script import EntityKind, VideoScript
+from videodrafter.media.files import content_hash, is_complete, write_json_atomic, write_text_atomic
+from videodrafter.script import Entity, EntityKind, VideoScript
 from videodrafter.tools import (
     AssembleArgs,
     ClipEntry,
@@ -80,8 +82,23 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
         image = artifact_path(context.run_dir, "entities", entity_id, key, ".png")
         conditioned = artifact_path(context.run_dir, "entities", entity_id, key, ".ref.png")
         mask = artifact_path(context.run_dir, "entities", entity_id, key, ".mask.png")
+        record = artifact_path(context.run_dir, "entities", entity_id, key, ".json")
+        if all(is_complete(path) for path in (image, conditioned, mask)):
+            # finished before a kill: reuse the pictures; what was measured on them is in the record,
+            # or (killed just before the record was written) is read back from the mask
+            if is_complete(record):
+                # what was measured comes from the record; the paths are this run folder's (it may have moved)
+                measured = ReferenceArtifact.model_validate_json(record.read_text())
+                references[entity_id] = measured.model_copy(update={"image": image, "conditioned": conditioned, "mask": mask})
+            else:
+                entity = script.entity(entity_id)
+                references[entity_id] = _reference_from_files(entity_id, key, image, conditioned, mask, entity_source(entity)).model_copy(
+                    update={"depiction": depict_entity(entity, tools)}
+                )
+                write_text_atomic(record, references[entity_id].model_dump_json(indent=2))
+            continue
         with timed("reference_images", seconds):
-            source = "photo" if entity.reference_image else "generated"
+            source = entity_source(entity)
             if not image.is_file():
                 made = generate_reference_image(ReferenceImageArgs(entity=entity, output=image, seed=context.settings.seed), tools)
                 source, depiction = made.source, made.depiction
@@ -97,8 +114,19 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
             entity_id=entity_id, key=key, image=image, conditioned=conditioned, mask=mask, source=source,
             coverage=segmented.coverage, note=segmented.note, depiction=depiction,
         )
+        write_text_atomic(record, references[entity_id].model_dump_json(indent=2))
     notes = [f"'{script.entity(ref.entity_id).name}': {ref.note}" for ref in references.values() if ref.note]
     return {"references": references, "seconds": seconds, "notes": notes}
+
+
+def entity_source(entity: Entity) -> str:
+    return "photo" if entity.reference_image else "generated"
+
+
+def _reference_from_files(entity_id: str, key: str, image: Path, conditioned: Path, mask: Path, source: str) -> ReferenceArtifact:
+    with Image.open(mask) as opened:
+        coverage = float(np.asarray(opened.convert("L"), dtype=np.float32).mean() / 255)
+    return ReferenceArtifact(entity_id=entity_id, key=key, image=image, conditioned=conditioned, mask=mask, source=source, coverage=coverage)
 
 
 def _scene_seed(context: RunContext, spec, attempt: int) -> int:

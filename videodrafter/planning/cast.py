@@ -19,7 +19,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, Field
 
-from videodrafter.planning.noun_phrases import NounPhrase, noun_phrases
+from videodrafter.errors import VideoDrafterError
+from videodrafter.planning.noun_phrases import NounPhrase, english_share, noun_phrases
 from videodrafter.script import EntityKind, entity_id_from_name
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,18 @@ def _examples() -> tuple[list[str], np.ndarray, np.ndarray]:
 
 
 def _similarities(texts: list[str]) -> list[dict[CastRole, float]]:
-    """Per text, the mean cosine similarity of its three nearest examples of each role."""
+    """Per text, the mean cosine similarity of its three nearest examples of each role.
+
+    Without the sentence embedder (an install without torch) every role scores 0 and the
+    sentence position alone decides.
+    """
     from videodrafter.text_embedding import embed_texts
 
-    roles, words, examples = _examples()
+    try:
+        roles, words, examples = _examples()
+    except (ImportError, VideoDrafterError) as error:
+        logger.warning("cast kinds from word order only: %s", error)
+        return [dict.fromkeys(CastRole, 0.0) for _ in texts]
     role_array = np.array(roles)
     scores = []
     for vector, text in zip(embed_texts(texts), texts, strict=True):
@@ -147,8 +156,18 @@ def classify(phrases: list[NounPhrase]) -> list[CastRole]:
     return roles
 
 
+ENGLISH_SHARE = 0.6
+"""Below this share of known English words the prompt's cast is not read (the LLM plans it)."""
+
+
 def extract_cast(prompt: str, *, max_members: int = 8) -> Cast:
-    """The prompt's characters, objects and places, with weather and time of day set apart."""
+    """The prompt's characters, objects and places, with weather and time of day set apart.
+
+    Empty for a prompt in another language: its words are not in the lexicon.
+    """
+    if english_share(prompt) < ENGLISH_SHARE:
+        logger.info("the prompt is not in English; its cast is left to the LLM")
+        return Cast()
     phrases = noun_phrases(prompt)
     members: list[CastMember] = []
     settings: list[str] = []
@@ -186,14 +205,20 @@ def extract_cast(prompt: str, *, max_members: int = 8) -> Cast:
     unique: dict[str, CastMember] = {}
     for member in members:
         unique.setdefault(member.id, member)
-    return Cast(members=list(unique.values())[:max_members], settings=settings)
+    kept = list(unique.values())
+    backgrounds = [member for member in kept if member.kind is EntityKind.BACKGROUND][: max_members // 2]
+    foreground = [member for member in kept if member.kind is EntityKind.FOREGROUND][: max_members - len(backgrounds)]
+    return Cast(members=[member for member in kept if member in foreground or member in backgrounds], settings=settings)
 
 
 def nearest_place(prompt: str) -> str:
     """The example place closest in meaning to the whole prompt ('robots build a sandcastle' → beach)."""
     from videodrafter.text_embedding import embed_texts
 
-    roles, words, examples = _examples()
+    try:
+        roles, words, examples = _examples()
+    except (ImportError, VideoDrafterError):
+        return "open field"
     places = np.array(roles) == CastRole.PLACE.value
     similarity = examples[places] @ embed_texts([prompt])[0]
     return str(words[places][int(np.argmax(similarity))])

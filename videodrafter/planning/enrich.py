@@ -66,7 +66,7 @@ def enrich_entity(
         else:
             reply_text = str(invoke_chat(model, history, usage, max_tokens=max_tokens).content)
         history.append(AIMessage(content=reply_text))
-    paragraph = clean_paragraph(without_meta_text(reply_text), entity.name)
+    paragraph = clean_paragraph(without_meta_text(reply_text, f"{entity.name} {prompt}"), entity.name)
     if len(paragraph.split()) < 4:
         return EnrichedEntity(entity_id=entity.id, description=original, kept_original=True)
     if not keeps_traits(original, paragraph, prompt):
@@ -111,10 +111,10 @@ def _description_pattern(name: str) -> str:
     return f"^(The|A|An) {words} [A-Za-z0-9 ,;'.-]{{20,320}}$"  # words hold no regex syntax
 
 
-def without_meta_text(text: str) -> str:
+def without_meta_text(text: str, subject: str = "") -> str:
     """Only the sentences about the thing itself (not the photo, the photographer or the writer)."""
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
-    return " ".join(sentence for sentence in sentences if sentence and not is_meta_text(sentence))
+    return " ".join(sentence for sentence in sentences if sentence and not is_meta_text(sentence, subject))
 
 
 def keeps_traits(original: str, paragraph: str, prompt: str = "") -> bool:

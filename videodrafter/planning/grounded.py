@@ -4,8 +4,8 @@ Two constrained calls instead of one free one:
 1. cast: the prompt's own cast (cast.py) is given; the model writes a title and how each member
    looks, and, only when the prompt names no place, one place (plain words, checked).
 2. scenes: a JSON schema (a llama.cpp grammar for the embedded models) whose ``foreground`` and
-   ``background`` are enums of the declared names, with one slot per scene: a story beat
-   (beginning … turn … ending) the model must write, the characters together in the ending, and
+   ``background`` are enums of the declared names, with one slot per scene whose event opens with
+   its story beat's word (beginning … turn … ending), the characters together in the ending, and
    camera moves drawn from a different group in consecutive scenes, so moves vary.
 Near-duplicate events are sent back; what the grammar cannot say (a cast member no scene shows)
 is mended and noted.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -61,6 +62,8 @@ BEAT_OPENINGS = {
 EVENT_TEXT = "[A-Za-z0-9 ,;'-]{12,120}[.!]"
 """One sentence: no full stop inside, so the model ends it instead of being cut off mid-word."""
 ACTION_MAX = 60
+LOOKS_MAX = 90
+"""A short phrase per cast member: enrichment writes the long description later, for common entities."""
 MAX_FOREGROUND = 3
 
 
@@ -72,7 +75,6 @@ class CastAnswer(BaseModel):
 
 
 class SceneAnswer(BaseModel):
-    beat: str
     foreground: list[str] = Field(max_length=MAX_FOREGROUND)
     background: str
     event: str = Field(min_length=5, max_length=300)
@@ -112,7 +114,7 @@ def cast_schema(names: list[str]) -> dict[str, Any]:
         "title": {"type": "string", "minLength": 3, "maxLength": 60},
         "looks": {
             "type": "object",
-            "properties": {name: {"type": "string", "minLength": 3, "maxLength": 120} for name in names},
+            "properties": {name: {"type": "string", "minLength": 3, "maxLength": LOOKS_MAX} for name in names},
             "required": names,
             "additionalProperties": False,
         },
@@ -149,7 +151,6 @@ def scenes_schema(
         elif beat == "ending" and together:
             cast_in_scene = {"const": together}
         properties = {
-            "beat": {"const": beat},
             "foreground": cast_in_scene,
             "background": {"enum": places},
             "event": _event_schema(beat),
@@ -179,7 +180,7 @@ def _example_cast(example: FewShotExample) -> tuple[Cast, ScriptDraft]:
 
 def _cast_messages(prompt: str, cast: Cast, prompt_set: PromptSet) -> list[BaseMessage]:
     messages: list[BaseMessage] = [SystemMessage(content=prompt_set.render("cast_system"))]
-    for example in prompt_set.examples[:2]:
+    for example in prompt_set.examples[:1]:  # the grammar holds the format; one example shows the style
         example_cast, draft = _example_cast(example)
         messages.append(HumanMessage(content=prompt_set.render("cast_user", prompt=example.prompt, cast=example_cast.members)))
         answer = CastAnswer(title=draft.title, looks={entity.name: entity.description for entity in draft.entities})
@@ -212,7 +213,7 @@ def _scenes_messages(
         answer = {
             "scenes": [
                 {
-                    "beat": beat, "foreground": scene.foreground, "background": scene.background,
+                    "foreground": scene.foreground, "background": scene.background,
                     "event": _with_opening(scene.event, beat, number),
                     "action": scene.action, "camera_direction": scene.camera_direction.value, "camera_speed": scene.camera_speed.value,
                 }
@@ -251,7 +252,7 @@ def write_cast(
     entities = []
     for member in members:
         looks = " ".join(answer.looks.get(member.name, "").split()).strip(" .")
-        if is_meta_text(looks):
+        if is_meta_text(looks, f"{member.name} {prompt}"):
             looks = ""  # 'the photographer chose…': about the photo, not the thing
         description = looks or (f"a {member.described_as}" if member.described_as else member.name)
         if member.described_as and member.described_as not in description.lower():
@@ -281,7 +282,7 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
     def parse(text: str, last_attempt: bool) -> tuple[list[Scene], list[str]]:
         answer = ScenesAnswer.model_validate(extract_json_object(text))
         if len(answer.scenes) != len(beats):
-            raise OutputProblem(f"write exactly {len(beats)} scenes, one per beat")
+            raise OutputProblem(f"write exactly {len(beats)} scenes")
         scenes = []
         for number, scene in enumerate(answer.scenes, start=1):
             unknown = [name for name in [*scene.foreground, scene.background] if name not in by_name]
@@ -327,6 +328,15 @@ def show_every_member(scenes: list[Scene], entities: list[Entity]) -> tuple[list
                 scene.foreground.append(entity.id)
                 notes.append(f"scene {scenes.index(scene) + 1} tells of '{entity.name}', so it shows it too")
     for entity in entities:
+        if entity.kind is EntityKind.BACKGROUND and not any(scene.background == entity.id for scene in scenes):
+            # a place the prompt names ('from the forest to the river'): the scene that tells of it, else
+            # the last scene of the most used place (the story travels there)
+            crowded = Counter(scene.background for scene in scenes).most_common(1)[0][0]
+            target = next((scene for scene in scenes if _names(entity, scene.event)), None) or [s for s in scenes if s.background == crowded][-1]
+            if Counter(scene.background for scene in scenes)[target.background] > 1:
+                target.background = entity.id
+                notes.append(f"'{entity.name}' was in no scene; scene {scenes.index(target) + 1} is set there")
+            continue
         if entity.kind is not EntityKind.FOREGROUND or any(entity.id in scene.foreground for scene in scenes):
             continue
         room = [scene for scene in scenes if len(scene.foreground) < MAX_FOREGROUND]

@@ -22,6 +22,8 @@ from videodrafter.text import content_words
 
 logger = logging.getLogger(__name__)
 
+DUPLICATE_EVENT_OVERLAP = 0.8
+"""Word overlap (Jaccard) from which two events count as one, where the embedder is missing."""
 NEAR_DUPLICATE = 0.9
 """Cosine similarity of two events' MiniLM embeddings from which they count as one event told twice."""
 CAMERA_WORDS = re.compile(r"\b(camera|zoom(?:s|ing|ed)?|pan(?:s|ning|ned)?|tracking|dolly|close-?up|static shot|aerial)\b", re.IGNORECASE)
@@ -32,14 +34,24 @@ _META = re.compile(
 )
 
 
+def word_overlap(first: str, second: str) -> float:
+    a, b = content_words(first), content_words(second)
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
 def user_asked_for_camera(prompt: str) -> bool:
     """Whether the prompt itself talks about the camera (then its moves are the user's choice)."""
     return bool(CAMERA_WORDS.search(prompt))
 
 
-def is_meta_text(text: str) -> bool:
-    """Text about the photo, the photographer or the writer instead of the thing itself."""
-    return bool(_META.search(text))
+def is_meta_text(text: str, subject: str = "") -> bool:
+    """Text about the photo, the photographer or the writer instead of the thing itself.
+
+    Words of ``subject`` (the entity's name, the prompt) are the thing: 'a photographer with a
+    camera' or 'a painting in a picture frame' describe themselves.
+    """
+    own = set(re.findall(r"[a-z']+", subject.lower()))
+    return any(match.group(0).lower() not in own for match in _META.finditer(text))
 
 
 def member_in_script(member: CastMember, script: VideoScript) -> str | None:
@@ -123,7 +135,9 @@ def camera_findings(script: VideoScript) -> list[str]:
     return findings
 
 
-def grounding_findings(script: VideoScript, cast: Cast, *, embeddings: np.ndarray | None = None) -> list[str]:
+def grounding_findings(
+    script: VideoScript, cast: Cast, *, embeddings: np.ndarray | None = None, camera: bool = True
+) -> list[str]:
     """Everything that ties the script to the prompt, as findings."""
     findings: list[str] = []
     _, missing = cast_coverage(script, cast)
@@ -146,8 +160,20 @@ def grounding_findings(script: VideoScript, cast: Cast, *, embeddings: np.ndarra
     if not characters_meet(script, cast):
         names = " and ".join(f"'{member.name}'" for member in cast.characters)
         findings.append(f"{names} never appear in the same scene; show them together at least once")
-    for earlier, later, _ in near_duplicate_pairs(embeddings if embeddings is not None else event_embeddings(script)):
+    for earlier, later in repeated_events(script, embeddings):
         findings.append(f"scene {later + 1} tells the same event as scene {earlier + 1}; make it a new step of the story")
-    if not user_asked_for_camera(script.prompt):
+    if camera and not user_asked_for_camera(script.prompt):
         findings += camera_findings(script)
     return findings
+
+
+def repeated_events(script: VideoScript, embeddings: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Pairs of scenes that tell one event: MiniLM near-duplicates, or word overlap without the embedder."""
+    embeddings = embeddings if embeddings is not None else event_embeddings(script)
+    if embeddings is not None:
+        return [(earlier, later) for earlier, later, _ in near_duplicate_pairs(embeddings)]
+    events = [scene.event for scene in script.scenes]
+    return [
+        (earlier, later) for later in range(len(events)) for earlier in range(later)
+        if word_overlap(events[earlier], events[later]) >= DUPLICATE_EVENT_OVERLAP
+    ]

@@ -51,7 +51,7 @@ _REQUEST = re.compile(
 )
 """'make me a video about …': the request around the story, not part of it."""
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'s|’s|')?|\d+|[.,;:!?]")
+_TOKEN = re.compile(r"[^\W\d_][\w\-]*(?:'s|’s|')?|\d+|[.,;:!?]")
 
 
 class NounPhrase(BaseModel):
@@ -105,9 +105,14 @@ def _can_be_noun(word: str) -> bool:
 
 
 def _is_participle(word: str) -> bool:
-    """'lost', 'abandoned', 'sleeping': verb forms used as modifiers, not part of a name."""
+    """'lost', 'abandoned', 'sleeping': verb forms used as modifiers, not part of a name.
+
+    '-ing' words the lexicon also knows as nouns stay ('fishing boat', 'swimming pool').
+    """
     verbs = _lemmas(word).get("VERB", ())
-    return bool(verbs) and word not in verbs and not _can(word, "ADJ") or (word.endswith("ing") and bool(verbs))
+    if not verbs or word in verbs or _can(word, "ADJ"):
+        return False
+    return not (word.endswith("ing") and _can(word, "NOUN"))
 
 
 def _noun_lemma(word: str) -> str:
@@ -150,6 +155,15 @@ def _tokens(prompt: str) -> list[tuple[str, bool, bool, str]]:
         tokens.append((word.lower(), possessive, proper, word))
         sentence_start = word in ".!?"
     return tokens
+
+
+def english_share(prompt: str) -> float:
+    """Share of the prompt's words an English lexicon knows (the cast is read only from English)."""
+    words = [word for word, *_ in _tokens(prompt) if word[:1].isalpha()]
+    if not words:
+        return 0.0
+    known = [word for word in words if is_known_word(word) or word in DETERMINERS or word in PREPOSITIONS or word in CONJUNCTIONS]
+    return len(known) / len(words)
 
 
 def noun_phrases(prompt: str) -> list[NounPhrase]:
@@ -207,6 +221,8 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
             continue
         if word == ",":
             close()
+            if verb_seen:  # 'Happy that summer is here, a girl runs': a new clause
+                verb_seen, subject_plural = False, False
             continue
         if word in NUMBERS or word.isdigit():
             close()
@@ -214,7 +230,7 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
             continue
         if word in RELATIVES and (run or phrases):
             close()
-            verb_seen, subject_plural = False, phrases[-1].plural
+            verb_seen, subject_plural = False, phrases[-1].plural if phrases else False
             after_relative = True  # 'a cat who chases': the next word that can be a verb is one
             continue
         if word == "and" and not verb_seen and (phrases or run):
@@ -264,7 +280,9 @@ def noun_phrases(prompt: str) -> list[NounPhrase]:
                 is_verb = tokens[index - 1][0] in CONJUNCTIONS  # 'runs and jumps'
             elif not verb_seen and run and _agrees(word, subject_plural or _is_plural(run[-1][0])):
                 is_verb = True
-        if word.endswith("ing") and "VERB" in lemmas and (next_word in DETERMINERS or not _can_be_noun(next_word) or run):
+        gerund = word.endswith("ing") and word not in lemmas.get("VERB", (word,))  # 'flying', not 'ring'
+        after_determiner = previous_token in DETERMINERS or previous_token in NUMBERS
+        if gerund and not after_determiner and (next_word in DETERMINERS or not _can_be_noun(next_word) or run):
             is_verb = True  # 'a girl flying a kite', 'a turtle crossing a road'
         after_relative = False
         if is_verb:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -18,7 +19,7 @@ from videodrafter.llm.structured import (
 from videodrafter.llm.local_chat import LlamaCppChatModel
 from videodrafter.llm.structured import OutputProblem
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.cast import Cast, extract_cast
+from videodrafter.planning.cast import Cast, CastMember, extract_cast
 from videodrafter.planning.draft import (
     ConvertedScript,
     ScriptDraft,
@@ -68,7 +69,7 @@ def _planning_messages(
     ]
     for example in prompt_set.examples:
         count = example.scenes_requested
-        messages.append(HumanMessage(content=prompt_set.render("plan_user", prompt=example.prompt, min_scenes=count, max_scenes=count, cast=extract_cast(example.prompt).members)))
+        messages.append(HumanMessage(content=prompt_set.render("plan_user", prompt=example.prompt, min_scenes=count, max_scenes=count, cast=example_cast(example.prompt))))
         messages.append(AIMessage(content=format_draft(ScriptDraft.model_validate(example.draft), prompt_set)))
     if revision is None:
         user = prompt_set.render("plan_user", prompt=prompt, min_scenes=min_scenes, max_scenes=max_scenes, cast=cast.members)
@@ -104,6 +105,12 @@ def _answer_parser(
     return parse
 
 
+@cache
+def example_cast(prompt: str) -> list[CastMember]:
+    """A few-shot example's cast (the same examples come back on every call)."""
+    return extract_cast(prompt).members
+
+
 def plans_grounded(model: BaseChatModel, settings: Settings, prompt_set: PromptSet) -> bool:
     """Whether to plan in two grammar-constrained steps (see ``Settings.planning``)."""
     if settings.planning == "auto":
@@ -126,7 +133,7 @@ def plan_script(
     prompt_set = load_prompt_set(prompt_set_name or settings.prompt_set)
     usage = usage if usage is not None else TokenUsage()
     cast = extract_cast(prompt)
-    if plans_grounded(model, settings, prompt_set):
+    if plans_grounded(model, settings, prompt_set) and cast.foreground:
         converted, attempts, problems = plan_grounded(
             prompt, cast, model, prompt_set, min_scenes=min_scenes, max_scenes=max_scenes,
             max_attempts=settings.plan_max_attempts, usage=usage, instructions=revision.instructions if revision else "",
