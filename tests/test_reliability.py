@@ -387,3 +387,16 @@ def test_ctrl_c_in_chat_says_how_to_continue(tmp_path: Path) -> None:
     said = " ".join(err.split())
     assert process.returncode == 130 and "Traceback" not in err
     assert "Interrupted." in said and f"videodrafter chat --session s1 --runs-dir {runs}" in said
+
+
+def test_a_script_files_prompt_loses_control_characters(tmp_path: Path) -> None:
+    from videodrafter.graph.runner import load_script_file
+
+    script = {
+        "prompt": "a \x1b[31mred\x1b[0m 🐶 dog\x07 plays", "title": "t",
+        "entities": [{"id": "dog", "name": "dog", "kind": "foreground"}, {"id": "park", "name": "park", "kind": "background"}],
+        "scenes": [{"event": "The dog plays.", "action": "plays", "foreground": ["dog"], "background": "park"}],
+    }
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    assert load_script_file(path).prompt == "a red 🐶 dog plays"

@@ -39,6 +39,7 @@ from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.runner import CHECKPOINT_TYPES, RunOutcome, edit_run, start_run
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
+from videodrafter.planning.inputs import clean_text
 from videodrafter.script import VideoScript
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def respond(state: ChatState, runtime: Runtime[ChatContext]) -> dict:
     """Answer the latest message: start a video, apply an edit, or say what went wrong (and go on)."""
     context = runtime.context
     message = state.messages[-1]
-    text = str(message.content)
+    text = clean_text(str(message.content))  # a terminal's escape codes would be quoted back to the LLM
     attachment = (message.additional_kwargs or {}).get("attachment")
     script = _current_script(context.settings, state.run_id)
     update: dict[str, Any] = {}

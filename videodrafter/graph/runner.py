@@ -36,7 +36,7 @@ from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.state import InputState
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import remove_stale_temporaries, write_json_atomic
-from videodrafter.planning.inputs import is_blank, scene_bounds, validate_prompt
+from videodrafter.planning.inputs import clean_text, is_blank, scene_bounds, validate_prompt
 from videodrafter.script import VideoScript
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,8 @@ def load_script_file(path: Path) -> VideoScript:
             photo = Path(entity.reference_image).expanduser()
             entity = entity.model_copy(update={"reference_image": photo if photo.is_absolute() else (path.parent / photo).resolve()})
         entities.append(entity)
-    return script.model_copy(update={"entities": entities})
+    # the prompt is quoted back to LLMs (critique, chat edits): no control characters in it
+    return script.model_copy(update={"entities": entities, "prompt": clean_text(script.prompt) or script.prompt})
 
 
 def check_photos(script: VideoScript) -> None:
