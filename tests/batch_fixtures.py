@@ -1,4 +1,4 @@
-"""Script files for batch tests: small animatic renders that need no LLM."""
+"""Scripts for tests that render without an LLM: batch items, kill-and-resume runs."""
 
 from __future__ import annotations
 
@@ -34,3 +34,21 @@ def write_items(folder: Path, count: int, duration_s: float = 1.0, extra: list[d
     path = folder / "items.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def dog_and_girl_script(moves: list[tuple[str, str]], duration_s: float, *, prompt: str, title: str) -> dict:
+    """A beach script with two characters in every scene; one scene per (action, camera direction)."""
+    return {
+        "prompt": prompt,
+        "title": title,
+        "entities": [
+            {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
+            {"id": "girl", "name": "girl", "kind": "foreground", "description": "a girl in a yellow dress"},
+            {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach with waves"},
+        ],
+        "scenes": [
+            {"event": f"Scene {n}: the dog and the girl on the beach.", "action": action, "foreground": ["dog", "girl"],
+             "background": "beach", "camera": {"direction": camera, "speed": "medium"}, "duration_s": duration_s}
+            for n, (action, camera) in enumerate(moves, start=1)
+        ],
+    }

@@ -22,25 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.batch_fixtures import dog_and_girl_script
 from videodrafter.media.video import probe_video
 
 SEED = 13
 KILLS = 12
 ENV = {"VIDEODRAFTER_VIDEO_WIDTH": "256", "VIDEODRAFTER_VIDEO_HEIGHT": "144", "VIDEODRAFTER_FPS": "12", "PYTHONUNBUFFERED": "1"}
-SCRIPT = {
-    "prompt": "a dog and a girl at the beach",
-    "title": "Faults",
-    "entities": [
-        {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
-        {"id": "girl", "name": "girl", "kind": "foreground", "description": "a girl in a yellow dress"},
-        {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach with waves"},
-    ],
-    "scenes": [
-        {"event": f"Scene {n}: the dog and the girl on the beach.", "action": action, "foreground": ["dog", "girl"], "background": "beach",
-         "camera": {"direction": camera, "speed": "medium"}, "duration_s": 1.5}
-        for n, (action, camera) in enumerate([("walk", "left"), ("run", "right"), ("dig", "zoom in"), ("wave", "up")], start=1)
-    ],
-}
+SCRIPT = dog_and_girl_script(
+    [("walk", "left"), ("run", "right"), ("dig", "zoom in"), ("wave", "up")],
+    1.5,
+    prompt='a dog and a girl at the beach',
+    title="Faults",
+)
 DELIVERABLES = ("video.mp4", "video.srt", "contact_sheet.png", "timeline.otio")
 
 

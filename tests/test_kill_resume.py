@@ -12,24 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.batch_fixtures import dog_and_girl_script
 from videodrafter.media.video import probe_video
 
-SCRIPT = {
-    "prompt": "a dog's day at the beach",
-    "title": "Beach day",
-    "entities": [
-        {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
-        {"id": "girl", "name": "girl", "kind": "foreground", "description": "a girl in a yellow dress"},
-        {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach with waves"},
-    ],
-    "scenes": [
-        {"event": f"Scene {n}: the dog and the girl on the beach.", "action": action, "foreground": ["dog", "girl"], "background": "beach",
-         "camera": {"direction": camera, "speed": "medium"}, "duration_s": 4}
-        for n, (action, camera) in enumerate(
-            [("walk", "left"), ("run", "right"), ("dig", "zoom in"), ("swim", "up"), ("rest", "zoom out"), ("wave", "down")], start=1
-        )
-    ],
-}
+SCRIPT = dog_and_girl_script(
+    [("walk", "left"), ("run", "right"), ("dig", "zoom in"), ("swim", "up"), ("rest", "zoom out"), ("wave", "down")],
+    4,
+    prompt="a dog's day at the beach",
+    title="Beach day",
+)
 
 
 def _cli(*args: str) -> list[str]:
