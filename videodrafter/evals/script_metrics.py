@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from videodrafter.planning.cast import extract_cast
 from videodrafter.planning.draft import UNLISTED_NOTE
-from videodrafter.planning.grounding import NEAR_DUPLICATE, cast_coverage, characters_meet, invented_names, is_meta_text
+from videodrafter.planning.grounding import cast_coverage, characters_meet, invented_names, is_meta_text, near_duplicate_pairs
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 
@@ -58,9 +58,8 @@ def event_similarity(embeddings: np.ndarray) -> tuple[float, int]:
     """Highest pairwise cosine similarity of events and how many pairs are near-duplicates."""
     if len(embeddings) < 2:
         return 0.0, 0
-    similarity = embeddings @ embeddings.T
-    upper = similarity[np.triu_indices(len(embeddings), k=1)]
-    return float(upper.max()), int((upper >= NEAR_DUPLICATE).sum())
+    upper = (embeddings @ embeddings.T)[np.triu_indices(len(embeddings), k=1)]
+    return float(upper.max()), len(near_duplicate_pairs(embeddings))
 
 
 def expected_found(script: VideoScript, expected: list[str]) -> float | None:

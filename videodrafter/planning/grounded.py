@@ -26,12 +26,7 @@ from videodrafter.llm.structured import OutputProblem, extract_json_object, gene
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
-from videodrafter.planning.grounding import (
-    event_embeddings,
-    is_meta_text,
-    near_duplicate_pairs,
-    user_asked_for_camera,
-)
+from videodrafter.planning.grounding import is_meta_text, repeated_events, user_asked_for_camera
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
     CameraDirection,
@@ -299,9 +294,9 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
             )
         notes = []
         probe = VideoScript(prompt="-", entities=entities, scenes=scenes)
-        duplicates = near_duplicate_pairs(event_embeddings(probe))
+        duplicates = repeated_events(probe)  # MiniLM, or word overlap without the embedder
         if duplicates:
-            problem = "; ".join(f"scene {later + 1} tells the same event as scene {earlier + 1}" for earlier, later, _ in duplicates)
+            problem = "; ".join(f"scene {later + 1} tells the same event as scene {earlier + 1}" for earlier, later in duplicates)
             if not last_attempt:
                 raise OutputProblem(f"{problem}. Make every scene a new step of the story.")
             notes.append(f"kept although {problem}")

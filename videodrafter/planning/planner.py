@@ -28,7 +28,7 @@ from videodrafter.planning.draft import (
     script_to_draft,
 )
 from videodrafter.planning.grounded import plan_grounded
-from videodrafter.planning.grounding import event_embeddings, grounding_findings
+from videodrafter.planning.grounding import grounding_findings
 from videodrafter.planning.line_format import parse_line_script, render_line_script
 from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import VideoScript
@@ -94,10 +94,8 @@ def _answer_parser(
     def parse(text: str, last_attempt: bool) -> ConvertedScript:
         draft = ScriptDraft.model_validate(read(text))
         converted = draft_to_script(draft, prompt, min_scenes, max_scenes, repair=last_attempt)
-        findings = [
-            finding for finding in grounding_findings(converted.script, cast, embeddings=event_embeddings(converted.script))
-            if "camera move" not in finding  # camera variety is the reviewer's finding, not a format error
-        ]
+        # camera variety is the reviewer's finding, not a format error
+        findings = grounding_findings(converted.script, cast, camera=False)
         if findings and not last_attempt:
             raise OutputProblem("\n".join(f"- {finding}" for finding in findings))
         return converted.model_copy(update={"notes": [*converted.notes, *(f"kept although {f}" for f in findings)]})
