@@ -25,9 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from videodrafter.evals.cases import load_suite
-from videodrafter.evals.script_metrics import camera_entropy, event_similarity
-from videodrafter.planning.cast import extract_cast
-from videodrafter.planning.grounding import cast_coverage, characters_meet, invented_names, is_meta_text
+from videodrafter.evals.script_metrics import script_metrics
 from videodrafter.script import VideoScript
 from videodrafter.text_embedding import embed_texts
 
@@ -44,32 +42,27 @@ def _eval(tree: Path, suite: Path, llm: str, output: Path) -> dict:
 
 
 def score(results: list[dict]) -> dict[str, float]:
-    """The current metrics over one side's scripts (invalid scripts count as failures)."""
+    """The current metrics (evals.script_metrics) over one side's scripts; invalid scripts count as failures.
+
+    Name consistency is the side's own figure: it counts repair notes, whose wording changed.
+    """
     rows: dict[str, list[float]] = {}
-
-    def add(key: str, value: float | None) -> None:
-        if value is not None:
-            rows.setdefault(key, []).append(float(value))
-
     for result in results:
-        add("seconds", result["metrics"]["seconds"])
-        add("valid", result["script"] is not None)
+        rows.setdefault("seconds", []).append(result["metrics"]["seconds"])
+        rows.setdefault("valid", []).append(float(result["script"] is not None))
         if result["script"] is None:
             continue
         script = VideoScript.model_validate(result["script"])
-        cast = extract_cast(script.prompt)
-        found, _ = cast_coverage(script, cast)
-        add("cast_found", len(found) / len(cast.members) if cast.members else None)
-        add("grounded_names", 1 - len(invented_names(script, script.prompt)) / max(len(script.entities), 1))
-        add("characters_meet", float(characters_meet(script, cast)) if 2 <= len(cast.characters) <= 3 else None)
-        add("meta_text", sum(is_meta_text(entity.description, f"{entity.name} {script.prompt}") for entity in script.entities) / max(len(script.entities), 1))
-        add("entity_consistency", result["metrics"]["entity_consistency"])
-        _, duplicates = event_similarity(embed_texts([scene.event for scene in script.scenes]))
-        add("near_duplicate_events", duplicates)
-        labels = [scene.camera.label() for scene in script.scenes]
-        add("camera_distinct", len(set(labels)))
-        add("camera_entropy", camera_entropy(labels))
-        add("scenes", len(script.scenes))
+        metrics = script_metrics(
+            script, attempts=result["metrics"]["attempts"], notes=result["notes"], min_scenes=1, max_scenes=20,
+            event_embeddings=embed_texts([scene.event for scene in script.scenes]), expected_common=[],
+            seconds=result["metrics"]["seconds"], llm_calls=0, tokens_in=0, tokens_out=0,
+        ).model_dump()
+        metrics["entity_consistency"] = result["metrics"]["entity_consistency"]
+        for key in ("cast_found", "grounded_names", "characters_meet", "meta_text", "entity_consistency",
+                    "near_duplicate_events", "camera_distinct", "camera_entropy", "scenes"):
+            if metrics[key] is not None:
+                rows.setdefault(key, []).append(float(metrics[key]))
     return {key: float(np.mean(values)) for key, values in rows.items()}
 
 
