@@ -199,6 +199,18 @@ class DiffusersEngine:
         *,
         seed: int,
     ) -> Image.Image:
+        return self.scene_images(event, foreground, background, layout, seeds=[seed])[0]
+
+    def scene_images(
+        self,
+        event: str,
+        foreground: list[ForegroundCutout],
+        background: Image.Image,
+        layout: SceneLayout,
+        *,
+        seeds: list[int],
+    ) -> list[Image.Image]:
+        """Candidates of one scene in one batched call: one generator per seed, so each keeps its own noise."""
         from diffusers.image_processor import IPAdapterMaskProcessor
 
         pipe = self.image_pipeline()
@@ -219,10 +231,16 @@ class DiffusersEngine:
                 width=width,
                 num_inference_steps=self.settings.diffusion_steps or self.preset.image_steps,
                 guidance_scale=self.preset.image_guidance,
-                generator=self._generator(seed),
+                num_images_per_prompt=len(seeds),
+                generator=[self._generator(seed) for seed in seeds],
                 output_type="pil",
             )
-        return result.images[0]
+        return list(result.images)
+
+    def image_encoder(self):
+        """The IP-Adapter's CLIP vision tower and its processor, as loaded for the scene images (no extra download)."""
+        pipe = self.image_pipeline()
+        return pipe.image_encoder, pipe.feature_extractor
 
     def scene_clip(
         self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
