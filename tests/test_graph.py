@@ -126,7 +126,7 @@ def test_an_inconsistent_scene_is_regenerated_alone_with_a_new_seed(settings: Se
     assert engine.scene_calls == 4  # three scenes, then scene 2 once more
     assert [scene["candidates"] for scene in manifest["scenes"]] == [1, 2, 1]
     chosen = manifest["scenes"][1]["chosen"]
-    assert chosen["attempt"] == 1 and chosen["score"] >= settings.consistency_threshold
+    assert chosen["attempt"] == 1 and chosen["score"] >= manifest["consistency_threshold"] == 0.8
     assert manifest["consistency_rounds"] == 1
 
 

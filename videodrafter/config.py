@@ -83,16 +83,32 @@ class Settings(BaseSettings):
         "LLMs; 1 for the embedded models, which in our runs never satisfied the critique on a second try.",
     )
     approve_script: bool = Field(default=False, description="Pause after the script until a person approves it.")
-    consistency_threshold: float = Field(
-        default=0.8, ge=-1, le=1, description="Lowest entity-vs-reference similarity a scene image may have."
+    consistency_threshold: float | None = Field(
+        default=None, ge=-1, le=1,
+        description="Lowest entity-vs-reference similarity a scene image may have. Default: the image "
+        "embedder's own calibrated threshold (appearance 0.8, CLIP 0.8, DINOv2 0.6; see the README).",
     )
     consistency_attempts: int = Field(
-        default=3, ge=1, le=10, description="Scene image candidates tried per scene at most (best of k)."
+        default=3, ge=1, le=10, description="Rounds of scene image candidates tried per scene at most (best of k)."
     )
     image_embedder: str = Field(
-        default="appearance",
-        description="Embedder for consistency checks: 'appearance' (colour/shape, offline) or a CLIP model folder.",
+        default="auto",
+        description="Embedder for consistency checks: 'auto' (appearance for the animatic, the IP-Adapter's CLIP "
+        "for diffusers presets), 'appearance', 'clip', 'clip:<folder>', 'dinov2[:<hub id>]', 'clip:tiny', 'dinov2:tiny'.",
     )
+    candidates: int = Field(
+        default=1, ge=1, le=8,
+        description="Scene images made per scene and round (one batched call where the engine can); the best is kept.",
+    )
+    critic: str | None = Field(
+        default=None,
+        description="Vision LLM that judges scene images and clips against the references (same specs as llm: "
+        "'openai:gpt-4o', 'vllm:<model>@<base_url>'). Advisory: if it fails, the embedder decides.",
+    )
+    critic_image_size: int = Field(
+        default=512, ge=64, le=2048, description="Longest side of each picture sent to the critic (pixels)."
+    )
+    critic_clips: bool = Field(default=True, description="Also judge each clip's first/middle/last frames (redo once).")
 
     @property
     def review_rounds(self) -> int:

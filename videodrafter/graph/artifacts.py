@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from videodrafter.critic.verdict import Verdict
 from videodrafter.engines.base import Depiction, SceneLayout
 from videodrafter.media.video import VideoInfo
 
@@ -25,16 +26,20 @@ class ReferenceArtifact(BaseModel):
 
 
 class SceneCandidate(BaseModel):
-    """One attempt at a scene image, with its consistency score once measured."""
+    """One candidate scene image (round ``attempt``, ``rank`` within its batch), with its scores once measured."""
 
     scene: int
     attempt: int
+    rank: int = Field(default=0, description="Index within the round's batch of candidates.")
     seed: int
+    prompt: str = Field(default="", description="The prompt the picture was made from (the critic may have revised it).")
     key: str
     image: Path
     layout: SceneLayout
     score: float | None = Field(default=None, description="Lowest entity-vs-reference similarity; None: unmeasured.")
     entity_scores: dict[str, float] = Field(default_factory=dict)
+    verdict: Verdict | None = Field(default=None, description="The vision critic's verdict; None: no critic or it failed.")
+    critic_error: str = Field(default="", description="Why the critic gave no verdict on this picture.")
 
 
 class ClipArtifact(BaseModel):
@@ -44,6 +49,18 @@ class ClipArtifact(BaseModel):
     image_key: str
     frames: int
     fps: float
+    request_key: str = Field(default="", description="Key of the first try's inputs (a redone clip has its own key).")
+    verdict: Verdict | None = Field(default=None, description="The critic's verdict on the clip kept.")
+    first_verdict: Verdict | None = Field(default=None, description="The verdict that made the clip be redone, if any.")
+    redone: bool = False
+
+
+class PromptRevision(BaseModel):
+    """A prompt the critic wrote for a scene's later rounds (kept only while the scene's event is unchanged)."""
+
+    event: str
+    from_attempt: int
+    prompt: str
 
 
 class VideoResult(BaseModel):

@@ -21,6 +21,8 @@ class RunContext:
     run_dir: Path
     chat_model: BaseChatModel | None = None
     engine: Engine | None = None
+    critic_model: BaseChatModel | None = None
+    """The vision critic's chat model (``settings.critic``); tests inject one pointed at a loopback server."""
     overrides: list[dict] = field(default_factory=list)
     """Settings changed by `resume --engine/--llm`, in order (recorded in the manifest)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -47,6 +49,27 @@ class RunContext:
                 if reset is not None:
                     reset()
             return self.chat_model
+
+    def critic(self):
+        """The vision critic, or None when no ``--critic`` was given. Created on first use."""
+        from videodrafter.critic import VisionCritic
+
+        with self._lock:
+            if self.critic_model is None:
+                if not self.settings.critic:
+                    return None
+                from videodrafter.errors import InputError
+                from videodrafter.llm.factory import create_chat_model
+                from videodrafter.llm.spec import parse_llm_spec
+
+                spec = parse_llm_spec(self.settings.critic)
+                if spec.provider == "local":
+                    raise InputError(
+                        f"The critic '{self.settings.critic}' is an embedded text model; it cannot see pictures.",
+                        "Give --critic a vision model: openai:gpt-4o or vllm:<model>@<base_url>.",
+                    )
+                self.critic_model = create_chat_model(spec, self.settings)
+            return VisionCritic(self.critic_model, self.settings)
 
     def tools(self) -> ToolContext:
         return ToolContext(self.settings, engine=self.engine)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from videodrafter.graph.artifacts import (
     ClipArtifact,
+    PromptRevision,
     ReferenceArtifact,
     SceneCandidate,
     VideoResult,
@@ -40,12 +41,12 @@ def add_usage(left: TokenUsage, right: TokenUsage) -> TokenUsage:
 
 
 def extend_candidates(left: dict[int, list[SceneCandidate]], right: dict[int, list[SceneCandidate]]) -> dict[int, list[SceneCandidate]]:
-    """Candidates per scene; a candidate with the same attempt number replaces the older record."""
+    """Candidates per scene; one with the same (attempt, rank) replaces the older record."""
     merged = {scene: list(candidates) for scene, candidates in left.items()}
     for scene, candidates in right.items():
-        kept = {candidate.attempt: candidate for candidate in merged.get(scene, [])}
-        kept.update({candidate.attempt: candidate for candidate in candidates})
-        merged[scene] = [kept[attempt] for attempt in sorted(kept)]
+        kept = {(candidate.attempt, candidate.rank): candidate for candidate in merged.get(scene, [])}
+        kept.update({(candidate.attempt, candidate.rank): candidate for candidate in candidates})
+        merged[scene] = [kept[slot] for slot in sorted(kept)]
     return merged
 
 
@@ -75,6 +76,10 @@ class State(InputState):
     scene_attempts: Annotated[dict[int, int], merge] = Field(default_factory=dict, description="Current attempt per scene.")
     candidates: Annotated[dict[int, list[SceneCandidate]], extend_candidates] = Field(default_factory=dict)
     consistency_rounds: Annotated[int, operator.add] = 0
+    scene_prompts: Annotated[dict[int, PromptRevision], merge] = Field(
+        default_factory=dict, description="Prompts the critic revised, per scene, for its next rounds."
+    )
+    critic_down: bool = Field(default=False, description="The critic failed once: the embedder decides for the rest of the run.")
     clips: Annotated[dict[int, ClipArtifact], merge] = Field(default_factory=dict)
     usage: Annotated[TokenUsage, add_usage] = Field(default_factory=TokenUsage)
     seconds: Annotated[dict[str, float], add_seconds] = Field(default_factory=dict, description="Time spent per node.")

@@ -21,15 +21,19 @@ from videodrafter.tools.references import (
     segment_foreground,
 )
 from videodrafter.tools.scenes import (
+    CandidateTarget,
+    SceneCandidatesArgs,
     SceneClipArgs,
     SceneClipResult,
     SceneImageArgs,
     SceneImageResult,
+    generate_scene_candidates,
     generate_scene_clip,
     generate_scene_image,
 )
 
 __all__ = [
+    "CandidateTarget", "SceneCandidatesArgs", "generate_scene_candidates",
     "AssembleArgs", "AssembleResult", "ClipEntry", "ConsistencyArgs", "ConsistencyResult", "ReferenceImageArgs",
     "ReferenceImageResult", "SceneClipArgs", "SceneClipResult", "SceneImageArgs", "SceneImageResult", "SegmentArgs",
     "SegmentResult", "ToolContext", "assemble_video", "generate_reference_image", "generate_scene_clip",

@@ -26,6 +26,8 @@ class ClipEntry(BaseModel):
     clip: Path
     scene_image: Path
     caption: str
+    candidates: list[Path] = Field(default_factory=list, description="Every candidate image of the scene (empty: just one).")
+    chosen: int = Field(default=0, ge=0, description="Which of the candidates is the scene image.")
 
 
 class AssembleArgs(BaseModel):
@@ -73,7 +75,10 @@ def assemble_video(args: AssembleArgs, context: ToolContext) -> AssembleResult:
     subtitles = make(args.output_dir / "video.srt", lambda target: write_srt(cues, target))
     sheet = make(
         args.output_dir / "contact_sheet.png",
-        lambda target: contact_sheet([entry.scene_image for entry in args.clips], [entry.caption for entry in args.clips], target),
+        lambda target: contact_sheet(
+            [entry.scene_image for entry in args.clips], [entry.caption for entry in args.clips], target,
+            candidates=[(entry.candidates, entry.chosen) for entry in args.clips],
+        ),
     )
     timeline_clips = [
         TimelineClip(name=f"scene {number}", media=entry.clip, frames=info.frames, metadata={"caption": entry.caption})

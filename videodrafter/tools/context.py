@@ -21,4 +21,4 @@ class ToolContext:
 
     @property
     def embedder(self) -> ImageEmbedder:
-        return get_image_embedder(self.settings.image_embedder)
+        return get_image_embedder(self.settings.image_embedder, self.engine)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.base import ForegroundCutout, SceneLayout, plan_layout
+from videodrafter.engines.base import Engine, ForegroundCutout, SceneLayout, plan_layout
 from videodrafter.media.files import save_png_atomic
 from videodrafter.media.video import encode_mp4
 from videodrafter.script import CameraMove
@@ -45,6 +46,50 @@ def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneIma
     image = context.engine.scene_image(args.event, cutouts, background, layout, seed=args.seed)
     save_png_atomic(image.convert("RGB"), args.output)
     return SceneImageResult(path=args.output, layout=layout)
+
+
+class CandidateTarget(BaseModel):
+    output: Path
+    seed: int
+
+
+class SceneCandidatesArgs(BaseModel):
+    """Draw several candidates of one scene's key frame (one batched call where the engine can)."""
+
+    event: str = Field(min_length=1, description="The prompt the pictures are made from (a critic may have revised it).")
+    layout_variant: str = Field(description="What the layout is planned from: the script's event, so every candidate stands alike.")
+    foreground: list[ForegroundReference] = Field(default_factory=list)
+    background: Path = Field(description="Cleaned background reference.")
+    targets: list[CandidateTarget] = Field(min_length=1)
+
+
+@runtime_checkable
+class BatchingEngine(Engine, Protocol):
+    """An engine that makes several scene images in one call (diffusers: ``num_images_per_prompt``)."""
+
+    def scene_images(
+        self, event: str, foreground: list[ForegroundCutout], background: Image.Image, layout: SceneLayout, *, seeds: list[int]
+    ) -> list[Image.Image]: ...
+
+
+def generate_scene_candidates(args: SceneCandidatesArgs, context: ToolContext) -> list[SceneImageResult]:
+    """Candidates in one batched pipeline call where the engine batches, else one seed after another."""
+    cutouts = []
+    for reference in args.foreground:
+        with Image.open(reference.cutout) as opened:
+            cutouts.append(ForegroundCutout(entity_id=reference.entity_id, image=opened.convert("RGBA")))
+    with Image.open(args.background) as opened:
+        background = opened.convert("RGB")
+    layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.layout_variant)
+    engine = context.engine
+    seeds = [target.seed for target in args.targets]
+    if isinstance(engine, BatchingEngine):
+        images = engine.scene_images(args.event, cutouts, background, layout, seeds=seeds)
+    else:
+        images = [engine.scene_image(args.event, cutouts, background, layout, seed=seed) for seed in seeds]
+    for image, target in zip(images, args.targets, strict=True):
+        save_png_atomic(image.convert("RGB"), target.output)
+    return [SceneImageResult(path=target.output, layout=layout) for target in args.targets]
 
 
 class SceneClipArgs(BaseModel):
