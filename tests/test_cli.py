@@ -77,3 +77,35 @@ def test_make_runs_the_whole_pipeline_offline_on_the_embedded_defaults(tmp_path)
     assert len(manifest["scenes"]) == 3 and manifest["video"]["codec"] == "h264"
     assert manifest["usage"]["calls"] >= 2
     assert "video.mp4" in " ".join(result.stdout.split())
+
+
+def test_version_and_verbose_after_the_command() -> None:
+    from videodrafter import __version__
+
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"videodrafter {__version__}"
+    for args in (["-v", "script", ""], ["script", "", "-v"], ["script", "", "--verbose"]):
+        result = run_cli(*args)
+        assert result.returncode == 2 and "The prompt is empty" in result.stderr, args
+        assert "No such option" not in result.stderr
+
+
+COMMANDS = ["script", "make", "resume", "batch", "eval", "chat", "serve", "runs"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_help_has_examples_and_plain_labels(command: str) -> None:
+    result = run_cli(command, "--help", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "Examples:" in text and f"videodrafter {command}" in text
+    for odd in ("{", "<list", "<str>", "<bool>", "<int>", "<path>"):
+        assert odd not in text, f"{odd!r} in the help of {command}"
+
+
+def test_engine_help_lists_every_preset() -> None:
+    from videodrafter.engines.registry import engine_names
+
+    text = " ".join(run_cli("make", "--help", env={"COLUMNS": "200"}).stdout.split())
+    for name in engine_names():
+        assert f" {name} " in text.replace(",", " ").replace("(", " ").replace(")", " "), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from enum import StrEnum
@@ -12,16 +13,63 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from typer.core import TyperCommand, TyperGroup
 
+from videodrafter import __version__
 from videodrafter.config import Settings
 from videodrafter.errors import VideoDrafterError
+
+
+def _value_label(param, ctx=None) -> str | None:
+    """What an option's value looks like in the help (SPEC, N, table|json); nothing for a flag.
+
+    Typer's own labels are Python annotations (``<list[str]>``, ``<bool>`` on every flag), which
+    mean nothing to someone who does not read the source.
+    """
+    if getattr(param, "is_flag", False):
+        return None
+    if param.metavar:
+        return param.metavar
+    described = param.type_descriptor
+    if described.is_choice:
+        return "|".join(str(getattr(choice, "value", choice)) for choice in described.choices or ())
+    if described.is_path:
+        return "PATH"
+    item = param._bare_type(described.annotation).removeprefix("list[").removesuffix("]")
+    return {"int": "N", "float": "NUMBER"}.get(item, "TEXT")
+
+
+def _usage_name(param) -> str:
+    """A required argument reads PROMPT in the usage line, as in most tools (Typer writes {PROMPT})."""
+    return param.display_name_raw if param.required else f"[{param.display_name_raw}]"
+
+
+class _PlainLabels:
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            param.display_type_rich = functools.partial(_value_label, param)
+            if hasattr(param, "_usage_display_name"):
+                param._usage_display_name = functools.partial(_usage_name, param)
+        return params
+
+
+class Command(_PlainLabels, TyperCommand):
+    pass
+
+
+class Group(_PlainLabels, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     help="Turn one prompt into a content-consistent multi-scene video.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=Group,
 )
+app_command = functools.partial(app.command, cls=Command)
 stderr = Console(stderr=True)
 stdout = Console()
 
@@ -39,7 +87,7 @@ class EnrichOption(StrEnum):
 
 LLMOption = Annotated[
     str | None,
-    typer.Option("--llm", help="LLM spec: local:smollm2 (default), local:gemma3, openai:gpt-4o, vllm:MODEL@URL."),
+    typer.Option("--llm", metavar="SPEC", help="LLM spec: local:smollm2 (default), local:gemma3, openai:gpt-4o, vllm:MODEL@URL."),
 ]
 
 
@@ -89,8 +137,27 @@ def _interrupted(message: str, command: str | None) -> None:
     os._exit(130)
 
 
+def _verbose(value: bool) -> bool:
+    """-v works before or after the command: ``videodrafter -v make …`` and ``videodrafter make … -v``."""
+    if value:
+        logging.getLogger().setLevel(logging.INFO)
+    return value
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"videodrafter {__version__}")
+        raise typer.Exit()
+
+
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.", callback=_verbose)]
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False) -> None:
+def main(
+    verbose: VerboseOption = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -98,18 +165,26 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log ever
     )
 
 
-@app.command()
+@app_command()
 def script(
-    prompt: Annotated[str, typer.Argument(help="What the video is about.")],
+    prompt: Annotated[str, typer.Argument(metavar="PROMPT", help="What the video is about.")],
     llm: LLMOption = None,
     scenes: Annotated[int | None, typer.Option(help="Exact number of scenes (default: the LLM picks 3-6).")] = None,
-    prompts: Annotated[str | None, typer.Option("--prompts", help="Prompt set version, e.g. v1 or v2.")] = None,
+    prompts: Annotated[str | None, typer.Option("--prompts", metavar="VERSION", help="Prompt set version, e.g. v1 or v2.")] = None,
     enrich: Annotated[EnrichOption, typer.Option(help="Which entities get enriched descriptions.")] = EnrichOption.common,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="How to print the script.")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the script JSON here.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Also write the script JSON here.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Write a multi-scene script for PROMPT and print it."""
+    """Write a multi-scene script for PROMPT and print it.
+
+    Examples:
+
+    \b
+      videodrafter script "a dog's day at the beach" --scenes 4
+      videodrafter script "a robot learns to paint" --format json -o script.json
+    """
     from videodrafter.display import report_summary, script_table
     from videodrafter.planning.pipeline import write_script
 
@@ -142,25 +217,41 @@ def script(
     stderr.print(f"[dim]{report_summary(report)}[/]")
 
 
+ENGINE_HELP = (
+    "animatic (offline storyboard, default), tiny and tiny-wan (random weights, CPU tests), sdxl-cogvideox, "
+    "sdxl-wan (GPU, downloads the models), random-sdxl-cogvideox (real sizes, random weights: GPU benchmark)."
+)
+"""Every preset of ``videodrafter.engines.registry.engine_names()`` (a test keeps them in step; that
+module imports torch, far too slow for printing the help)."""
+
 EngineOption = Annotated[
-    str | None, typer.Option("--engine", help="animatic (offline storyboard, default), tiny, sdxl-cogvideox, sdxl-wan.")
+    str | None, typer.Option("--engine", metavar="NAME", help=ENGINE_HELP)
 ]
 
 
-@app.command()
+@app_command()
 def make(
-    prompt: Annotated[str, typer.Argument(help="What the video is about (may be empty with --script).")] = "",
+    prompt: Annotated[str, typer.Argument(metavar="PROMPT", help="What the video is about (may be empty with --script).")] = "",
     llm: LLMOption = None,
     engine: EngineOption = None,
     scenes: Annotated[int | None, typer.Option(help="Exact number of scenes (default: the LLM picks 3-6).")] = None,
-    script_file: Annotated[Path | None, typer.Option("--script", help="Render this script JSON instead of planning one.")] = None,
-    run_id: Annotated[str | None, typer.Option("--run-id", help="Name of the run folder (default: time + prompt).")] = None,
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+    script_file: Annotated[Path | None, typer.Option("--script", metavar="FILE", help="Render this script JSON instead of planning one.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", metavar="RUN_ID", help="Name of the run folder (default: time + prompt).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders go (default: ./runs).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for the LLM and the images.")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Pause after the script for approval (resume with --approve).")] = False,
     critique: Annotated[bool, typer.Option("--critique/--no-critique", help="Let the LLM review the script.")] = True,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4."""
+    """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4.
+
+    Examples:
+
+    \b
+      videodrafter make "a dog's day at the beach" --scenes 4
+      videodrafter make --script script.json --engine tiny
+      videodrafter make "a kite festival" --approve   (pause to review the script)
+    """
     from videodrafter.graph.runner import start_run
     from videodrafter.planning.inputs import is_blank
 
@@ -173,15 +264,23 @@ def make(
     _run_with_progress(lambda on_event: start_run(prompt, settings, scenes=scenes, script=script, run_id=run_id, on_event=on_event))
 
 
-@app.command()
+@app_command()
 def resume(
-    run_id: Annotated[str, typer.Argument(help="The run folder name under the runs directory.")],
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders are (default: ./runs).")] = None,
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run folder name under the runs directory.")],
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval.")] = False,
-    llm: Annotated[str | None, typer.Option("--llm", help="Use this LLM for the steps not yet done (kept for later resumes).")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="Use this engine for the steps not yet done (kept for later resumes).")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", metavar="SPEC", help="Use this LLM for the steps not yet done (kept for later resumes).")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", metavar="NAME", help="Use this engine for the steps not yet done (kept for later resumes).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Continue a run that was interrupted or paused; finished work is reused."""
+    """Continue a run that was interrupted or paused; finished work is reused.
+
+    Examples:
+
+    \b
+      videodrafter resume 20260101-120000-a-dog-s-day-1a2b
+      videodrafter resume my-run --approve --engine tiny
+    """
     from videodrafter.graph.runner import resume_run
 
     folder = _settings(runs_dir=runs_dir).runs_dir  # VIDEODRAFTER_RUNS_DIR, like every other command
@@ -193,25 +292,62 @@ def resume(
     )
 
 
+@app_command()
+def runs(
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show only the newest N runs.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="How to print the list.")] = OutputFormat.table,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the runs, newest first: id, prompt, status, scenes, when, and the video (or how to go on).
+
+    Examples:
+
+    \b
+      videodrafter runs
+      videodrafter runs --limit 5 --format json
+    """
+    from videodrafter.display import runs_table
+    from videodrafter.graph.run_history import list_runs
+
+    folder = _settings(runs_dir=runs_dir).runs_dir
+    records = list_runs(folder, limit=limit)
+    if output_format is OutputFormat.json:
+        stdout.print_json(data=[{**record.model_dump(mode="json"), "next_step": record.next_step()} for record in records])
+        return
+    if not records:
+        stderr.print(f'No runs in {folder} yet. Make one with `videodrafter make "a dog\'s day at the beach"`.')
+        return
+    stdout.print(runs_table(records))
+
+
 class ExecutorOption(StrEnum):
     local = "local"
     ray = "ray"
 
 
-@app.command()
+@app_command()
 def batch(
-    items_file: Annotated[Path, typer.Argument(help="prompts.txt (one per line) or items.jsonl (per-item options).")],
+    items_file: Annotated[Path, typer.Argument(metavar="FILE", help="prompts.txt (one per line) or items.jsonl (per-item options).")],
     executor: Annotated[ExecutorOption, typer.Option(help="local (this process) or ray (actors; a local cluster unless --ray-address).")] = ExecutorOption.local,
     workers: Annotated[int, typer.Option(min=1, max=256, help="Ray actors (each keeps its models loaded).")] = 2,
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster (e.g. ray://head:10001).")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Address of a running Ray cluster (e.g. ray://head:10001).")] = None,
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries of a failed item.")] = 1,
-    batch_id: Annotated[str | None, typer.Option("--batch-id", help="Name of the batch; give the same one to resume it.")] = None,
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+    batch_id: Annotated[str | None, typer.Option("--batch-id", metavar="BATCH_ID", help="Name of the batch; give the same one to resume it.")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders go (default: ./runs).")] = None,
     llm: LLMOption = None,
     engine: EngineOption = None,
     seed: Annotated[int | None, typer.Option(help="Base seed (items may set their own).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Make a video for every item of a batch file; resumable, with bounded retries."""
+    """Make a video for every item of a batch file; resumable, with bounded retries.
+
+    Examples:
+
+    \b
+      videodrafter batch prompts.txt
+      videodrafter batch items.jsonl --executor ray --workers 4 --batch-id nightly
+    """
     from rich.live import Live
 
     from videodrafter.agent.batch import BatchInterrupted, run_batch
@@ -249,18 +385,27 @@ def batch(
         raise typer.Exit(code=1)
 
 
-@app.command("eval")
+@app_command("eval")
 def eval_command(
-    suite: Annotated[str, typer.Option("--suite", help="Suite name under evals/suites (e.g. smoke, genres) or a .yaml path.")] = "smoke",
-    llms: Annotated[list[str] | None, typer.Option("--llm", help="LLM spec to evaluate; repeat to compare.")] = None,
-    prompt_sets: Annotated[list[str] | None, typer.Option("--prompts", help="Prompt set; repeat to compare (v1, v2).")] = None,
+    suite: Annotated[str, typer.Option("--suite", metavar="NAME", help="Suite name under evals/suites (e.g. smoke, genres) or a .yaml path.")] = "smoke",
+    llms: Annotated[list[str] | None, typer.Option("--llm", metavar="SPEC", help="LLM spec to evaluate; repeat to compare.")] = None,
+    prompt_sets: Annotated[list[str] | None, typer.Option("--prompts", metavar="VERSION", help="Prompt set; repeat to compare (v1, v2).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for every case (recorded in the report).")] = 0,
     engine: EngineOption = None,
-    clip_model: Annotated[Path | None, typer.Option("--clip-model", help="CLIP folder for the visual metrics (with --engine).")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="LLM spec of a coherence judge (e.g. openai:gpt-4o).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Report folder (default: evals/results/<suite>-<time>).")] = None,
+    clip_model: Annotated[Path | None, typer.Option("--clip-model", metavar="DIR", help="CLIP folder for the visual metrics (with --engine).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", metavar="SPEC", help="LLM spec of a coherence judge (e.g. openai:gpt-4o).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Report folder (default: evals/results/SUITE-TIME).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Compare prompt sets and LLM backends on a suite of prompts; writes markdown, JSON and HTML."""
+    """Compare prompt sets and LLM backends on a suite of prompts; writes markdown, JSON and HTML.
+
+    Examples:
+
+    \b
+      videodrafter eval --suite smoke
+      videodrafter eval --suite genres --prompts v1 --prompts v2 --repeats 3
+      videodrafter eval compare evals/results/smoke-A evals/results/smoke-B
+    """
     from datetime import UTC, datetime
 
     from rich.markdown import Markdown
@@ -296,15 +441,24 @@ def eval_command(
     stderr.print(f"[dim]reports: {paths['markdown']}, {paths['json']}, {paths['html']}[/]")
 
 
-@app.command()
+@app_command()
 def chat(
-    session: Annotated[str | None, typer.Option("--session", help="Continue this session (its id is printed at the start).")] = None,
+    session: Annotated[str | None, typer.Option("--session", metavar="SESSION_ID", help="Continue this session (its id is printed at the start).")] = None,
     message: Annotated[list[str] | None, typer.Option("--message", "-m", help="Send this message and exit (repeatable).")] = None,
     llm: LLMOption = None,
     engine: EngineOption = None,
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where runs and sessions go (default: ./runs).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where runs and sessions go (default: ./runs).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Talk to a draft: "make me a video about …", then "make the dog brown", "add a scene at sunset", …"""
+    """Talk to a draft: "make me a video about …", then "make the dog brown", "add a scene at sunset", …
+
+    Examples:
+
+    \b
+      videodrafter chat
+      videodrafter chat -m "make me a video about a cat in a garden" -m "make the cat orange"
+      videodrafter chat --session chat-1a2b3c -m "undo"
+    """
     import sys
 
     from videodrafter.agent.chat import ChatSession
@@ -340,15 +494,23 @@ def chat(
         conversation.close()
 
 
-@app.command()
+@app_command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 7860,
     llm: LLMOption = None,
     engine: EngineOption = None,
-    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run folders go (default: ./runs).")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders go (default: ./runs).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Serve the web UI: write, edit and approve the script, add photos, watch the video being made."""
+    """Serve the web UI: write, edit and approve the script, add photos, watch the video being made.
+
+    Examples:
+
+    \b
+      videodrafter serve
+      videodrafter serve --host 0.0.0.0 --port 8080 --engine tiny
+    """
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
