@@ -92,6 +92,30 @@ def batch_summary_table(summary) -> Table:
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("LLM", f"{summary.llm_calls} calls, {summary.tokens} tokens")
     table.add_row("status table", f"{summary.folder}/batch.sqlite (summary.json)")
+    for item_id, video in summary.videos.items():
+        table.add_row(f"video {item_id}", video)
     for item_id, error in summary.failures.items():
         table.add_row(f"failed {item_id}", error[:200])
+    return table
+
+
+RUN_STATUS_STYLE = {
+    "done": "green", "running": "yellow", "waiting_for_approval": "cyan", "interrupted": "magenta", "failed": "red", "unfinished": "dim",
+}
+
+
+def runs_table(records) -> Table:
+    """The run history, newest first: what each run was about, how far it got, where its video is."""
+    table = Table(title=f"{len(records)} run(s), newest first")
+    for column, style in (("run", "bold"), ("prompt", ""), ("status", ""), ("scenes", ""), ("created (UTC)", ""), ("video / next step", "")):
+        table.add_column(column, style=style, overflow="fold")
+    for record in records:
+        status = record.status.replace("_", " ")
+        if record.status == "failed" and record.error:
+            status += f": {record.error[:60]}"
+        table.add_row(
+            record.run_id, record.prompt[:60], f"[{RUN_STATUS_STYLE[record.status]}]{status}[/]",
+            "" if record.scenes is None else str(record.scenes), record.created_at[:19].replace("T", " "),
+            str(record.video) if record.video else (record.next_step() or ""),
+        )
     return table

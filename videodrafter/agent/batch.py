@@ -38,6 +38,7 @@ class BatchSummary(BaseModel):
     llm_calls: int
     tokens: int
     failures: dict[str, str] = Field(default_factory=dict)
+    videos: dict[str, str] = Field(default_factory=dict, description="Each finished item's video, by item id.")
     worker_load_counts: list[dict[str, int]] = Field(default_factory=list)
 
 
@@ -158,6 +159,7 @@ def run_batch(
             llm_calls=sum(record.llm_calls for record in final),
             tokens=sum(record.tokens for record in final),
             failures={record.item.id: record.error for record in final if record.status is ItemStatus.FAILED},
+            videos={record.item.id: record.video for record in final if record.status is ItemStatus.DONE and record.video},
             worker_load_counts=load_counts,
         )
         store.write_summary(summary.model_dump(mode="json"))

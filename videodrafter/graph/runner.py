@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints.sqlite"
 REQUEST = "request.json"
 LOCK = "run.lock"
+STATUS = "status.json"
+"""The run's latest state for `videodrafter runs` and the web UI's Runs tab (see ``run_history``)."""
 INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 
@@ -298,6 +300,7 @@ def start_run(
     chat_model: BaseChatModel | None = None,
     engine: Engine | None = None,
     on_event: Callable[[ProgressEvent], None] = lambda _event: None,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
     """Create ``runs/<run_id>/`` and run the graph to the end (or to the approval pause).
 
@@ -330,7 +333,7 @@ def start_run(
         )
         write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
         context = RunContext(settings=settings, run_dir=run_dir, chat_model=chat_model, engine=engine)
-        return _drive(InputState(prompt=text, scenes=scenes, script=script), context, run_id, on_event, lock=lock)
+        return _drive(InputState(prompt=text, scenes=scenes, script=script), context, run_id, on_event, lock=lock, cancel=cancel)
 
 
 def load_request(run_id: str, runs_dir: Path) -> RunRequest:
@@ -357,6 +360,7 @@ def resume_run(
     chat_model: BaseChatModel | None = None,
     engine: Engine | None = None,
     on_event: Callable[[ProgressEvent], None] = lambda _event: None,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
     """Continue a run from its last checkpoint: finished work is reused, never redone.
 
@@ -384,7 +388,7 @@ def resume_run(
         )
         command = Command(resume=approve) if approve is not None else None
         first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
-        return _drive(command, context, run_id, on_event, first_input=first_input, lock=lock)
+        return _drive(command, context, run_id, on_event, first_input=first_input, lock=lock, cancel=cancel)
 
 
 def edit_run(
@@ -433,6 +437,7 @@ def _drive(
     *,
     lock: RunLock,
     first_input: InputState | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
     """Run the graph to its end or its next pause. The caller holds the run lock.
 
@@ -442,19 +447,27 @@ def _drive(
     """
     started = time.perf_counter()
     remove_stale_temporaries(context.run_dir)  # a killed writer's leftovers; nobody else writes here (the lock)
+    _record_status(context.run_dir, "running")
     messages: queue.Queue = queue.Queue()
     worker = threading.Thread(
         target=_stream, args=(graph_input, context, run_id, first_input, messages), name=f"run-{run_id}", daemon=True
     )
     worker.start()
+    stage = None
     try:
         while True:
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt  # a Cancel button: stop exactly as Ctrl-C does (resumable)
             try:
                 kind, payload = messages.get(timeout=0.1)
             except queue.Empty:
                 continue
             if kind == "event":
-                on_event(ProgressEvent.model_validate(payload))
+                event = ProgressEvent.model_validate(payload)
+                if event.stage != stage:
+                    stage = event.stage
+                    _record_status(context.run_dir, "running", stage=stage)
+                on_event(event)
             elif kind == "error":
                 raise payload
             else:
@@ -462,10 +475,12 @@ def _drive(
                 break
     except KeyboardInterrupt:
         context.cancelled.set()
+        _record_status(context.run_dir, "interrupted")
         worker.join(INTERRUPT_GRACE_S)
         lock.release_after(worker)
         raise RunInterrupted(run_id, resume_command(run_id, context.run_dir.parent)) from None
     except VideoDrafterError as error:
+        _record_status(context.run_dir, "failed", error=error.message)
         hint = f"{error.hint} Everything finished so far is kept: continue with `{resume_command(run_id, context.run_dir.parent)}`."
         raise RunFailed(error.message, hint.strip()) from error
     worker.join()
@@ -482,11 +497,24 @@ def _drive(
         )
     if status == "done":
         remove_stale_temporaries(context.run_dir)
+    _record_status(context.run_dir, status)
     return RunOutcome(
         run_id=run_id, run_dir=context.run_dir, status=status, script=values.get("script"), result=values.get("result"),
         notes=list(dict.fromkeys(values.get("notes", []))), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,
         pending_question=question,
     )
+
+
+def _record_status(run_dir: Path, status: str, *, stage: str | None = None, error: str | None = None) -> None:
+    """What the run is doing now; written by the lock holder only. A record that cannot be written
+    costs the run nothing: the history then reads the run folder itself."""
+    try:
+        write_json_atomic(
+            run_dir / STATUS,
+            {"status": status, "stage": stage, "error": error, "updated_at": datetime.now(UTC).isoformat(timespec="seconds")},
+        )
+    except OSError as problem:
+        log.warning("could not record the status of %s: %s", run_dir.name, problem)
 
 
 def _stream(graph_input, context: RunContext, run_id: str, first_input: InputState | None, messages: queue.Queue) -> None:

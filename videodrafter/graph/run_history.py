@@ -1,0 +1,124 @@
+"""The runs under a runs folder, newest first: what `videodrafter runs` and the web UI's Runs tab show.
+
+Read-only: the history never takes a run's lock, so listing runs cannot get in the way of a run
+being started or resumed. Everything comes from the run folder (request, status record, script,
+video); a folder killed before it wrote its request is not a run and is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from videodrafter.errors import InputError
+from videodrafter.graph.runner import LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
+
+log = logging.getLogger(__name__)
+
+RunStatus = Literal["done", "waiting_for_approval", "running", "interrupted", "failed", "unfinished"]
+
+
+class RunRecord(BaseModel):
+    """One line of the history."""
+
+    run_id: str
+    prompt: str
+    status: RunStatus
+    scenes: int | None = Field(default=None, description="Scenes of the script (or the count asked for).")
+    created_at: str = Field(description="ISO time the run started (UTC).")
+    run_dir: Path
+    video: Path | None = Field(default=None, description="The finished video, when there is one.")
+    stage: str | None = Field(default=None, description="The stage a running (or stopped) run was at.")
+    error: str | None = Field(default=None, description="Why a failed run stopped.")
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("waiting_for_approval", "interrupted", "failed", "unfinished")
+
+    def next_step(self) -> str | None:
+        """The command that continues the run, or None when it is done or under way."""
+        if not self.resumable:
+            return None
+        command = resume_command(self.run_id, self.run_dir.parent)
+        return f"{command} --approve" if self.status == "waiting_for_approval" else command
+
+
+def _lock_holder_alive(run_dir: Path) -> bool:
+    """A process on this machine named in ``run.lock`` is still alive (the kernel's flock is not probed:
+    taking it, even shared, for a moment could make a concurrent start fail as busy)."""
+    try:
+        owner = json.loads((run_dir / LOCK).read_text() or "{}")
+    except (OSError, ValueError):
+        return False
+    if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+        return False
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _scene_count(run_dir: Path, request: RunRequest) -> int | None:
+    try:
+        return len(json.loads((run_dir / "script.json").read_text())["scenes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if request.script is not None:
+        return len(request.script.scenes)
+    return request.scenes
+
+
+def read_run(run_dir: Path) -> RunRecord | None:
+    """The record of one run folder; None for a folder that is not a run (or whose request is unreadable)."""
+    try:
+        request = RunRequest.model_validate_json((run_dir / REQUEST).read_text())
+    except (OSError, ValidationError, ValueError) as problem:
+        log.debug("skipping %s: %s", run_dir, problem)
+        return None
+    try:
+        recorded = json.loads((run_dir / STATUS).read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    video = run_dir / "video.mp4"
+    status = recorded.get("status")
+    if status == "running" and not _lock_holder_alive(run_dir):
+        status = "interrupted"  # killed: nobody drives it any more
+    if status is None:
+        status = "done" if video.is_file() else "unfinished"
+    if status not in RunStatus.__args__:
+        status = "unfinished"
+    return RunRecord(
+        run_id=request.run_id, prompt=request.prompt, status=status, scenes=_scene_count(run_dir, request),
+        created_at=request.created_at, run_dir=run_dir, video=video if video.is_file() else None,
+        stage=recorded.get("stage"), error=recorded.get("error"),
+    )
+
+
+def list_runs(runs_dir: Path, limit: int | None = None) -> list[RunRecord]:
+    """Every run under ``runs_dir``, newest first."""
+    if not runs_dir.is_dir():
+        return []
+    records = [record for path in runs_dir.glob(f"*/{REQUEST}") if (record := read_run(path.parent)) is not None]
+    records.sort(key=lambda record: (record.created_at, record.run_id), reverse=True)
+    return records[:limit] if limit else records
+
+
+def find_run(runs_dir: Path, run_id: str) -> RunRecord:
+    """One run by id, or an error that lists the recent ones."""
+    record = read_run(runs_dir / validate_run_id(run_id))
+    if record is None:
+        recent = ", ".join(record.run_id for record in list_runs(runs_dir, limit=5))
+        raise InputError(
+            f"There is no run '{run_id}' in {runs_dir}.",
+            f"Recent runs: {recent}." if recent else 'Start one with `videodrafter make "..."`.',
+        )
+    return record
