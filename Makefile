@@ -31,6 +31,11 @@ $(STAMP): pyproject.toml Makefile
 	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } || \
 	  echo "warning: could not install chromium; the web UI test will fail until it is installed" >&2
+	# the web UI's status icons (⏳ ✅ 🎬) are emoji: without a colour emoji font Chromium draws boxes
+	fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-color-emoji; } || \
+	  echo "warning: could not install fonts-noto-color-emoji; emoji in the web UI will show as boxes" >&2
 	rm -f $(VENV)/.installed-*
 	touch $@
 
