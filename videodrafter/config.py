@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from videodrafter.errors import VideoDrafterError
 
 DEFAULT_LLM = "local:smollm2"
 
@@ -76,6 +78,11 @@ class Settings(BaseSettings):
     camera_blend_steps: int = Field(default=1, ge=1, le=50, description="How many consecutive steps get the blend.")
     fg_reference_scale: float = Field(default=0.5, ge=0, le=2, description="IP-Adapter scale of foreground refs.")
     bg_reference_scale: float = Field(default=0.33, ge=0, le=2, description="IP-Adapter scale of background refs.")
+    voice: str = Field(
+        default="espeak",
+        description="Narration voice: 'espeak' (offline; 'espeak:<voice>' picks one), 'openai:tts-1[:<voice>]', "
+        "'openai-compatible:<model>[:<voice>]@<base_url>' (a server with OpenAI's /v1/audio/speech) or 'none' (silent).",
+    )
     critique: bool = Field(default=True, description="Let the LLM critique each script (after the automatic checks).")
     script_review_rounds: int | None = Field(
         default=None, ge=1, le=10,
@@ -116,6 +123,17 @@ class Settings(BaseSettings):
         if self.script_review_rounds is not None:
             return self.script_review_rounds
         return 1 if self.llm.startswith("local:") else 3
+
+    @field_validator("voice")
+    @classmethod
+    def _check_voice(cls, value: str) -> str:
+        from videodrafter.audio.spec import parse_voice_spec
+
+        try:
+            parse_voice_spec(value)
+        except VideoDrafterError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @model_validator(mode="after")
     def _check_scene_bounds(self) -> Settings:
