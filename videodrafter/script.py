@@ -85,6 +85,10 @@ class Scene(BaseModel):
     background: str = Field(description="Id of the background entity.")
     camera: CameraMove = Field(default_factory=CameraMove)
     duration_s: float = Field(default=3.0, gt=0, le=30)
+    narration: str = Field(
+        default="", max_length=300,
+        description="What a narrator says over the shot (one or two sentences). Empty: the event is read.",
+    )
 
 
 class VideoScript(BaseModel):

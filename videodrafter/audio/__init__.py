@@ -1,0 +1,1 @@
+"""Narration: speech engines behind one protocol, per-scene speech artifacts, and the mixer."""
