@@ -52,3 +52,21 @@ def dog_and_girl_script(moves: list[tuple[str, str]], duration_s: float, *, prom
             for n, (action, camera) in enumerate(moves, start=1)
         ],
     }
+
+
+def beach_dog_script(duration_s: float = 0.5) -> dict:
+    """Three scenes of one dog on one beach, each with its own event and action (critic and embedder tests)."""
+    events = ["The dog wakes up by the sea.", "The dog chases a red ball.", "The dog sleeps in the sand."]
+    return {
+        "prompt": "a dog's day at the beach",
+        "title": "Beach dog",
+        "entities": [
+            {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
+            {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach"},
+        ],
+        "scenes": [
+            {"event": event, "action": action, "foreground": ["dog"], "background": "beach",
+             "camera": {"direction": "left", "speed": "medium"}, "duration_s": duration_s}
+            for event, action in zip(events, ["stretches", "runs", "lies down"], strict=True)
+        ],
+    }

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.batch_fixtures import beach_dog_script
 from tests.servers import free_port
 from tests.vision_server import SeenRequest, verdict, vision_critic
 from videodrafter.config import Settings
@@ -22,22 +23,7 @@ REVISED = "The brown dog chases a red ball, brown fur, red collar, same dog as t
 
 
 def _script() -> VideoScript:
-    events = ["The dog wakes up by the sea.", "The dog chases a red ball.", "The dog sleeps in the sand."]
-    return VideoScript.model_validate(
-        {
-            "prompt": "a dog's day at the beach",
-            "title": "Beach dog",
-            "entities": [
-                {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
-                {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach"},
-            ],
-            "scenes": [
-                {"event": event, "action": action, "foreground": ["dog"], "background": "beach",
-                 "camera": {"direction": "left", "speed": "medium"}, "duration_s": 0.5}
-                for event, action in zip(events, ["stretches", "runs", "lies down"], strict=True)
-            ],
-        }
-    )
+    return VideoScript.model_validate(beach_dog_script())
 
 
 @pytest.fixture

@@ -241,6 +241,9 @@ def make(
     seed: Annotated[int | None, typer.Option(help="Seed for the LLM and the images.")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Pause after the script for approval (resume with --approve).")] = False,
     critique: Annotated[bool, typer.Option("--critique/--no-critique", help="Let the LLM review the script.")] = True,
+    critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges scene images and clips against the references (openai:gpt-4o, vllm:<model>@<url>); advisory.")] = None,
+    candidates: Annotated[int | None, typer.Option("--candidates", metavar="K", help="Scene images per scene and round, made in one batched call; the best is kept.")] = None,
+    image_embedder: Annotated[str | None, typer.Option("--image-embedder", metavar="SPEC", help="auto, appearance, clip, dinov2[:<hub id>] (consistency check).")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4.
@@ -251,12 +254,23 @@ def make(
       videodrafter make "a dog's day at the beach" --scenes 4
       videodrafter make --script script.json --engine tiny
       videodrafter make "a kite festival" --approve   (pause to review the script)
+      videodrafter make --script script.json --candidates 3 --critic vllm:Qwen/Qwen2.5-VL-7B-Instruct@http://gpu:8000/v1
     """
     from videodrafter.graph.runner import start_run
     from videodrafter.planning.inputs import is_blank
 
-    settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique)
+    settings = _settings(
+        llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
+        critic=critic, candidates=candidates, image_embedder=image_embedder,
+    )
     _check_choices(settings, llm_needed=script_file is None)
+    if settings.critic:
+        from videodrafter.critic.vision import check_critic_spec
+
+        try:
+            check_critic_spec(settings.critic)
+        except VideoDrafterError as error:
+            _fail(error)
     script = _read_script(script_file) if script_file else None
     if is_blank(prompt) and script is None:
         detail = "" if not prompt.strip() else " (it has only invisible characters)"

@@ -17,6 +17,23 @@ from videodrafter.llm.usage import TokenUsage
 from videodrafter.prompts import load_prompt_set
 
 
+def check_critic_spec(spec: str):
+    """The parsed spec of a vision-capable backend; a malformed or embedded (text-only) one is an InputError."""
+    from videodrafter.errors import InputError, LLMSpecError
+    from videodrafter.llm.spec import parse_llm_spec
+
+    try:
+        parsed = parse_llm_spec(spec)
+    except LLMSpecError as error:
+        raise InputError(f"--critic: {error.message}", error.hint) from error
+    if parsed.provider == "local":
+        raise InputError(
+            f"The critic '{spec}' is an embedded text model; it cannot see pictures.",
+            "Give --critic a vision model: openai:gpt-4o or vllm:<model>@<base_url>.",
+        )
+    return parsed
+
+
 class CriticReference(BaseModel):
     """One entity's reference picture, named for the critic."""
 

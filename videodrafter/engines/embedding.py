@@ -43,9 +43,10 @@ class AppearanceEmbedder:
 
     name = "appearance"
     threshold = 0.8
-    """Tuned on the animatic's flat drawings (a recoloured subject scores < 0.6, the same one > 0.85);
-    on the photograph set of benchmarks/calibrate_embedders.py the equal-error threshold is lower
-    (see the README), which is why real engines default to a learned embedder instead."""
+    """Tuned on the animatic's flat drawings, which it is the default for. On the photograph set of
+    benchmarks/calibrate_embedders.py (scikit-image subjects cut out with U²-Net, 36 same / 180 different
+    pairs) it reaches ROC AUC 0.976, equal error 0.11 at 0.716; at 0.8 it falsely accepts 4% and falsely
+    rejects 14%: on photographs it errs towards a retry, never far towards passing another subject."""
 
     def embed(self, image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")

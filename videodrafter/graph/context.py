@@ -58,16 +58,10 @@ class RunContext:
             if self.critic_model is None:
                 if not self.settings.critic:
                     return None
-                from videodrafter.errors import InputError
+                from videodrafter.critic.vision import check_critic_spec
                 from videodrafter.llm.factory import create_chat_model
-                from videodrafter.llm.spec import parse_llm_spec
 
-                spec = parse_llm_spec(self.settings.critic)
-                if spec.provider == "local":
-                    raise InputError(
-                        f"The critic '{self.settings.critic}' is an embedded text model; it cannot see pictures.",
-                        "Give --critic a vision model: openai:gpt-4o or vllm:<model>@<base_url>.",
-                    )
+                spec = check_critic_spec(self.settings.critic)
                 self.critic_model = create_chat_model(spec, self.settings)
             return VisionCritic(self.critic_model, self.settings)
 
