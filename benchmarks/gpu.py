@@ -1,14 +1,20 @@
 """GPU timing of the real preset architectures at real sizes, with random weights (no download).
 
-    python -m benchmarks.gpu                                   # random-sdxl-cogvideox on the GPU
+    python -m benchmarks.gpu                                   # random-sdxl-cogvideox, every profile
     python -m benchmarks.gpu --video-steps 8 --clip-repeats 2  # shorter clips, more repeats
+    python -m benchmarks.gpu --profiles quality,fast           # some profiles only
     python -m benchmarks.gpu --preset tiny                     # the same code on the CPU in seconds
 
-Per stage (reference image, scene image, clip): seconds through our engine (composition, masks,
-IP-Adapter scales, the camera move blended into the latents, frame conversion) and through the
-bare diffusers pipeline call on the same inputs, the time inside the denoiser, and the peak GPU
-memory. Clips are sampled with ``--video-steps`` steps to save GPU time; the time at the preset's
-step count is extrapolated from the measured per-step denoiser time, and labelled so.
+Per speed profile (``quality``, ``fast``, ``low-memory``; see engines/speed_profiles.py) and per
+stage (reference image, scene image, clip): seconds through our engine (composition, masks,
+IP-Adapter scales, the camera move blended into the latents, frame conversion), the time inside the
+denoiser and the peak GPU memory, against the bare diffusers pipeline call (the pipeline as built,
+no profile) on the same inputs in the same run. ``fast`` clips are measured twice: with the
+weight-independent methods alone (cache off) and with the first-block cache, whose skip rate is
+reported (random weights do not give the real one). Clips are sampled with ``--video-steps`` steps
+(``fast``: 60% of them) to save GPU time; the time at each profile's real step count is extrapolated
+from the measured per-step denoiser time, and labelled so. ``low-memory`` runs first, with nothing
+else on the GPU, so its peak is what a 24 GB card must hold.
 Prints a table, writes ``benchmarks/results/gpu-<time>.json``.
 """
 
@@ -31,8 +37,9 @@ from rich.table import Table
 from videodrafter.config import Settings
 from videodrafter.engines.base import EntityPicture, ForegroundCutout, plan_layout
 from videodrafter.engines.composition import compose_foreground, foreground_mask, invert
-from videodrafter.engines.diffusers_engine import DiffusersEngine
+from videodrafter.engines.diffusers_engine import DiffusersEngine, release_pipelines
 from videodrafter.engines.diffusers_presets import PRESETS
+from videodrafter.engines.speed_profiles import PROFILES, BlockCallCounter, video_steps
 from videodrafter.engines.segmentation import BACKDROP
 from videodrafter.media.images import cover
 from videodrafter.script import CameraMove, EntityKind
@@ -96,11 +103,12 @@ def measure(call, denoiser: torch.nn.Module) -> dict:
 
 
 def compare(ours, bare, denoiser: torch.nn.Module, repeats: int) -> dict:
-    """Warm up once, then alternate bare and ours ``repeats`` times; medians of each."""
+    """Warm up once, then alternate bare and ours ``repeats`` times; medians of each (``bare=None``: ours only)."""
     ours()
-    runs: dict[str, list[dict]] = {"ours": [], "bare": []}
+    runs: dict[str, list[dict]] = {"ours": []} if bare is None else {"ours": [], "bare": []}
     for _ in range(repeats):
-        runs["bare"].append(measure(bare, denoiser))
+        if bare is not None:
+            runs["bare"].append(measure(bare, denoiser))
         runs["ours"].append(measure(ours, denoiser))
     summary = {}
     for name, samples in runs.items():
@@ -111,7 +119,8 @@ def compare(ours, bare, denoiser: torch.nn.Module, repeats: int) -> dict:
             "peak_gib": max((sample["peak_gib"] or 0.0) for sample in samples) or None,
             "samples_s": [sample["wall_s"] for sample in samples],
         }
-    summary["ours_vs_bare"] = summary["ours"]["wall_s"] / summary["bare"]["wall_s"]
+    if bare is not None:
+        summary["ours_vs_bare"] = summary["ours"]["wall_s"] / summary["bare"]["wall_s"]
     return summary
 
 
@@ -130,7 +139,7 @@ def foreground_cutout(size: int) -> ForegroundCutout:
     return ForegroundCutout(entity_id="dog", image=figure)
 
 
-def bench_images(engine: DiffusersEngine, repeats: int) -> dict:
+def bench_images(engine: DiffusersEngine, repeats: int, with_bare: bool) -> dict:
     preset = engine.preset
     pipe = engine.image_pipeline()
     steps = engine.settings.diffusion_steps or preset.image_steps
@@ -173,16 +182,17 @@ def bench_images(engine: DiffusersEngine, repeats: int) -> dict:
 
     return {
         "steps": steps,
-        "reference_image": {"size": preset.reference_size, **compare(ours_reference, bare_reference, pipe.unet, repeats)},
-        "scene_image": {"size": f"{width}x{height}", **compare(ours_scene, bare_scene, pipe.unet, repeats)},
+        "reference_image": {"size": preset.reference_size, **compare(ours_reference, bare_reference if with_bare else None, pipe.unet, repeats)},
+        "scene_image": {"size": f"{width}x{height}", **compare(ours_scene, bare_scene if with_bare else None, pipe.unet, repeats)},
     }
 
 
-def bench_clip(engine: DiffusersEngine, repeats: int, preset_steps: int) -> dict:
-    """``preset_steps``: the step count of a real run, which the measured per-step time is extrapolated to."""
+def bench_clip(engine: DiffusersEngine, repeats: int, real_steps: int, with_bare: bool, bare_real_steps: int) -> dict:
+    """``real_steps``: the step count of a real run with this profile, which the measured per-step time
+    is extrapolated to (``bare_real_steps`` for the bare call: the preset's)."""
     preset = engine.preset
     pipe = engine.video_pipeline()
-    steps = engine.settings.diffusion_steps or preset.video_steps
+    steps = engine.video_steps
     width, height = preset.image_width, preset.image_height
     scene = Image.new("RGB", (width, height), (90, 150, 210))
     ImageDraw.Draw(scene).ellipse([width * 0.4, height * 0.4, width * 0.6, height * 0.9], fill=(130, 90, 50))
@@ -203,37 +213,77 @@ def bench_clip(engine: DiffusersEngine, repeats: int, preset_steps: int) -> dict
         )
         frames["bare"] = len(result.frames[0])
 
-    result = compare(ours, bare, pipe.transformer, repeats)
-    for name in ("ours", "bare"):
+    with BlockCallCounter(pipe.transformer) as blocks:
+        result = compare(ours, bare if with_bare else None, pipe.transformer, repeats)
+    for name, real in (("ours", real_steps), ("bare", bare_real_steps)):
+        if name not in result:
+            continue
         run = result[name]
         per_step = run["denoiser_s"] / steps
         run["denoiser_s_per_step"] = per_step
         run["outside_denoiser_s"] = run["wall_s"] - run["denoiser_s"]
-        run["extrapolated_wall_s_at_preset_steps"] = run["outside_denoiser_s"] + per_step * preset_steps
+        run["real_steps"] = real
+        run["extrapolated_wall_s_at_real_steps"] = run["outside_denoiser_s"] + per_step * real
+    if with_bare:
+        result["extrapolated_ours_vs_bare"] = (
+            result["ours"]["extrapolated_wall_s_at_real_steps"] / result["bare"]["extrapolated_wall_s_at_real_steps"]
+        )
     return {
-        "size": f"{engine.width}x{engine.height}", "frames": frames, "steps": steps, "preset_steps": preset_steps,
-        "camera": f"{camera.direction} {camera.speed}", "camera_applied_at_steps": engine.last_camera_steps, **result,
+        "size": f"{engine.width}x{engine.height}", "frames": frames, "steps": steps,
+        "camera": f"{camera.direction} {camera.speed}", "camera_applied_at_steps": engine.last_camera_steps,
+        "cache_skip_rate": blocks.skip_rate if getattr(pipe.transformer, "is_cache_enabled", False) else None, **result,
     }
 
 
-def run(preset_name: str, video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage) -> dict:
-    """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them."""
-    updates = {key: value for key, value in {"video_steps": video_steps, "image_steps": image_steps}.items() if value}
-    preset = PRESETS[preset_name].model_copy(update=updates)
-    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype))
-    results: dict = {"preset": preset.model_dump(), "engine": engine.describe(), "loads": {}}
+def bench_profile(preset, preset_name: str, profile: str, dtype: str, repeats: int, clip_repeats: int, bare: dict | None) -> dict:
+    """One profile's loads, images and clips; ``bare``: the quality profile's results, whose bare
+    calls every other profile is compared with (``None`` for the quality profile itself, which measures them)."""
+    release_pipelines()
+    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype, profile=profile))
+    results: dict = {"engine": engine.describe(), "loads": {}}
     for stage, load in (("image", engine.image_pipeline), ("video", engine.video_pipeline)):
         _sync()
         started = time.perf_counter()
         pipe = load()
         _sync()
         results["loads"][stage] = {"build_s": time.perf_counter() - started, "parameters_b": parameters_billions(pipe)}
+    results["loaded"] = engine.loaded_state()
     results["resident_weights_gib"] = torch.cuda.memory_allocated() / 2**30 if torch.cuda.is_available() else None
-    on_stage(results)
-    results["images"] = bench_images(engine, repeats)
-    on_stage(results)
-    results["clip"] = bench_clip(engine, clip_repeats, PRESETS[preset_name].video_steps)
-    on_stage(results)
+    yield results
+    with_bare = bare is None
+    results["images"] = bench_images(engine, repeats, with_bare)
+    yield results
+    real_steps = video_steps(profile, PRESETS[preset_name].video_steps, None)
+    preset_steps = PRESETS[preset_name].video_steps
+    video = engine.video_pipeline()
+    if profile == "fast" and getattr(video.transformer, "is_cache_enabled", False):
+        # The weight-independent part alone first (fewer steps, compile, attention), then with the cache.
+        config = video.transformer._cache_config
+        video.transformer.disable_cache()
+        results["clip_without_cache"] = bench_clip(engine, clip_repeats, real_steps, False, preset_steps)
+        yield results
+        video.transformer.enable_cache(config)
+    results["clip"] = bench_clip(engine, clip_repeats, real_steps, with_bare, preset_steps)
+    yield results
+
+
+def run(preset_name: str, profiles: list[str], video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage) -> dict:
+    """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them."""
+    updates = {key: value for key, value in {"video_steps": video_steps, "image_steps": image_steps}.items() if value}
+    preset = PRESETS[preset_name].model_copy(update=updates)
+    results: dict = {"preset": preset.model_dump(), "profiles": {}}
+    # low-memory first, with nothing else on the GPU; quality before fast, which is compared with its bare calls.
+    for profile in sorted(profiles, key=("low-memory", "quality", "fast").index):
+        quality = results["profiles"].get("quality")
+        partial: dict = {}
+        try:
+            for partial in bench_profile(preset, preset_name, profile, dtype, repeats, clip_repeats, None if profile == "quality" else quality or {}):
+                results["profiles"][profile] = partial
+                on_stage(results)
+        except (RuntimeError, ValueError, torch.cuda.OutOfMemoryError) as error:  # keep what was measured; go on
+            results["profiles"][profile] = {**partial, "error": f"{type(error).__name__}: {str(error)[:2000]}"}
+            on_stage(results)
+    release_pipelines()
     return results
 
 
@@ -256,25 +306,61 @@ def _gib(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} GiB"
 
 
-def summary_rows(results: dict) -> list[tuple[str, str, str, str, str]]:
-    rows = []
-    images = results["images"]
-    for stage in ("reference_image", "scene_image"):
-        r = images[stage]
-        rows.append((
-            stage.replace("_", " "), f"{r['size']}, {images['steps']} steps",
-            f"{r['ours']['wall_s']:.2f} s", f"{r['bare']['wall_s']:.2f} s ({r['ours_vs_bare']:.3f}x)", _gib(r["ours"]["peak_gib"]),
-        ))
-    r = results["clip"]
-    rows.append((
-        "clip", f"{r['size']}, {r['frames'].get('ours')} frames, {r['steps']} steps, camera {r['camera']}",
-        f"{r['ours']['wall_s']:.1f} s ({r['ours']['denoiser_s_per_step']:.2f} s/step)",
-        f"{r['bare']['wall_s']:.1f} s ({r['ours_vs_bare']:.3f}x)", _gib(r["ours"]["peak_gib"]),
-    ))
-    rows.append((
-        "clip, extrapolated", f"{r['preset_steps']} steps (preset)",
-        f"{r['ours']['extrapolated_wall_s_at_preset_steps']:.0f} s", f"{r['bare']['extrapolated_wall_s_at_preset_steps']:.0f} s", "",
-    ))
+def _ratio(ours: float, bare: float | None) -> str:
+    return "" if not bare else f"{ours / bare:.2f}x ({bare / ours:.2f}x faster)" if ours < bare else f"{ours / bare:.2f}x"
+
+
+def _clip_rows(profile: str, label: str, r: dict, bare: dict | None) -> list[tuple[str, ...]]:
+    ours = r["ours"]
+    skip = "" if r.get("cache_skip_rate") is None else f", cache skipped {r['cache_skip_rate']:.0%} of block passes"
+    return [
+        (
+            profile, label, f"{r['size']}, {r['frames'].get('ours')} frames, {r['steps']} steps, camera {r['camera']}{skip}",
+            f"{ours['wall_s']:.1f} s ({ours['denoiser_s_per_step']:.2f} s/step)",
+            "" if bare is None else f"{bare['ours_vs_bare_base']['wall_s']:.1f} s ({bare['steps']} steps)",
+            "" if bare is None or r["steps"] != bare["steps"] else _ratio(ours["wall_s"], bare["ours_vs_bare_base"]["wall_s"]),
+            _gib(ours["peak_gib"]),
+        ),
+        (
+            profile, f"{label}, extrapolated", f"{ours['real_steps']} steps (not measured: per-step time × steps)",
+            f"{ours['extrapolated_wall_s_at_real_steps']:.0f} s",
+            "" if bare is None else f"{bare['ours_vs_bare_base']['extrapolated_wall_s_at_real_steps']:.0f} s",
+            "" if bare is None else _ratio(ours["extrapolated_wall_s_at_real_steps"], bare["ours_vs_bare_base"]["extrapolated_wall_s_at_real_steps"]),
+            "",
+        ),
+    ]
+
+
+def summary_rows(results: dict) -> list[tuple[str, ...]]:
+    """One row per profile and stage: ours, the bare call (measured in the quality pass), ratio, peak memory."""
+    profiles = results["profiles"]
+    quality = profiles.get("quality", {})
+    rows: list[tuple[str, ...]] = []
+    if "clip" in quality and "bare" in quality["clip"]:
+        rows.append(("bare diffusers", "clip", "the pipeline as built, no profile", "", f"{quality['clip']['bare']['wall_s']:.1f} s", "", _gib(quality["clip"]["bare"]["peak_gib"])))
+    for profile in ("quality", "fast", "low-memory"):
+        measured = profiles.get(profile)
+        if not measured:
+            continue
+        if "error" in measured:
+            rows.append((profile, "failed", measured["error"][:300], "", "", "", ""))
+        images = measured.get("images", {})
+        for stage in ("reference_image", "scene_image"):
+            if stage not in images:
+                continue
+            r = images[stage]
+            bare = quality.get("images", {}).get(stage, {}).get("bare")
+            rows.append((
+                profile, stage.replace("_", " "), f"{r['size']}, {images['steps']} steps",
+                f"{r['ours']['wall_s']:.2f} s", "" if bare is None else f"{bare['wall_s']:.2f} s",
+                _ratio(r["ours"]["wall_s"], bare["wall_s"] if bare else None), _gib(r["ours"]["peak_gib"]),
+            ))
+        bare_clip = quality.get("clip")
+        base = None if not bare_clip or "bare" not in bare_clip else {"ours_vs_bare_base": bare_clip["bare"], "steps": bare_clip["steps"]}
+        if "clip_without_cache" in measured:
+            rows += _clip_rows(profile, "clip, cache off", measured["clip_without_cache"], base)
+        if "clip" in measured:
+            rows += _clip_rows(profile, "clip" + (", cache on" if "clip_without_cache" in measured else ""), measured["clip"], base)
     return rows
 
 
@@ -285,11 +371,16 @@ def main() -> None:
     parser.add_argument("--image-steps", type=int, default=None, help="denoising steps per image (default: the preset's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed image runs of each variant after one warm-up")
     parser.add_argument("--clip-repeats", type=int, default=1, help="timed clip runs of each variant after one warm-up")
+    parser.add_argument("--profiles", default=",".join(PROFILES), help=f"comma-separated speed profiles ({', '.join(PROFILES)})")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU), float16, bfloat16, float32")
     parser.add_argument("--output", type=Path, default=None, help="JSON file (default: benchmarks/results/gpu-<time>.json)")
     args = parser.parse_args()
     if args.preset.startswith("sdxl-"):
         parser.error(f"{args.preset} downloads real weights; benchmark its architecture with random-sdxl-cogvideox")
+    profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
+    unknown = [name for name in profiles if name not in PROFILES]
+    if unknown or not profiles:
+        parser.error(f"unknown profile(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(PROFILES)}")
     console = Console()
     output = args.output or RESULTS / f"gpu-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -298,22 +389,28 @@ def main() -> None:
     def save(results: dict) -> None:
         document["results"] = results
         output.write_text(json.dumps(document, indent=2, default=str))
-        console.log(f"{', '.join(results)} measured")
+        console.log(f"measured: {', '.join(f'{name} ' + '+'.join(stages) for name, stages in results['profiles'].items())}")
 
     with console.status(f"benchmarking {args.preset}…"):
-        results = run(args.preset, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save)
+        results = run(args.preset, profiles, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save)
     table = Table(title=f"videodrafter GPU benchmark: {args.preset} ({document['machine'].get('gpu', 'CPU')}, one run)")
-    for column in ("stage", "setup", "ours", "bare diffusers", "peak memory"):
+    for column in ("profile", "stage", "setup", "ours", "bare diffusers", "ours / bare", "peak memory"):
         table.add_column(column, overflow="fold")
     for row in summary_rows(results):
         table.add_row(*row)
     console.print(table)
-    loads = results["loads"]
-    console.print(
-        "built with random weights: "
-        + "; ".join(f"{stage} {load['build_s']:.1f} s, {sum(load['parameters_b'].values()):.2f} B parameters" for stage, load in loads.items())
-        + f"; resident {_gib(results['resident_weights_gib'])}"
-    )
+    for profile, measured in results["profiles"].items():
+        if "loads" not in measured:
+            continue
+        loads = measured["loads"]
+        console.print(
+            f"{profile}: built with random weights: "
+            + "; ".join(f"{stage} {load['build_s']:.1f} s, {sum(load['parameters_b'].values()):.2f} B parameters" for stage, load in loads.items())
+            + f"; resident on the GPU {_gib(measured['resident_weights_gib'])}"
+        )
+        for kind in ("image", "video"):
+            state = measured["loaded"].get(kind, {})
+            console.print(f"  {kind}: {'; '.join(state.get('applied', [])) or 'as built'}" + (f" (skipped: {'; '.join(state['skipped'])})" if state.get("skipped") else ""))
     console.print(f"JSON: {output}")
 
 

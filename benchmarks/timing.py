@@ -38,6 +38,9 @@ class TimedEngine:
     def describe(self) -> dict[str, str]:
         return self.engine.describe()
 
+    def loaded_state(self) -> dict[str, object]:
+        return self.engine.loaded_state()
+
 
 class TimedSegmentation:
     """Times U²-Net calls by wrapping the module function for the duration of a benchmark."""

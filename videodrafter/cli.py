@@ -150,6 +150,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class SpeedProfile(StrEnum):
+    quality = "quality"
+    fast = "fast"
+    low_memory = "low-memory"
+
+
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.", callback=_verbose)]
 
 
@@ -244,6 +250,7 @@ def make(
     critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges scene images and clips against the references (openai:gpt-4o, vllm:<model>@<url>); advisory.")] = None,
     candidates: Annotated[int | None, typer.Option("--candidates", metavar="K", help="Scene images per scene and round, made in one batched call; the best is kept.")] = None,
     image_embedder: Annotated[str | None, typer.Option("--image-embedder", metavar="SPEC", help="auto, appearance, clip, dinov2[:<hub id>] (consistency check).")] = None,
+    profile: Annotated[SpeedProfile | None, typer.Option("--profile", help="Diffusers engines: quality (as built), fast (fewer clip steps, compile, cuDNN attention, block cache) or low-memory (FP8 weights, offload; fits 24 GB).")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4.
@@ -261,7 +268,7 @@ def make(
 
     settings = _settings(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
-        critic=critic, candidates=candidates, image_embedder=image_embedder,
+        critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
     )
     _check_choices(settings, llm_needed=script_file is None)
     if settings.critic:

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="Torch device for diffusers engines: auto, cpu, cuda, cuda:1.")
     dtype: str = Field(default="auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU), float16, bfloat16, float32.")
+    profile: Literal["quality", "fast", "low-memory"] = Field(
+        default="quality",
+        description="Diffusers speed/memory profile: 'quality' (as diffusers builds the pipelines), 'fast' (fewer "
+        "clip steps, regional torch.compile, cuDNN attention, first-block cache), 'low-memory' (FP8 weight "
+        "storage, group offload to the CPU with stream prefetch, VAE tiling: fits a 24 GB GPU).",
+    )
+    compile: Literal["auto", "on", "off"] = Field(
+        default="auto", description="torch.compile under the 'fast' profile: auto (CUDA only), on, off."
+    )
     cpu_offload: bool = Field(default=False, description="Offload diffusers models to CPU between calls (less VRAM).")
     vae_tiling: bool = Field(default=True, description="Decode with VAE tiling/slicing where supported (less VRAM).")
     diffusion_steps: int | None = Field(default=None, ge=1, le=200, description="Denoising steps (default: preset).")

@@ -51,6 +51,9 @@ class AnimaticEngine:
             "pictograms": f"{pictogram_set_name()}, emoji {version('emoji')}",
         }
 
+    def loaded_state(self) -> dict[str, object]:
+        return {}
+
     @property
     def chooser(self) -> PictogramChooser:
         """Created on first use; the catalog's embeddings load on the first match, not here."""

@@ -127,6 +127,11 @@ class Engine(Protocol):
         """Model ids and options, recorded in the run manifest."""
         ...
 
+    def loaded_state(self) -> dict[str, object]:
+        """What loading did in this process (e.g. a speed profile's optimisations), for the manifest;
+        unlike ``describe`` it is not part of any cache key."""
+        ...
+
 
 @runtime_checkable
 class DepictingEngine(Engine, Protocol):

@@ -20,6 +20,7 @@ from videodrafter.engines.composition import compose_foreground, foreground_mask
 from videodrafter.engines.diffusers_presets import DiffusersPreset, random_architecture
 from videodrafter.engines.latent_camera import LatentCameraControl
 from videodrafter.engines.segmentation import BACKDROP
+from videodrafter.engines.speed_profiles import ProfileReport, attention_priority, place_pipeline, video_steps
 from videodrafter.errors import VideoDrafterError
 from videodrafter.media.images import cover
 from videodrafter.script import CameraMove, EntityKind
@@ -28,8 +29,21 @@ log = logging.getLogger(__name__)
 
 LOAD_COUNTS: Counter[str] = Counter()
 """How many times each pipeline was built or loaded in this process (benchmarks read it)."""
-_PIPELINES: dict[tuple, object] = {}
+_PIPELINES: dict[tuple, tuple[object, ProfileReport]] = {}
 _PIPELINE_LOCK = threading.RLock()
+
+
+def release_pipelines() -> None:
+    """Drop every loaded pipeline of this process and give their memory back (benchmarks switch profiles)."""
+    import gc
+
+    import torch
+
+    with _PIPELINE_LOCK:
+        _PIPELINES.clear()
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class EngineUnavailable(VideoDrafterError):
@@ -70,7 +84,11 @@ class DiffusersEngine:
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
         self._lock = _PIPELINE_LOCK
-        self._load_key = (preset.name, self.device, str(self.dtype), settings.cpu_offload, settings.vae_tiling, settings.seed)
+        self.profile = settings.profile
+        self._load_key = (
+            preset.name, self.device, str(self.dtype), settings.cpu_offload, settings.vae_tiling, settings.seed,
+            settings.profile, settings.compile,
+        )
         self.last_camera_steps: list[int] = []
 
     def describe(self) -> dict[str, str]:
@@ -81,7 +99,23 @@ class DiffusersEngine:
             "video_model": self.preset.video_model,
             "device": self.device,
             "dtype": str(self.dtype).removeprefix("torch."),
+            "profile": self.profile,
+            "video_steps": str(self.video_steps),
         }
+
+    def loaded_state(self) -> dict[str, object]:
+        """The profile and what it did to each pipeline this process loaded with these settings."""
+        state: dict[str, object] = {"profile": self.profile}
+        with self._lock:
+            for kind in ("image", "video"):
+                loaded = _PIPELINES.get((kind, *self._load_key))
+                if loaded is not None:
+                    state[kind] = loaded[1].model_dump()
+        return state
+
+    @property
+    def video_steps(self) -> int:
+        return video_steps(self.profile, self.preset.video_steps, self.settings.diffusion_steps)
 
     # loading --------------------------------------------------------------------------
     def image_pipeline(self):
@@ -95,9 +129,9 @@ class DiffusersEngine:
         with self._lock:
             key = (kind, *self._load_key)
             if key not in _PIPELINES:
-                _PIPELINES[key] = self._place(load())
+                _PIPELINES[key] = self._place(load(), kind)
                 LOAD_COUNTS[f"{self.preset.name}:{kind}"] += 1
-            return _PIPELINES[key]
+            return _PIPELINES[key][0]
 
     def _load_image_pipeline(self):
         architecture = random_architecture(self.preset.image_model)
@@ -137,7 +171,11 @@ class DiffusersEngine:
 
     @property
     def _build_device(self) -> str:
-        """Where random weights are initialised: on the GPU unless models are offloaded to the CPU."""
+        """Where random weights are initialised: on the GPU unless models are offloaded to the CPU.
+
+        ``low-memory`` also builds on the GPU (a CPU takes minutes for billions of parameters) and
+        then moves every component to the CPU; real weights load on the CPU anyway.
+        """
         return "cpu" if self.settings.cpu_offload else self.device
 
     def _download(self, load, model_id: str):
@@ -149,18 +187,19 @@ class DiffusersEngine:
                 f"Download it first (`hf download {model_id}`) on a machine with internet, or use --engine animatic.",
             ) from error
 
-    def _place(self, pipe):
-        """Progress bars off, VAE tiling as configured, then onto the device (or CPU offload)."""
+    def _place(self, pipe, kind: str) -> tuple[object, ProfileReport]:
+        """Progress bars off, VAE tiling as configured, then where the profile puts it."""
         pipe.set_progress_bar_config(disable=True)
         if self.settings.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
             pipe.vae.enable_tiling()
             if hasattr(pipe.vae, "enable_slicing"):
                 pipe.vae.enable_slicing()
-        if self.settings.cpu_offload and self.device.startswith("cuda"):
-            pipe.enable_model_cpu_offload(device=self.device)
-        else:
-            pipe.to(self.device, self.dtype)
-        return pipe
+        report = place_pipeline(
+            pipe, kind, profile=self.profile, device=self.device, dtype=self.dtype,
+            compile_choice=self.settings.compile, cpu_offload=self.settings.cpu_offload,
+        )
+        log.info("%s %s pipeline: profile %s; %s", self.name, kind, self.profile, "; ".join(report.applied) or "as built")
+        return pipe, report
 
     def _generator(self, seed: int):
         import torch
@@ -176,7 +215,7 @@ class DiffusersEngine:
             prompt = f"{entity.description or entity.name}, empty scenery, no people, wide shot"
         size = self.preset.reference_size
         blank = Image.new("RGB", (size, size), BACKDROP)
-        with self._lock:
+        with self._lock, attention_priority(self.profile, self.device):
             pipe.set_ip_adapter_scale([0.0, 0.0])  # text only: both reference branches off
             result = pipe(
                 prompt=prompt,
@@ -221,7 +260,7 @@ class DiffusersEngine:
         bg_mask = invert(fg_mask) if has_foreground else Image.new("L", (width, height), 255)
         masks = IPAdapterMaskProcessor().preprocess([fg_mask, bg_mask], height=height, width=width)
         fg_scale = self.settings.fg_reference_scale if has_foreground else 0.0
-        with self._lock:
+        with self._lock, attention_priority(self.profile, self.device):
             pipe.set_ip_adapter_scale([fg_scale, self.settings.bg_reference_scale])
             result = pipe(
                 prompt=event,
@@ -257,7 +296,7 @@ class DiffusersEngine:
         extra = {"max_sequence_length": self.preset.max_text_length}
         if self.preset.video_family == "cogvideox":
             extra["use_dynamic_cfg"] = False
-        with self._lock:
+        with self._lock, attention_priority(self.profile, self.device):
             control.attach(pipe)
             try:
                 result = pipe(
@@ -266,7 +305,7 @@ class DiffusersEngine:
                     height=self.height,
                     width=self.width,
                     num_frames=self.preset.video_frames,
-                    num_inference_steps=self.settings.diffusion_steps or self.preset.video_steps,
+                    num_inference_steps=self.video_steps,
                     guidance_scale=self.preset.video_guidance,
                     generator=self._generator(seed),
                     output_type="np",

@@ -120,7 +120,7 @@ COGVIDEOX_ARCHITECTURES: dict[str, CogVideoXArchitecture] = {
     "tiny": CogVideoXArchitecture(
         transformer=dict(
             num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4, time_embed_dim=2,
-            text_embed_dim=32, num_layers=1, sample_width=TINY_IMAGE_SIZE // 8,
+            text_embed_dim=32, num_layers=2, sample_width=TINY_IMAGE_SIZE // 8,
             sample_height=TINY_IMAGE_SIZE // 8, sample_frames=TINY_VIDEO_FRAMES, patch_size=2,
             temporal_compression_ratio=4, max_text_seq_length=TINY_TEXT_LENGTH,
             use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,

@@ -456,6 +456,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
             "llm": context.settings.llm,
             "prompt_set": context.settings.prompt_set,
             "engine": context.tools().engine.describe(),
+            "engine_loaded": context.tools().engine.loaded_state(),
             "seed": context.settings.seed,
             "settings": json.loads(context.settings.model_dump_json()),
             "resume_overrides": context.overrides,
