@@ -96,7 +96,7 @@ def reuse(workdir: Path, scenes: int = 4) -> dict:
     loads_reused = diffusers_engine.LOAD_COUNTS["tiny:video"] - loads_before
     started = time.perf_counter()
     for index in range(scenes):
-        diffusers_engine._PIPELINES.clear()  # what a naive per-scene pipeline would do
+        diffusers_engine.release_pipelines()  # what a naive per-scene pipeline would do
         engine.scene_clip(image, "reload", CameraMove(direction="left"), 9, seed=index, caption="")
     reloaded = time.perf_counter() - started
     loads_reloaded = diffusers_engine.LOAD_COUNTS["tiny:video"] - loads_before - loads_reused
