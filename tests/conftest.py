@@ -34,4 +34,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     for variable in ("OPENAI_API_KEY", "VIDEODRAFTER_LLM", "VIDEODRAFTER_VLLM_API_KEY"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # silent videos unless a test asks for a voice: the frame counts and cue times other tests pin
+    # are those of clips that no narration holds (test_narration.py speaks)
+    monkeypatch.setenv("VIDEODRAFTER_VOICE", "none")
     monkeypatch.setenv("VIDEODRAFTER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

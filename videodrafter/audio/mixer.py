@@ -62,23 +62,29 @@ def _write_wav(samples: np.ndarray, target: Path) -> None:
 
 
 def mux_narration(video: Path, placements: list[Placement], duration_s: float, target: Path) -> Path:
-    """``video`` with the narration as its one AAC track, exactly as long as the picture.
+    """``video`` with the narration as its one AAC track, as long as the picture.
 
-    loudnorm (one pass) brings the speech to about TARGET_LUFS; apad + -t pin the track's length
-    to the video's, so the two streams end together.
+    Two ffmpeg calls: the track alone (loudnorm, one pass, to about TARGET_LUFS; then AAC), and a
+    stream copy of both into the mp4. In one call, ``-t`` with a copied video stream cut the audio a
+    frame short; encoded alone, the AAC track carries its exact length (the mp4 edit list trims the
+    encoder's priming).
     """
     with tempfile.TemporaryDirectory(prefix="narration-") as folder:
-        track = Path(folder) / "track.wav"
+        track, encoded = Path(folder) / "track.wav", Path(folder) / "track.m4a"
         _write_wav(narration_track(placements, duration_s), track)
+        _ffmpeg(
+            ["-i", str(track), "-af", f"loudnorm=I={TARGET_LUFS}:TP=-1.5:LRA=11,aresample=48000", "-c:a", "aac", "-b:a", "128k", "-ac", "1", str(encoded)],
+            target,
+        )
         with atomic_path(target) as temporary:
-            command = [
-                ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video), "-i", str(track),
-                "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-                "-af", f"loudnorm=I={TARGET_LUFS}:TP=-1.5:LRA=11,aresample=48000,apad",
-                "-c:a", "aac", "-b:a", "128k", "-ac", "1", "-t", f"{duration_s:.6f}",
-                "-movflags", "+faststart", "-f", "mp4", str(temporary),
-            ]
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise MediaError(f"ffmpeg failed to add the narration to {target}: {done.stderr.strip()[-500:]}", "Check the disk space and the ffmpeg install.")
+            _ffmpeg(
+                ["-i", str(video), "-i", str(encoded), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(temporary)],
+                target,
+            )
     return target
+
+
+def _ffmpeg(arguments: list[str], target: Path) -> None:
+    done = subprocess.run([ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-y", *arguments], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise MediaError(f"ffmpeg failed to add the narration to {target}: {done.stderr.strip()[-500:]}", "Check the disk space and the ffmpeg install.")

@@ -1,5 +1,5 @@
 """The video graph: plan → check ⟲ → enrich (fan-out) → approve → references → scene images
-→ consistency ⟲ → clips → assemble. Routers are typed so the edges read from their signatures."""
+→ consistency ⟲ → clips → narration → assemble. Routers are typed so the edges read from their signatures."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from videodrafter.graph.media_nodes import (
     scene_clips_node,
     scene_images_node,
 )
+from videodrafter.graph.narration_node import narration_node
 from videodrafter.graph.script_nodes import (
     approve_script_node,
     check_script_node,
@@ -76,6 +77,7 @@ def build_graph(checkpointer=None, interrupt_before: list[str] | None = None):
     builder.add_node("scene_images", scene_images_node)
     builder.add_node("check_consistency", check_consistency_node)
     builder.add_node("scene_clips", scene_clips_node)
+    builder.add_node("narration", narration_node)
     builder.add_node("assemble", assemble_node)
 
     builder.add_conditional_edges(START, route_start)
@@ -87,7 +89,8 @@ def build_graph(checkpointer=None, interrupt_before: list[str] | None = None):
     builder.add_edge("reference_images", "scene_images")
     builder.add_edge("scene_images", "check_consistency")
     builder.add_conditional_edges("check_consistency", route_after_consistency)
-    builder.add_edge("scene_clips", "assemble")
+    builder.add_edge("scene_clips", "narration")
+    builder.add_edge("narration", "assemble")
     builder.add_edge("assemble", END)
     return builder.compile(checkpointer=checkpointer, interrupt_before=interrupt_before, name="videodrafter")
 

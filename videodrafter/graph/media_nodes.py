@@ -13,6 +13,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 from PIL import Image
 
+from videodrafter.audio.narration import find_narration
 from videodrafter.engines.base import plan_layout
 from videodrafter.critic import CriticReference, selection
 from videodrafter.errors import VideoDrafterError
@@ -434,11 +435,13 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
     emit("assemble", "joining clips", 0, 1)
     threshold = consistency_threshold(context)
     chosen = [chosen_candidate(state, index, threshold) for index in range(len(script.scenes))]
+    spoken = find_narration(script, context.settings.voice, context.run_dir)
     entries = [
         ClipEntry(
             clip=state.clips[index].path, scene_image=chosen[index].image, caption=spec.event,
             candidates=[candidate.image for candidate in state.candidates[index]] if len(state.candidates[index]) > 1 else [],
             chosen=state.candidates[index].index(chosen[index]) if len(state.candidates[index]) > 1 else 0,
+            narration=spoken[index].path if spoken[index] else None, narration_text=spoken[index].text if spoken[index] else "",
         )
         for index, spec in enumerate(script.scenes)
     ]
@@ -479,6 +482,12 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
                 for index, spec in enumerate(script.scenes)
             ],
             "video": assembled.info.model_dump(mode="json"),
+            "narration": {
+                "voice": context.settings.voice,
+                "narrated": assembled.narrated,
+                "held_frames": assembled.holds,
+                "scenes": [line.model_dump(mode="json") if line else None for line in spoken],
+            },
             "notes": state.notes,
         },
     )

@@ -4,33 +4,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from videodrafter.media.files import atomic_path
-from videodrafter.media.video import crossfade_overlaps, fade_cuts
+from videodrafter.media.video import crossfade_overlaps, fade_cuts, scene_spans
 
 
 class TimelineClip(BaseModel):
     name: str
     media: Path
     frames: int
+    hold: int = Field(default=0, ge=0, description="Frames the clip's last picture is held after it (for the narration).")
     metadata: dict[str, str] = {}
 
 
-def write_timeline(title: str, clips: list[TimelineClip], fps: float, target: Path, *, overlap_frames: int = 0) -> Path:
-    """One video track with a clip per scene, each pointing at its scene clip file.
+class TimelineSpeech(BaseModel):
+    """A scene's spoken narration on the audio track: its file, where it starts inside the scene, how long it is."""
+
+    media: Path
+    offset_frames: int = Field(ge=0)
+    duration_s: float = Field(gt=0)
+    text: str = ""
+
+
+def write_timeline(
+    title: str, clips: list[TimelineClip], fps: float, target: Path, *, overlap_frames: int = 0,
+    speech: list[TimelineSpeech | None] | None = None,
+) -> Path:
+    """One video track with a clip per scene, each pointing at its scene clip file, and (with
+    ``speech``) an audio track with the narration, cut at the same points.
 
     Crossfades are OTIO dissolves cut where ``scene_spans`` cuts the subtitles: the incoming clip
     starts ``before`` frames into its media (those frames play under the end of the outgoing clip)
     and the outgoing clip stops ``after`` frames before its end (they play in the fade). The track
-    is then exactly as long as the crossfaded ``video.mp4``.
+    is then exactly as long as the crossfaded ``video.mp4``. A held last picture is a freeze-frame
+    clip after its scene's clip (a hold is never shorter than a fade, so the fade only eats held frames).
     """
     import opentimelineio as otio
 
-    def frames(count: int) -> otio.opentime.RationalTime:
+    def frames(count: float) -> otio.opentime.RationalTime:
         return otio.opentime.RationalTime(count, fps)
 
-    cuts = fade_cuts(crossfade_overlaps([clip.frames for clip in clips], overlap_frames))
+    lengths = [clip.frames + clip.hold for clip in clips]
+    cuts = fade_cuts(crossfade_overlaps(lengths, overlap_frames))
     timeline = otio.schema.Timeline(name=title or "videodrafter")
     track = otio.schema.Track(name="scenes", kind=otio.schema.TrackKind.Video)
     timeline.tracks.append(track)
@@ -45,18 +61,63 @@ def write_timeline(title: str, clips: list[TimelineClip], fps: float, target: Pa
                     in_offset=frames(before), out_offset=frames(after),
                 )
             )
-        reference = otio.schema.ExternalReference(
-            target_url=clip.media.resolve().as_uri(),
-            available_range=otio.opentime.TimeRange(frames(0), frames(clip.frames)),
-        )
+
+        def reference() -> otio.schema.ExternalReference:
+            return otio.schema.ExternalReference(
+                target_url=clip.media.resolve().as_uri(),
+                available_range=otio.opentime.TimeRange(frames(0), frames(clip.frames)),
+            )
+
+        body_tail = 0 if clip.hold else tail
         track.append(
             otio.schema.Clip(
                 name=clip.name,
-                media_reference=reference,
-                source_range=otio.opentime.TimeRange(frames(head), frames(clip.frames - head - tail)),
+                media_reference=reference(),
+                source_range=otio.opentime.TimeRange(frames(head), frames(clip.frames - head - body_tail)),
                 metadata={"videodrafter": dict(clip.metadata)},
             )
         )
+        if clip.hold:
+            held = otio.schema.Clip(
+                name=f"{clip.name} (held)",
+                media_reference=reference(),
+                source_range=otio.opentime.TimeRange(frames(clip.frames - 1), frames(clip.hold - tail)),
+                metadata={"videodrafter": {"hold_frames": str(clip.hold)}},
+            )
+            held.effects.append(otio.schema.FreezeFrame())
+            track.append(held)
+    if speech is not None and any(line is not None for line in speech):
+        timeline.tracks.append(_speech_track(speech, scene_spans(lengths, overlap_frames), frames))
     with atomic_path(target) as temporary:
         otio.adapters.write_to_file(timeline, str(temporary), adapter_name="otio_json")
     return target
+
+
+def _speech_track(speech: list[TimelineSpeech | None], spans: list[tuple[float, float]], frames):
+    """Per scene: silence up to the line, the line, silence to the cut; so its cuts are the video's."""
+    import opentimelineio as otio
+
+    track = otio.schema.Track(name="narration", kind=otio.schema.TrackKind.Audio)
+    for number, (line, (first, end)) in enumerate(zip(speech, spans, strict=True), start=1):
+        length = end - first
+        if line is None:
+            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(frames(0), frames(length))))
+            continue
+        spoken = min(line.duration_s * frames(1).rate, length - line.offset_frames)
+        if line.offset_frames:
+            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(frames(0), frames(line.offset_frames))))
+        track.append(
+            otio.schema.Clip(
+                name=f"narration {number}",
+                media_reference=otio.schema.ExternalReference(
+                    target_url=line.media.resolve().as_uri(),
+                    available_range=otio.opentime.TimeRange(frames(0), frames(line.duration_s * frames(1).rate)),
+                ),
+                source_range=otio.opentime.TimeRange(frames(0), frames(spoken)),
+                metadata={"videodrafter": {"narration": line.text}},
+            )
+        )
+        rest = length - line.offset_frames - spoken
+        if rest > 0:
+            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(frames(0), frames(rest))))
+    return track

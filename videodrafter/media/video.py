@@ -151,6 +151,23 @@ def scene_spans(lengths: list[int], overlap_frames: int) -> list[tuple[float, fl
     return spans
 
 
+def hold_frames(lengths: list[int], overlap_frames: int, needed: list[int]) -> list[int]:
+    """Frames of its last picture each clip holds at its end so that its scene (as ``scene_spans``
+    cuts it) lasts at least ``needed`` frames: the picture waits for the narration, never the reverse.
+
+    A hold is never shorter than a crossfade, so the fade into the next scene only eats held frames.
+    A longer clip can widen its fades, which shortens the span again: a few rounds settle it.
+    """
+    holds = [0] * len(lengths)
+    for _ in range(8):
+        spans = scene_spans([length + hold for length, hold in zip(lengths, holds, strict=True)], overlap_frames)
+        short = [max(0, need - round(end - first)) for need, (first, end) in zip(needed, spans, strict=True)]
+        if not any(short):
+            break
+        holds = [hold + (max(gap, overlap_frames) if gap and not hold else gap) for hold, gap in zip(holds, short, strict=True)]
+    return holds
+
+
 def crossfaded(clips: list[list[np.ndarray]], overlap_frames: int) -> Iterator[np.ndarray]:
     """Concatenate clips, blending the last ``overlap_frames`` of each into the next one's first."""
     previous_tail: list[np.ndarray] = []
@@ -169,8 +186,11 @@ def crossfaded(clips: list[list[np.ndarray]], overlap_frames: int) -> Iterator[n
     yield from previous_tail
 
 
-def concatenate_clips(clip_paths: list[Path], target: Path, fps: float, *, crossfade_s: float = 0.0) -> Path:
-    """Join scene clips into one H.264 video, optionally crossfading between scenes."""
+def concatenate_clips(
+    clip_paths: list[Path], target: Path, fps: float, *, crossfade_s: float = 0.0, holds: list[int] | None = None
+) -> Path:
+    """Join scene clips into one H.264 video, optionally crossfading between scenes; clip i ends
+    with ``holds[i]`` more frames of its last picture (see ``hold_frames``)."""
     if not clip_paths:
         raise MediaError("There are no clips to assemble.", "Generate at least one scene clip first.")
     clips = [list(decode_frames(path)) for path in clip_paths]
@@ -180,4 +200,6 @@ def concatenate_clips(clip_paths: list[Path], target: Path, fps: float, *, cross
     sizes = {clip[0].shape for clip in clips}
     if len(sizes) > 1:
         raise MediaError(f"Clips have different frame sizes: {sorted(sizes)}.", "Regenerate the clips at one size.")
+    if holds:
+        clips = [clip + [clip[-1]] * hold for clip, hold in zip(clips, holds, strict=True)]
     return encode_mp4(crossfaded(clips, round(crossfade_s * fps)), target, fps)

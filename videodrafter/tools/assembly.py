@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from videodrafter.audio.engines import wav_duration
+from videodrafter.audio.mixer import Placement, mux_narration
+from videodrafter.errors import InputError
 from videodrafter.media.contact_sheet import contact_sheet
 from videodrafter.media.files import OutputLedger, content_hash
 from videodrafter.media.subtitles import Cue, write_srt
-from videodrafter.media.timeline import TimelineClip, write_timeline
+from videodrafter.media.timeline import TimelineClip, TimelineSpeech, write_timeline
 from videodrafter.media.video import (
     VideoInfo,
     concatenate_clips,
+    hold_frames,
     probe_video,
     scene_spans,
 )
@@ -20,6 +26,12 @@ from videodrafter.tools.context import ToolContext
 
 LEDGER = "outputs.json"
 """Next to the deliverables: the input key each one was made from (see ``OutputLedger``)."""
+LEAD_S = 0.2
+"""Silence after a cut before the narrator speaks (rounded up to whole frames)."""
+PAUSE_S = 0.4
+"""Silence after a line before the next cut: the scene is held at least this long past the speech."""
+MAX_SCENE_S = 30.0
+"""A scene's longest allowed length (``Scene.duration_s``'s bound): longer narration is refused."""
 
 
 class ClipEntry(BaseModel):
@@ -28,6 +40,8 @@ class ClipEntry(BaseModel):
     caption: str
     candidates: list[Path] = Field(default_factory=list, description="Every candidate image of the scene (empty: just one).")
     chosen: int = Field(default=0, ge=0, description="Which of the candidates is the scene image.")
+    narration: Path | None = Field(default=None, description="The scene's spoken narration (WAV); None: silent.")
+    narration_text: str = Field(default="", description="What the narration says (the scene's subtitle).")
 
 
 class AssembleArgs(BaseModel):
@@ -45,19 +59,40 @@ class AssembleResult(BaseModel):
     subtitles: Path
     timeline: Path
     info: VideoInfo
+    narrated: bool = Field(default=False, description="video.mp4 has a narration track.")
+    holds: list[int] = Field(default_factory=list, description="Frames each scene's last picture is held for its narration.")
 
 
 def assemble_video(args: AssembleArgs, context: ToolContext) -> AssembleResult:
     """Write the four deliverables; one already made from the same inputs is kept as it is
-    (a resumed run does not rewrite a finished ``video.mp4``)."""
+    (a resumed run does not rewrite a finished ``video.mp4``).
+
+    Narrated scenes last at least as long as their speech (LEAD_S + the line + PAUSE_S): the clip
+    holds its last picture for the rest. The subtitles carry each line with its spoken timing.
+    """
+    # 1. timing: what each scene's narration needs, and the held frames that give it
     crossfade = context.settings.crossfade_s if args.crossfade_s is None else args.crossfade_s
     clip_infos = [probe_video(entry.clip) for entry in args.clips]
     fps = clip_infos[0].fps
     overlap_frames = round(crossfade * fps)
+    speech_s = [wav_duration(entry.narration) if entry.narration else 0.0 for entry in args.clips]
+    lead = math.ceil(LEAD_S * fps)
+    for number, seconds in enumerate(speech_s, start=1):
+        if LEAD_S + seconds + PAUSE_S > MAX_SCENE_S:
+            raise InputError(
+                f"The narration of scene {number} takes {seconds:.1f} s to speak; a scene lasts at most {MAX_SCENE_S:.0f} s.",
+                f"Shorten the narration of scene {number} (one or two sentences), or split the scene.",
+            )
+    needed = [lead + math.ceil((seconds + PAUSE_S) * fps) if seconds else 0 for seconds in speech_s]
+    lengths = [info.frames for info in clip_infos]
+    holds = hold_frames(lengths, overlap_frames, needed)
+    spans = scene_spans([length + hold for length, hold in zip(lengths, holds, strict=True)], overlap_frames)
+    speech_starts = [(first + lead) / fps for first, _ in spans]
+
     ledger = OutputLedger(args.output_dir / LEDGER)
     key = content_hash(
-        "assembly-v2", args.title, crossfade, [entry.model_dump(mode="json") for entry in args.clips],
-        [_stamp(path) for entry in args.clips for path in (entry.clip, entry.scene_image)],
+        "assembly-v3", args.title, crossfade, [entry.model_dump(mode="json") for entry in args.clips], holds, LEAD_S,
+        [_stamp(path) for entry in args.clips for path in (entry.clip, entry.scene_image, entry.narration) if path is not None],
     )
 
     def make(target: Path, write) -> Path:
@@ -66,11 +101,26 @@ def assemble_video(args: AssembleArgs, context: ToolContext) -> AssembleResult:
             ledger.record(target, key)
         return target
 
-    video = make(args.output_dir / "video.mp4", lambda target: concatenate_clips([entry.clip for entry in args.clips], target, fps, crossfade_s=crossfade))
-    spans = scene_spans([info.frames for info in clip_infos], overlap_frames)
+    # 2. the video, then its narration track
+    def write_video(target: Path) -> None:
+        clips = [entry.clip for entry in args.clips]
+        if not any(speech_s):
+            concatenate_clips(clips, target, fps, crossfade_s=crossfade, holds=holds)
+            return
+        with tempfile.TemporaryDirectory(prefix="videodrafter-assemble-") as folder:
+            silent = concatenate_clips(clips, Path(folder) / "silent.mp4", fps, crossfade_s=crossfade, holds=holds)
+            placements = [
+                Placement(path=entry.narration, start_s=start)
+                for entry, start in zip(args.clips, speech_starts, strict=True) if entry.narration is not None
+            ]
+            mux_narration(silent, placements, probe_video(silent).duration_s, target)
+
+    video = make(args.output_dir / "video.mp4", write_video)
+    # 3. subtitles: the spoken line while it is spoken; a silent scene shows its caption throughout
     cues = [
-        Cue(start_s=first / fps, end_s=last / fps, text=entry.caption)
-        for entry, (first, last) in zip(args.clips, spans, strict=True)
+        Cue(start_s=start, end_s=start + seconds, text=entry.narration_text or entry.caption)
+        if seconds else Cue(start_s=first / fps, end_s=last / fps, text=entry.caption)
+        for entry, (first, last), start, seconds in zip(args.clips, spans, speech_starts, speech_s, strict=True)
     ]
     subtitles = make(args.output_dir / "video.srt", lambda target: write_srt(cues, target))
     sheet = make(
@@ -80,15 +130,24 @@ def assemble_video(args: AssembleArgs, context: ToolContext) -> AssembleResult:
             candidates=[(entry.candidates, entry.chosen) for entry in args.clips],
         ),
     )
+    # 4. the timeline: the same cuts on the video and the narration tracks
     timeline_clips = [
-        TimelineClip(name=f"scene {number}", media=entry.clip, frames=info.frames, metadata={"caption": entry.caption})
-        for number, (entry, info) in enumerate(zip(args.clips, clip_infos, strict=True), start=1)
+        TimelineClip(name=f"scene {number}", media=entry.clip, frames=info.frames, hold=hold, metadata={"caption": entry.caption})
+        for number, (entry, info, hold) in enumerate(zip(args.clips, clip_infos, holds, strict=True), start=1)
+    ]
+    speech = [
+        TimelineSpeech(media=entry.narration, offset_frames=lead, duration_s=seconds, text=entry.narration_text)
+        if entry.narration is not None and seconds else None
+        for entry, seconds in zip(args.clips, speech_s, strict=True)
     ]
     timeline = make(
         args.output_dir / "timeline.otio",
-        lambda target: write_timeline(args.title, timeline_clips, fps, target, overlap_frames=overlap_frames),
+        lambda target: write_timeline(args.title, timeline_clips, fps, target, overlap_frames=overlap_frames, speech=speech),
     )
-    return AssembleResult(video=video, contact_sheet=sheet, subtitles=subtitles, timeline=timeline, info=probe_video(video))
+    return AssembleResult(
+        video=video, contact_sheet=sheet, subtitles=subtitles, timeline=timeline, info=probe_video(video),
+        narrated=any(speech_s), holds=holds,
+    )
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
