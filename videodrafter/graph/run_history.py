@@ -122,3 +122,45 @@ def find_run(runs_dir: Path, run_id: str) -> RunRecord:
             f"Recent runs: {recent}." if recent else 'Start one with `videodrafter make "..."`.',
         )
     return record
+
+
+def pending_script(run_dir: Path):
+    """The script a run paused for approval is waiting on (from its checkpoint), or None."""
+    from videodrafter.graph.graph import build_graph
+    from videodrafter.graph.runner import CHECKPOINTS, checkpointer
+    from videodrafter.script import VideoScript
+
+    if not (run_dir / CHECKPOINTS).is_file():
+        return None
+    with checkpointer(run_dir) as saver:
+        snapshot = build_graph(checkpointer=saver).get_state({"configurable": {"thread_id": run_dir.name}})
+    for task in snapshot.tasks:
+        for pending in task.interrupts:
+            if isinstance(pending.value, dict) and pending.value.get("script"):
+                return VideoScript.model_validate(pending.value["script"])
+    return None
+
+
+ARCHIVED = ("video.mp4", "script.json", "video.srt", "timeline.otio", "contact_sheet.png", "manifest.json")
+ARCHIVED_SUFFIXES = (".wav", ".mp3", ".m4a")  # narration, where a run has it
+
+
+def archive_run(record: RunRecord, target: Path) -> Path:
+    """One zip of what a run made: video, script, subtitles, timeline, contact sheet, manifest, pictures.
+
+    Checkpoints, locks and masks stay out: the zip is for people, the run folder for resuming.
+    """
+    import zipfile
+
+    run_dir = record.run_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    files = [run_dir / name for name in ARCHIVED if (run_dir / name).is_file()]
+    files += sorted(path for path in run_dir.iterdir() if path.suffix in ARCHIVED_SUFFIXES)
+    for folder in ("entities", "scenes"):
+        files += sorted(path for path in (run_dir / folder).glob("*.png") if not path.name.endswith(".mask.png"))
+    temporary = target.with_name(f".{target.name}.partial")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, f"{record.run_id}/{path.relative_to(run_dir)}")
+    temporary.replace(target)  # never a half-written zip under the real name
+    return target

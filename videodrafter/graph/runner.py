@@ -49,7 +49,7 @@ STATUS = "status.json"
 INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 
-OVERRIDABLE = ("engine", "llm")
+OVERRIDABLE = ("engine", "llm", "voice")
 """Settings a resume may change for the steps not yet done."""
 
 
@@ -475,7 +475,7 @@ def _drive(
                 break
     except KeyboardInterrupt:
         context.cancelled.set()
-        _record_status(context.run_dir, "interrupted")
+        _record_status(context.run_dir, "interrupted", stage=stage)
         worker.join(INTERRUPT_GRACE_S)
         lock.release_after(worker)
         raise RunInterrupted(run_id, resume_command(run_id, context.run_dir.parent)) from None

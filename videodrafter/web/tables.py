@@ -9,18 +9,24 @@ from pydantic import ValidationError
 from videodrafter.errors import InputError
 from videodrafter.script import CameraDirection, CameraSpeed, VideoScript
 
-SCENE_HEADERS = ["event", "action", "foreground", "background", "camera", "speed"]
+SCENE_HEADERS = ["event", "action", "foreground", "background"]
+"""The scene table's columns; each scene's camera move is chosen in dropdowns beside the table."""
 ENTITY_HEADERS = ["id", "name", "kind", "description"]
+ENTITY_READ_ONLY = [ENTITY_HEADERS.index("id"), ENTITY_HEADERS.index("kind")]
+"""The id ties scenes to entities and the kind decides how an entity is drawn: neither is edited."""
+CAMERA_DIRECTIONS = [direction.value for direction in CameraDirection]
+CAMERA_SPEEDS = [speed.value for speed in CameraSpeed]
 
 
 def scene_rows(script: VideoScript) -> list[list[str]]:
     return [
-        [
-            scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground),
-            script.entity(scene.background).name, scene.camera.direction.value, scene.camera.speed.value,
-        ]
+        [scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground), script.entity(scene.background).name]
         for scene in script.scenes
     ]
+
+
+def scene_cameras(script: VideoScript) -> list[tuple[str, str]]:
+    return [(scene.camera.direction.value, scene.camera.speed.value) for scene in script.scenes]
 
 
 def entity_rows(script: VideoScript) -> list[list[str]]:
@@ -35,8 +41,13 @@ def _rows(table) -> list[list[str]]:
     return [["" if cell is None else str(cell).strip() for cell in row] for row in table if any(str(cell).strip() for cell in row if cell is not None)]
 
 
-def script_from_tables(base: VideoScript, scenes_table, entities_table, photos: dict[str, str]) -> VideoScript:
-    """The approved script: edited scenes and descriptions, user photos attached; clear errors for bad cells."""
+def script_from_tables(
+    base: VideoScript, scenes_table, entities_table, photos: dict[str, str], cameras: list[tuple[str, str]] | None = None
+) -> VideoScript:
+    """The approved script: edited scenes and descriptions, camera moves, user photos attached; clear errors for bad cells.
+
+    ``cameras``: (direction, speed) per scene row; a row without one keeps its scene's move (a new row: static).
+    """
     entities = {entity.id: entity.model_copy() for entity in base.entities}
     for number, row in enumerate(_rows(entities_table), start=1):
         entity_id, name, _kind, description = (row + [""] * 4)[:4]
@@ -62,8 +73,11 @@ def script_from_tables(base: VideoScript, scenes_table, entities_table, photos: 
     rows = _rows(scenes_table)
     if not rows:
         raise InputError("The script has no scenes.", "Keep at least one scene row.")
+    known = cameras if cameras is not None else scene_cameras(base)
     for number, row in enumerate(rows, start=1):
-        event, action, foreground, background, camera, speed = (row + [""] * 6)[:6]
+        cells = dict(zip(SCENE_HEADERS, row + [""] * len(SCENE_HEADERS), strict=False))
+        event, action, foreground, background = (cells[name] for name in ("event", "action", "foreground", "background"))
+        camera, speed = known[number - 1] if number <= len(known) else ("static", "medium")
         if camera not in {direction.value for direction in CameraDirection}:
             raise InputError(f"Scene {number} has an unknown camera move '{camera}'.", f"Use one of: {', '.join(d.value for d in CameraDirection)}.")
         if speed not in {value.value for value in CameraSpeed}:
