@@ -267,6 +267,48 @@ def bench_profile(preset, preset_name: str, profile: str, dtype: str, repeats: i
     yield results
 
 
+def clip_at_real_steps(preset_name: str, dtype: str, on_stage) -> dict:
+    """One clip each at its real step count, measured rather than extrapolated: the bare call at the
+    preset's steps, then ``fast`` with its weight-independent methods alone (cache off) at its own.
+    Each gets a short warm-up first (2 steps; for ``fast`` this is where compilation happens)."""
+    preset = PRESETS[preset_name]
+    scene = Image.new("RGB", (preset.image_width, preset.image_height), (90, 150, 210))
+    ImageDraw.Draw(scene).ellipse([preset.image_width * 0.4, preset.image_height * 0.4, preset.image_width * 0.6, preset.image_height * 0.9], fill=(130, 90, 50))
+    extra = {"max_sequence_length": preset.max_text_length}
+    if preset.video_family == "cogvideox":
+        extra["use_dynamic_cfg"] = False
+    results: dict = {"preset": preset.model_dump()}
+
+    def bare_call(pipe, steps: int):
+        pipe(
+            image=cover(scene, preset.video_width, preset.video_height), prompt=ACTION, height=preset.video_height,
+            width=preset.video_width, num_frames=preset.video_frames, num_inference_steps=steps,
+            guidance_scale=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), output_type="np", **extra,
+        )
+
+    release_pipelines()
+    bare = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype)).video_pipeline()
+    bare_call(bare, 2)
+    results["bare"] = {"steps": preset.video_steps, **measure(lambda: bare_call(bare, preset.video_steps), bare.transformer)}
+    on_stage(results)
+    del bare
+    release_pipelines()
+    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype, profile="fast"))
+    pipe = engine.video_pipeline()
+    pipe.transformer.disable_cache()
+    bare_call(pipe, 2)
+    camera = CameraMove(direction="right", speed="medium")
+    results["fast_without_cache"] = {
+        "steps": engine.video_steps, "loaded": engine.loaded_state(),
+        **measure(lambda: engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption=""), pipe.transformer),
+    }
+    results["fast_without_cache"]["camera_applied_at_steps"] = engine.last_camera_steps
+    results["speedup"] = results["bare"]["wall_s"] / results["fast_without_cache"]["wall_s"]
+    on_stage(results)
+    release_pipelines()
+    return results
+
+
 def run(preset_name: str, profiles: list[str], video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage) -> dict:
     """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them."""
     updates = {key: value for key, value in {"video_steps": video_steps, "image_steps": image_steps}.items() if value}
@@ -372,6 +414,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed image runs of each variant after one warm-up")
     parser.add_argument("--clip-repeats", type=int, default=1, help="timed clip runs of each variant after one warm-up")
     parser.add_argument("--profiles", default=",".join(PROFILES), help=f"comma-separated speed profiles ({', '.join(PROFILES)})")
+    parser.add_argument("--clip-at-real-steps", action="store_true", help="only: one clip, bare at the preset's steps vs fast (cache off) at its own, both measured")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU), float16, bfloat16, float32")
     parser.add_argument("--output", type=Path, default=None, help="JSON file (default: benchmarks/results/gpu-<time>.json)")
     args = parser.parse_args()
@@ -391,6 +434,17 @@ def main() -> None:
         output.write_text(json.dumps(document, indent=2, default=str))
         console.log(f"measured: {', '.join(f'{name} ' + '+'.join(stages) for name, stages in results['profiles'].items())}")
 
+    if args.clip_at_real_steps:
+        document["results"] = clip_at_real_steps(args.preset, args.dtype, lambda results: output.write_text(json.dumps({**document, "results": results}, indent=2, default=str)))
+        output.write_text(json.dumps(document, indent=2, default=str))
+        r = document["results"]
+        console.print(
+            f"clip at real steps ({document['machine'].get('gpu', 'CPU')}): bare {r['bare']['steps']} steps {r['bare']['wall_s']:.1f} s "
+            f"(peak {_gib(r['bare']['peak_gib'])}); fast, cache off, {r['fast_without_cache']['steps']} steps "
+            f"{r['fast_without_cache']['wall_s']:.1f} s (peak {_gib(r['fast_without_cache']['peak_gib'])}): {r['speedup']:.2f}x faster"
+        )
+        console.print(f"JSON: {output}")
+        return
     with console.status(f"benchmarking {args.preset}…"):
         results = run(args.preset, profiles, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save)
     table = Table(title=f"videodrafter GPU benchmark: {args.preset} ({document['machine'].get('gpu', 'CPU')}, one run)")
