@@ -91,6 +91,22 @@ LLMOption = Annotated[
 ]
 
 
+VoiceOption = Annotated[
+    str | None,
+    typer.Option("--voice", metavar="SPEC", help="Narration: espeak (default, offline), openai:tts-1[:VOICE], openai-compatible:MODEL[:VOICE]@URL, none (silent)."),
+]
+
+
+def _check_voice(voice: str) -> None:
+    """--voice names a usable speech engine (espeak-ng installed, an API key for OpenAI), checked before any work."""
+    from videodrafter.audio.engines import check_voice
+
+    try:
+        check_voice(voice)
+    except VideoDrafterError as error:
+        _fail(error)
+
+
 def _fail(error: Exception) -> None:
     if isinstance(error, VideoDrafterError):
         stderr.print(f"[bold red]Error:[/] {error.message}")
@@ -251,6 +267,7 @@ def make(
     candidates: Annotated[int | None, typer.Option("--candidates", metavar="K", help="Scene images per scene and round, made in one batched call; the best is kept.")] = None,
     image_embedder: Annotated[str | None, typer.Option("--image-embedder", metavar="SPEC", help="auto, appearance, clip, dinov2[:<hub id>] (consistency check).")] = None,
     profile: Annotated[SpeedProfile | None, typer.Option("--profile", help="Diffusers engines: quality (as built), fast (fewer clip steps, compile, cuDNN attention, block cache) or low-memory (FP8 weights, offload; fits 24 GB).")] = None,
+    voice: VoiceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4.
@@ -266,11 +283,15 @@ def make(
     from videodrafter.graph.runner import start_run
     from videodrafter.planning.inputs import is_blank
 
+    if voice is not None:
+        _check_voice(voice)  # before the settings: its own message, not a validation error's
     settings = _settings(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
+        voice=voice,
     )
     _check_choices(settings, llm_needed=script_file is None)
+    _check_voice(settings.voice)
     if settings.critic:
         from videodrafter.critic.vision import check_critic_spec
 
@@ -292,6 +313,7 @@ def resume(
     approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval.")] = False,
     llm: Annotated[str | None, typer.Option("--llm", metavar="SPEC", help="Use this LLM for the steps not yet done (kept for later resumes).")] = None,
     engine: Annotated[str | None, typer.Option("--engine", metavar="NAME", help="Use this engine for the steps not yet done (kept for later resumes).")] = None,
+    voice: Annotated[str | None, typer.Option("--voice", metavar="SPEC", help="Speak the narration with this voice (kept for later resumes; none: silent).")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Continue a run that was interrupted or paused; finished work is reused.
@@ -305,10 +327,12 @@ def resume(
     from videodrafter.graph.runner import resume_run
 
     folder = _settings(runs_dir=runs_dir).runs_dir  # VIDEODRAFTER_RUNS_DIR, like every other command
-    _check_choices(_settings(llm=llm, engine=engine), engine=engine is not None, llm=llm is not None)
+    if voice is not None:
+        _check_voice(voice)
+    _check_choices(_settings(llm=llm, engine=engine, voice=voice), engine=engine is not None, llm=llm is not None)
     _run_with_progress(
         lambda on_event: resume_run(
-            run_id, folder, approve={"approved": True} if approve else None, overrides={"engine": engine, "llm": llm}, on_event=on_event
+            run_id, folder, approve={"approved": True} if approve else None, overrides={"engine": engine, "llm": llm, "voice": voice}, on_event=on_event
         )
     )
 
@@ -359,6 +383,7 @@ def batch(
     llm: LLMOption = None,
     engine: EngineOption = None,
     seed: Annotated[int | None, typer.Option(help="Base seed (items may set their own).")] = None,
+    voice: VoiceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Make a video for every item of a batch file; resumable, with bounded retries.
@@ -376,7 +401,10 @@ def batch(
     from videodrafter.display import batch_summary_table, batch_table
     from videodrafter.graph.runner import validate_run_id
 
-    settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir)
+    if voice is not None:
+        _check_voice(voice)
+    settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, voice=voice)
+    _check_voice(settings.voice)
     _check_choices(settings, llm_needed=False)  # per item (with its own llm/engine) in run_batch
     try:
         items = read_batch_file(items_file)

@@ -49,7 +49,7 @@ STATUS = "status.json"
 INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 
-OVERRIDABLE = ("engine", "llm")
+OVERRIDABLE = ("engine", "llm", "voice")
 """Settings a resume may change for the steps not yet done."""
 
 
