@@ -28,7 +28,7 @@ def _files(run_dir: Path, folder: str) -> set[str]:
 def session(tmp_path: Path):
     settings = Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
     model = _model([_verdict(True)])
-    model.routes["You add one scene"] = ['{"event": "The dog and the girl watch the sun go down.", "action": "watch the sunset"}']
+    model.routes["You add one scene"] = ['{"event": "The dog and the girl watch the sunset.", "action": "watch the sunset", "camera": "left"}']
     conversation = ChatSession(settings, "s1", chat_model=model)
     yield conversation
     conversation.close()
@@ -55,7 +55,8 @@ def test_a_conversation_makes_a_video_and_each_edit_redoes_only_what_it_touches(
     before = _files(run_dir, "scenes")
     reply = session.send("add a scene at sunset")
     script = session.script()
-    assert len(script.scenes) == 4 and script.scenes[3].event.startswith("The dog and the girl watch the sun go down")
+    assert len(script.scenes) == 4 and script.scenes[3].event.startswith("The dog and the girl watch the sunset")
+    assert script.scenes[3].camera.direction.value == "left"  # the LLM's camera, within the schema
     assert script.entity(script.scenes[3].background).name == "beach at sunset"
     assert len(_files(run_dir, "scenes") - before) == 1
 
@@ -79,7 +80,8 @@ def test_bad_messages_get_a_clear_answer_and_the_session_goes_on(session: ChatSe
     session.model_rebuilt = True
     session.context.chat_model.routes["turn a user's request"] = ["no idea"]
     assert expected in session.send(message)
-    assert session.send("show the script").startswith("Title: Beach day")
+    shown = session.send("show the script")
+    assert "Beach day" in shown and all(column in shown for column in ("event", "action", "foreground", "background", "camera"))
 
 
 def test_unreadable_and_oversized_uploads_are_refused(session: ChatSession, tmp_path: Path) -> None:
@@ -145,10 +147,108 @@ def test_the_grammar_reads_the_common_requests() -> None:
 def test_chat_on_the_command_line_with_the_embedded_model(tmp_path: Path) -> None:
     env = {**os.environ, "VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96", "VIDEODRAFTER_CRITIQUE": "false"}
     command = [sys.executable, "-m", "videodrafter", "chat", "--session", "cli", "--runs-dir", str(tmp_path)]
-    first = subprocess.run(command, input="make me a video about a cat in a garden\nshow the script\n", env=env, capture_output=True, text=True, timeout=600, check=False)
+    first = subprocess.run([*command, "--new"], input="make me a video about a cat in a garden\nshow the script\n", env=env, capture_output=True, text=True, timeout=600, check=False)
     assert first.returncode == 0, first.stderr
-    assert "video.mp4" in " ".join(first.stdout.split())
+    out = " ".join(first.stdout.split())
+    assert "video.mp4" in out and "foreground" in out and "camera" in out  # "show the script": the CLI's scene table
+    for stage in ("script", "references", "scene images", "assemble"):  # the stage lines `make` shows
+        assert stage in first.stderr, stage
     again = subprocess.run(command, input="swap scenes 1 and 2\nremove scene 42\n", env=env, capture_output=True, text=True, timeout=600, check=False)
     out = " ".join(again.stdout.split())
     assert again.returncode == 0 and "scenes 1 and 2 swapped" in out and "There is no scene 42" in out
     assert json.loads((tmp_path / "sessions" / "cli" / "session.json").read_text())["session_id"] == "cli"
+
+
+def test_a_vague_request_is_asked_back_and_a_numbered_answer_is_done(session: ChatSession) -> None:
+    session.send("make me a video about a dog's day at the beach")
+    model = session.context.chat_model
+    asked = model.calls("turn a user's request")
+    reply = session.send("make it more exciting")
+    assert "1. add a scene where the" in reply and "2. camera of scene" in reply and "3. make the" in reply
+    assert model.calls("turn a user's request") == asked and len(session.script().scenes) == 3  # no guess, no change
+    reply = session.send("2")
+    assert reply.startswith("Done: scene 1 now has camera: zoom in, fast"), reply
+    assert session.state.proposals == []  # answered: a later "2" is not taken as this choice again
+
+
+def test_help_and_undo_redo_nothing_already_made(session: ChatSession) -> None:
+    assert "Nothing to undo" in session.send("undo")
+    session.send("make me a video about a dog's day at the beach")
+    run_dir = session.settings.runs_dir / "s1-1"
+    help_text = session.send("help")
+    assert "undo" in help_text and "add a scene where" in help_text and "camera of scene 2 to zoom in fast" in help_text
+    original = session.script()
+    made = {folder: _files(run_dir, folder) for folder in ("entities", "scenes", "clips")}
+    assert session.send("make the dog black").startswith("Done")
+    session.send("remove scene 1")
+    assert len(session.script().scenes) == 2
+    assert session.send("undo").startswith("Undone") and len(session.script().scenes) == 3
+    after_edit = {folder: _files(run_dir, folder) for folder in ("entities", "scenes", "clips")}
+    assert session.send("undo").startswith("Undone")
+    assert session.script() == original
+    for folder, names in made.items():  # the first version's pictures and clips were found again, not made again
+        assert _files(run_dir, folder) == after_edit[folder] and names <= after_edit[folder]
+    assert "Nothing to undo" in session.send("undo")
+
+
+def test_an_edit_says_which_similar_entities_it_left_alone() -> None:
+    from videodrafter.agent.edits import ChangeEntity, apply_edit, scene_for_request
+    from videodrafter.script import VideoScript
+
+    script = VideoScript.model_validate(
+        {
+            "prompt": "a cat in a garden", "title": "Garden cat",
+            "entities": [
+                {"id": "cat", "name": "cream cat", "kind": "foreground", "description": "a fluffy cream cat"},
+                {"id": "jumping-cat", "name": "jumping cat", "kind": "foreground", "description": "a cream cat in mid-air"},
+                {"id": "garden", "name": "garden", "kind": "background"},
+            ],
+            "scenes": [
+                {"event": "The cat naps.", "action": "naps", "foreground": ["cat"], "background": "garden"},
+                {"event": "The cat jumps.", "action": "jumps", "foreground": ["jumping-cat"], "background": "garden"},
+                {"event": "The cat eats.", "action": "eats", "foreground": ["cat"], "background": "garden"},
+            ],
+        }
+    )
+    edited, summary = apply_edit(script, ChangeEntity(entity="cat", change="orange"))
+    assert "'orange cat'" in summary and "scene(s) 1, 3" in summary
+    assert "Not changed: 'jumping cat' (scene(s) 2)" in summary and 'make the jumping cat orange' in summary
+    assert edited.entity("jumping-cat").description == "a cream cat in mid-air"
+    _, scene = scene_for_request(script, "where the cat wins a trophy")
+    assert scene.event == "The cat wins a trophy." and scene.action == "wins a trophy" and scene.foreground == ["cat"]
+
+
+def test_an_unknown_session_is_an_error_that_lists_the_recent_ones(tmp_path: Path) -> None:
+    settings = Settings(runs_dir=tmp_path)
+    ChatSession(settings, "chat-real").close()
+    (tmp_path / "sessions" / "chat-real" / "chat.sqlite").touch()
+    result = subprocess.run(
+        [sys.executable, "-m", "videodrafter", "chat", "--session", "chat-nope", "-m", "hi", "--runs-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    err = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "There is no chat session 'chat-nope'" in err and "Recent sessions: chat-real" in err
+    assert not (tmp_path / "sessions" / "chat-nope").exists()
+
+
+@pytest.mark.slow
+def test_a_scene_in_the_users_words_with_the_embedded_model(tmp_path: Path) -> None:
+    """The real SmolLM2 writes the action and camera of 'add a scene where …'; the event is the user's sentence."""
+    from tests.batch_fixtures import write_script
+    from videodrafter.graph.runner import load_script_file, start_run
+    from videodrafter.text import content_words
+
+    settings = Settings(runs_dir=tmp_path, video_width=160, video_height=96, fps=6, crossfade_s=0, critique=False)
+    script = load_script_file(write_script(tmp_path / "script.json", "Beach", ["left", "right"]))
+    start_run("", settings, script=script, run_id="embedded-1")
+    conversation = ChatSession(settings, "embedded")
+    try:
+        conversation.graph.update_state(conversation.config, {"run_id": "embedded-1", "videos": 1})
+        reply = conversation.send("add a scene where the dog wins a trophy")
+        assert reply.startswith("Done: scene 3 added: The dog wins a trophy."), reply
+        added = conversation.script().scenes[2]
+        assert added.foreground == ["dog"]
+        assert added.action == "wins a trophy" or content_words(added.action) & {"wins", "trophy", "win"}, added.action
+        assert conversation.context.usage.calls >= 1  # the LLM was asked
+    finally:
+        conversation.close()

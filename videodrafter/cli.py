@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from videodrafter import __version__
@@ -493,6 +495,7 @@ def eval_command(
 @app_command()
 def chat(
     session: Annotated[str | None, typer.Option("--session", metavar="SESSION_ID", help="Continue this session (its id is printed at the start).")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a new session named by --session (instead of refusing an unknown id).")] = False,
     message: Annotated[list[str] | None, typer.Option("--message", "-m", help="Send this message and exit (repeatable).")] = None,
     llm: LLMOption = None,
     engine: EngineOption = None,
@@ -517,7 +520,7 @@ def chat(
     _check_choices(settings, llm_needed=False)
     session_id = session or ChatSession.new_id()
     try:
-        conversation = ChatSession(settings, session_id)
+        conversation = ChatSession(settings, session_id, must_exist=session is not None and not new)
     except VideoDrafterError as error:
         _fail(error)
         return
@@ -529,9 +532,11 @@ def chat(
                 stdout.print(f"[bold]you:[/] {line}")
             if line.strip().lower() in ("quit", "exit", "bye"):
                 break
-            with stderr.status("working…"):
+            with _stage_progress() as on_event:  # the same stage lines as `make`
+                conversation.context.on_event = on_event
                 reply = conversation.send(line)
-            stdout.print(f"[bold cyan]videodrafter:[/] {reply}")
+            # the reply is the user's and the LLM's text (a '[' is not markup) and may hold a table: no re-wrapping
+            stdout.print(Text.assemble(("videodrafter: ", "bold cyan"), reply), soft_wrap=True)
     except KeyboardInterrupt as stopped:
         from videodrafter.graph.runner import RunInterrupted
 
@@ -581,7 +586,10 @@ def _read_script(path: Path):
         _fail(error)
 
 
-def _run_with_progress(run) -> None:
+@contextmanager
+def _stage_progress():
+    """One progress line per stage (script, references, scene images, …) with its count and time;
+    yields the ``on_event`` callback that a run (or a chat turn) reports to."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -591,25 +599,32 @@ def _run_with_progress(run) -> None:
         TimeElapsedColumn,
     )
 
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<13}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
+    tasks: dict[str, int] = {}
+    with Progress(*columns, console=stderr, transient=False) as progress:
+        def finish(task_id: int) -> None:
+            task = progress.tasks[task_id]
+            progress.update(task_id, completed=task.total or 1, total=task.total or 1)
+
+        def on_event(event) -> None:
+            if event.stage not in tasks:
+                for other in tasks.values():
+                    finish(other)
+                tasks[event.stage] = progress.add_task(event.message, stage=event.stage, total=event.total or None)
+            progress.update(tasks[event.stage], description=event.message, completed=event.done, total=event.total or None)
+
+        yield on_event
+        for task_id in tasks.values():
+            finish(task_id)
+
+
+def _run_with_progress(run) -> None:
     from videodrafter.display import outcome_table
     from videodrafter.graph.runner import RunInterrupted
 
-    columns = [SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<13}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
-    tasks: dict[str, int] = {}
     try:
-        with Progress(*columns, console=stderr, transient=False) as progress:
-            def on_event(event) -> None:
-                if event.stage not in tasks:
-                    for other in tasks.values():
-                        task = progress.tasks[other]
-                        progress.update(other, completed=task.total or 1, total=task.total or 1)
-                    tasks[event.stage] = progress.add_task(event.message, stage=event.stage, total=event.total or None)
-                progress.update(tasks[event.stage], description=event.message, completed=event.done, total=event.total or None)
-
+        with _stage_progress() as on_event:
             outcome = run(on_event)
-            for task_id in tasks.values():
-                task = progress.tasks[task_id]
-                progress.update(task_id, completed=task.total or 1, total=task.total or 1)
     except VideoDrafterError as error:
         _fail(error)
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -26,12 +27,16 @@ from pydantic import BaseModel, Field
 
 from videodrafter.agent.edits import (
     AddScene,
+    Clarify,
     MakeVideo,
+    ShowHelp,
     ShowScript,
+    Undo,
     apply_edit,
+    request_clause,
     scene_for_request,
 )
-from videodrafter.agent.interpret import describe_script, interpret
+from videodrafter.agent.interpret import HELP_TEXT, describe_script, interpret
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError, VideoDrafterError
@@ -40,7 +45,8 @@ from videodrafter.graph.runner import CHECKPOINT_TYPES, RunOutcome, edit_run, st
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
 from videodrafter.planning.inputs import clean_text
-from videodrafter.script import VideoScript
+from videodrafter.script import CameraDirection, CameraMove, VideoScript
+from videodrafter.text import content_words
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,10 @@ class ChatState(BaseModel):
     run_id: str | None = Field(default=None, description="The run this session is editing.")
     videos: int = Field(default=0, description="How many videos this session has started.")
     last_video: str | None = None
+    history: list[dict] = Field(
+        default_factory=list, description="Earlier versions ({run_id, script}), newest last: what `undo` goes back to."
+    )
+    proposals: list[str] = Field(default_factory=list, description="The proposals of the last clarifying question (picked by number).")
 
 
 @dataclass
@@ -76,26 +86,40 @@ def _current_script(settings: Settings, run_id: str | None) -> VideoScript | Non
     return VideoScript.model_validate_json(path.read_text()) if path.is_file() else None
 
 
-def _event_and_action(context: ChatContext, script: VideoScript, request: str) -> tuple[str, str]:
-    """The LLM writes the new scene's event and action; the grammar's template is the fallback."""
+class NewScene(BaseModel):
+    """The LLM's part of a scene added in the user's words (a JSON schema: the embedded model is held to it)."""
+
+    event: str = Field(min_length=5, max_length=300)
+    action: str = Field(min_length=2, max_length=120)
+    camera: CameraDirection = CameraDirection.STATIC
+
+
+def _grounded(text: str, request_words: set[str], script: VideoScript) -> bool:
+    """The LLM's sentence keeps to the request: it shares a word with it, and it is not the title
+    or a scene the video already has (what a small model writes when it loses the thread)."""
+    if request_words and not content_words(text) & request_words:
+        return False
+    known = {script.title.lower(), script.prompt.lower(), *(scene.event.lower() for scene in script.scenes)}
+    return text.strip().lower() not in known
+
+
+def _new_scene(context: ChatContext, script: VideoScript, request: str) -> tuple[str, str, CameraMove | None]:
+    """Event, action and camera of a new scene. A request that is a sentence is the event word for
+    word and the LLM only writes the action and the camera; otherwise the LLM writes the event too.
+    Whatever the LLM writes must keep to the request, or the request's own words are used."""
     from langchain_core.messages import SystemMessage
 
-    from videodrafter.llm.structured import (
-        extract_json_object,
-        generate_structured,
-        json_response_formats,
-    )
+    from videodrafter.llm.structured import extract_json_object, generate_structured, json_response_formats
+    from videodrafter.prompts import load_prompt_set
 
-    class NewScene(BaseModel):
-        event: str = Field(min_length=5, max_length=300)
-        action: str = Field(min_length=2, max_length=120)
-
+    prompts = load_prompt_set(context.settings.prompt_set)
+    directions = ", ".join(direction.value for direction in CameraDirection)
     try:
         result = generate_structured(
             context.model(),
             [
-                SystemMessage(content='You add one scene to a video script. Answer with JSON {"event": one sentence, "action": a short verb phrase}.'),
-                HumanMessage(content=f"{describe_script(script)}\n\nAdd a scene: {request}"),
+                SystemMessage(content=prompts.render("chat_scene_system", directions=directions)),
+                HumanMessage(content=prompts.render("chat_scene_user", script=describe_script(script), request=request)),
             ],
             lambda text, _last: NewScene.model_validate(extract_json_object(text)),
             max_attempts=2, usage=context.usage,
@@ -103,52 +127,114 @@ def _event_and_action(context: ChatContext, script: VideoScript, request: str) -
             response_formats=json_response_formats("NewScene", NewScene.model_json_schema()),
             stage="chat-scene",
         )
-        return result.value.event, result.value.action
     except VideoDrafterError:
-        return "", ""
+        return "", "", None
+    written = result.value
+    clause = request_clause(request)
+    words = content_words(clause or request) - {"continues", "story"}
+    event = "" if clause else (written.event if _grounded(written.event, words, script) else "")
+    action = written.action if _grounded(written.action, words, script) else ""
+    return event, action, CameraMove(direction=written.camera)
+
+
+PICK = re.compile(r"^\s*(?:option\s*|number\s*|#)?(?P<n>[1-3])\s*[.!)]?\s*$", re.IGNORECASE)
 
 
 def respond(state: ChatState, runtime: Runtime[ChatContext]) -> dict:
-    """Answer the latest message: start a video, apply an edit, or say what went wrong (and go on)."""
+    """Answer the latest message: start a video, apply an edit, ask back, or say what went wrong (and go on)."""
     context = runtime.context
     message = state.messages[-1]
     text = clean_text(str(message.content))  # a terminal's escape codes would be quoted back to the LLM
+    if state.proposals and (picked := PICK.match(text)) and int(picked["n"]) <= len(state.proposals):
+        text = state.proposals[int(picked["n"]) - 1]  # the answer to a clarifying question
     attachment = (message.additional_kwargs or {}).get("attachment")
     script = _current_script(context.settings, state.run_id)
-    update: dict[str, Any] = {}
+    update: dict[str, Any] = {"proposals": []}
+    history = list(state.history)
     try:
         model = None if _grammar_only(text, script) else context.model()
+        context.on_event(ProgressEvent(stage="chat", message="reading your request"))
         commands = interpret(text, script, model, context.settings, context.usage, Path(attachment) if attachment else None)
         replies = []
         for command in commands:
+            if isinstance(command, ShowHelp):
+                replies.append(HELP_TEXT)
+                continue
             if isinstance(command, MakeVideo):
                 number = state.videos + 1
                 run_id = f"{context.session_id}-{number}"
                 outcome = start_run(command.prompt, context.settings, run_id=run_id, chat_model=context.model(), engine=context.engine, on_event=context.on_event)
+                if state.run_id is not None:
+                    history.append({"run_id": state.run_id, "script": None})
                 update |= {"run_id": run_id, "videos": number, "last_video": str(outcome.result.video) if outcome.result else None}
                 script = outcome.script
-                replies.append(f"Here is your video ({len(script.scenes)} scenes): {outcome.result.video}\n{describe_script(script)}")
+                replies.append(f"Here is your video ({len(script.scenes)} scenes): {outcome.result.video}\n{script_text(script)}")
+                continue
+            if isinstance(command, Undo):
+                replies.append(_undo(context, state, history, update))
+                script = _current_script(context.settings, update.get("run_id", state.run_id))
                 continue
             if script is None:
                 raise InputError("There is no video to edit yet.", 'Start with "make me a video about …".')
             if isinstance(command, ShowScript):
-                replies.append(describe_script(script))
+                replies.append(script_text(script))
                 continue
-            new_scene = None
+            if isinstance(command, Clarify):
+                update["proposals"] = command.proposals
+                choices = "\n".join(f"  {number}. {proposal}" for number, proposal in enumerate(command.proposals, start=1))
+                replies.append(
+                    f"What should change to make it that way? For example:\n{choices}\n"
+                    "Answer with a number, or say what you want in your own words."
+                )
+                continue
+            new_scene, before = None, script
             if isinstance(command, AddScene):
-                event, action = (command.event, command.action) if command.event else _event_and_action(context, script, command.request)
-                script, new_scene = scene_for_request(script, command.request, event, action)
+                event, action, camera = (command.event, command.action, None) if command.event else _new_scene(context, script, command.request)
+                script, new_scene = scene_for_request(script, command.request, event, action, camera)
             script, summary = apply_edit(script, command, new_scene=new_scene)
+            history.append({"run_id": state.run_id, "script": before.model_dump(mode="json")})
             outcome = _apply(context, state.run_id, script)
             update["last_video"] = str(outcome.result.video) if outcome.result else None
-            replies.append(f"Done: {summary}. Updated video: {outcome.result.video}")
+            replies.append(f"Done: {summary}\nUpdated video: {outcome.result.video}")
         reply = "\n".join(replies)
     except VideoDrafterError as error:
         reply = f"{error.message} {error.hint}".strip()
     except Exception as error:  # a bug must not end the conversation; the log has the details
         log.exception("chat turn failed")
         reply = f"Something went wrong while doing that ({type(error).__name__}: {error}). The draft is unchanged; try again or rephrase."
-    return {**update, "messages": [AIMessage(content=reply)]}
+    return {**update, "history": history[-MAX_UNDO:], "messages": [AIMessage(content=reply)]}
+
+
+MAX_UNDO = 20
+"""Versions kept for `undo` (each is one script; pictures are found again by their content keys)."""
+
+
+def _undo(context: ChatContext, state: ChatState, history: list[dict], update: dict[str, Any]) -> str:
+    """Back to the version before the last change: the previous script, re-applied to the run, finds
+    every picture and clip it had by content key, so nothing is made again."""
+    if not history:
+        return "Nothing to undo yet."
+    last = history.pop()
+    if last["run_id"] != state.run_id or last["script"] is None:
+        update |= {"run_id": last["run_id"], "last_video": str(context.settings.runs_dir / last["run_id"] / "video.mp4")}
+        return f"Back to the previous video: {update['last_video']}"
+    previous = VideoScript.model_validate(last["script"])
+    outcome = _apply(context, state.run_id, previous)
+    update["last_video"] = str(outcome.result.video) if outcome.result else None
+    return f"Undone: the video is back to its previous version ({len(previous.scenes)} scenes): {outcome.result.video}"
+
+
+def script_text(script: VideoScript, width: int = 110) -> str:
+    """The scene and entity tables the CLI's `script` command prints, as plain text."""
+    import io
+
+    from rich.console import Console
+
+    from videodrafter.display import script_table
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(script_table(script))
+    return console.export_text().rstrip()
 
 
 def _grammar_only(text: str, script: VideoScript | None) -> bool:
@@ -172,14 +258,31 @@ def build_chat_graph(checkpointer=None):
     return builder.compile(checkpointer=checkpointer, name="videodrafter-chat")
 
 
+def recent_sessions(runs_dir: Path, limit: int = 5) -> list[str]:
+    """Session ids under ``runs_dir``, most recently used first."""
+    records = sorted((runs_dir / "sessions").glob("*/chat.sqlite"), key=lambda path: path.stat().st_mtime, reverse=True)
+    return [path.parent.name for path in records[:limit]]
+
+
 class ChatSession:
     """A resumable conversation: ``ChatSession.open(settings, session_id)`` then ``send(text)``."""
 
-    def __init__(self, settings: Settings, session_id: str, *, chat_model: BaseChatModel | None = None, engine: Engine | None = None) -> None:
+    def __init__(
+        self, settings: Settings, session_id: str, *, chat_model: BaseChatModel | None = None, engine: Engine | None = None,
+        must_exist: bool = False,
+    ) -> None:
+        """``must_exist``: the id came from the user (``--session``), so a typo is an error, not a new session."""
         self.session_id = session_id
         self.folder = settings.runs_dir / "sessions" / session_id
-        self.folder.mkdir(parents=True, exist_ok=True)
         record = self.folder / "session.json"
+        if must_exist and not record.is_file():
+            recent = recent_sessions(settings.runs_dir)
+            raise InputError(
+                f"There is no chat session '{session_id}' in {settings.runs_dir / 'sessions'}.",
+                (f"Recent sessions: {', '.join(recent)}. " if recent else "")
+                + f"Leave out --session to start a new one (or add --new to start one named '{session_id}').",
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
         if record.is_file():
             stored = json.loads(record.read_text())
             settings = Settings(**{**stored["settings"], "runs_dir": settings.runs_dir})

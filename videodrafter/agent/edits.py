@@ -91,6 +91,26 @@ class ShowScript(BaseModel):
     command: Literal["show_script"] = "show_script"
 
 
+class ShowHelp(BaseModel):
+    """What can be asked, with examples (answered without the LLM)."""
+
+    command: Literal["show_help"] = "show_help"
+
+
+class Undo(BaseModel):
+    """Go back to the video before the last change (answered without the LLM)."""
+
+    command: Literal["undo"] = "undo"
+
+
+class Clarify(BaseModel):
+    """A request too vague to act on: ask back, with concrete proposals the user can pick by number."""
+
+    command: Literal["clarify"] = "clarify"
+    request: str
+    proposals: list[str] = Field(min_length=1, max_length=3)
+
+
 EditCommand = Annotated[
     MakeVideo | ChangeEntity | AddScene | SwapScenes | RemoveScene | SetCamera | UsePhoto | ShowScript,
     Field(discriminator="command"),
@@ -138,15 +158,32 @@ def recolour(text: str, change: str) -> str:
     return f"{text}, {change}".strip(", ")
 
 
+def similar_entities(script: VideoScript, entity: Entity, asked: str) -> list[Entity]:
+    """Other entities the user may also have meant: they share a noun with the name asked for
+    ('the cat' → 'jumping cat' beside 'cream cat'); colour words do not make two entities alike."""
+    wanted = (content_words(asked) | content_words(entity.name)) - set(COLOR_WORDS)
+    return [other for other in script.entities if other.id != entity.id and wanted & (content_words(other.name) - set(COLOR_WORDS))]
+
+
 def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> tuple[VideoScript, str]:
-    """The edited script and a one-line summary of what changed."""
+    """The edited script and a summary of what changed (and of what a user may think changed but did not)."""
     script = script.model_copy(deep=True)
     if isinstance(edit, ChangeEntity):
         entity = find_entity(script, edit.entity)
+        others = similar_entities(script, entity, edit.entity)
+        old_name = entity.name
         entity.description = recolour(entity.description or entity.name, edit.change)
         if any(word in COLOR_WORDS for word in content_words(entity.name)):
             entity.name = recolour(entity.name, edit.change)
-        return VideoScript.model_validate(script.model_dump()), f"'{entity.name}' is now: {entity.description}"
+        scenes = [str(index + 1) for index in script.scenes_with(entity.id)]
+        summary = f"'{entity.name}' is now: {entity.description} (changed: '{old_name}', in scene(s) {', '.join(scenes) or 'none'})"
+        for other in others:
+            where = ", ".join(str(index + 1) for index in script.scenes_with(other.id)) or "none"
+            summary += (
+                f"\nNot changed: '{other.name}' (scene(s) {where}) is a different entity; "
+                f"say \"make the {other.name} {edit.change}\" to change it too."
+            )
+        return VideoScript.model_validate(script.model_dump()), summary
     if isinstance(edit, SwapScenes):
         first, second = _scene_index(script, edit.first), _scene_index(script, edit.second)
         script.scenes[first], script.scenes[second] = script.scenes[second], script.scenes[first]
@@ -187,10 +224,42 @@ def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> 
 TIMES_OF_DAY = {"sunset", "sunrise", "night", "dawn", "dusk", "noon", "evening", "morning", "midnight"}
 
 
-def scene_for_request(script: VideoScript, request: str, event: str = "", action: str = "") -> tuple[VideoScript, Scene]:
-    """A new scene for 'add a scene at sunset': mentioned entities, the usual cast, a place (maybe at a new time)."""
+CLAUSE = re.compile(r"^(?:[:,-]\s*|(?:where|in which|in that|when|that shows|showing|so that)\s+)(?P<clause>\S.*)$", re.IGNORECASE)
+
+
+def request_clause(request: str) -> str | None:
+    """The sentence inside 'add a scene where the cat wins a trophy' ('the cat wins a trophy'), or None
+    for a request that only sets the scene ('at sunset')."""
+    match = CLAUSE.match(request.strip())
+    return match["clause"].strip().rstrip(".!") if match else None
+
+
+def clause_action(script: VideoScript, clause: str) -> str:
+    """What the clause says its subject does: the words after the first cast member it names
+    ('the cat wins a trophy' → 'wins a trophy'); the whole clause when it names nobody."""
+    tokens = clause.split()
+    cast_words = set().union(*(content_words(e.name) for e in script.entities if e.kind is EntityKind.FOREGROUND))
+    for index, token in enumerate(tokens):
+        if content_words(token) & cast_words and index + 1 < len(tokens):
+            return " ".join(tokens[index + 1 :])[:120]
+    return clause[:120]
+
+
+def scene_for_request(
+    script: VideoScript, request: str, event: str = "", action: str = "", camera: CameraMove | None = None
+) -> tuple[VideoScript, Scene]:
+    """A new scene for 'add a scene at sunset': mentioned entities, the usual cast, a place (maybe at a new time).
+
+    A request that is a sentence ('where the cat wins a trophy') is the scene's event, word for word."""
     words = content_words(request)
-    foreground = [e.id for e in script.entities if e.kind is EntityKind.FOREGROUND and words & content_words(e.name)]
+    cast = [e for e in script.entities if e.kind is EntityKind.FOREGROUND]
+    foreground: list[str] = []
+    for word in re.findall(r"[a-z0-9'-]+", request.lower()):  # in the order the request names them
+        matches = [e for e in cast if word in content_words(e.name)]
+        if matches:  # 'the cat' beside 'cream cat' and 'jumping cat': the closer name, then the one in more scenes
+            best = max(matches, key=lambda e: (len(words & content_words(e.name)), len(script.scenes_with(e.id))))
+            if best.id not in foreground:
+                foreground.append(best.id)
     if not foreground:
         counts = {e.id: len(script.scenes_with(e.id)) for e in script.entities if e.kind is EntityKind.FOREGROUND}
         foreground = [max(counts, key=counts.get)] if counts else []
@@ -208,5 +277,12 @@ def scene_for_request(script: VideoScript, request: str, event: str = "", action
             )
         background = script.entity(new_id)
     cast = " and ".join(script.entity(entity_id).name for entity_id in foreground) or "The scene"
+    clause = request_clause(request)
+    if clause:
+        event = clause[0].upper() + clause[1:] + "."
+        action = action or clause_action(script, clause)
     event = event or f"{cast} {request.strip().rstrip('.')}".replace("  ", " ") + "."
-    return script, Scene(event=event[:600], action=(action or "moves")[:300], foreground=foreground, background=background.id)
+    scene = Scene(event=event[:600], action=(action or "moves")[:300], foreground=foreground, background=background.id)
+    if camera is not None:
+        scene.camera = camera
+    return script, scene

@@ -14,21 +14,26 @@ from videodrafter.agent.edits import (
     EDIT_TYPES,
     AddScene,
     ChangeEntity,
+    Clarify,
     MakeVideo,
     ParsedCommand,
     RemoveScene,
     SetCamera,
+    ShowHelp,
     ShowScript,
     SwapScenes,
+    Undo,
     UsePhoto,
     find_entity,
 )
+from videodrafter.engines.animatic_art import COLOR_WORDS
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.structured import describe_validation_error, generate_json_model
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.script import VideoScript
+from videodrafter.script import CameraSpeed, CameraDirection, EntityKind, VideoScript
+from videodrafter.text import content_words
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +50,64 @@ PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\
 CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.IGNORECASE)
 SHOW = re.compile(r"^(?:show|print|list)(?:\s+(?:me\s+)?(?:the\s+)?(?:script|scenes|draft|video))?\s*\??$|^(?:status|script)\??$", re.IGNORECASE)
 
-HELP = (
-    'Try: "make me a video about a dog at the beach", "make the dog brown", "add a scene at sunset", '
-    '"swap scenes 2 and 3", "remove scene 4", "camera of scene 2 to zoom in fast", "use this photo for the grandmother", "show the script".'
+HELP_WORDS = re.compile(r"^(?:help|\?|what can (?:i|you) (?:do|say|ask))\??$", re.IGNORECASE)
+UNDO = re.compile(r"^(?:undo|go back|revert|undo (?:that|it|the last (?:edit|change)))$", re.IGNORECASE)
+VAGUE = re.compile(
+    r"\b(?:more|less|better|worse|nicer|improve|exciting|boring|fun|funny|funnier|interesting|dramatic|different|spice|"
+    r"don'?t like|do not like|something else|too \w+)\b",
+    re.IGNORECASE,
 )
+
+HELP = 'Say "help" for what you can ask, e.g. "make the dog brown" or "add a scene where the dog finds a shell".'
+HELP_TEXT = """What you can ask (one request per message):
+  make me a video about a dog at the beach   start a new video
+  make the dog brown                         change how a character, object or place looks
+  add a scene where the dog finds a shell    a new scene, in your words ("add a scene after scene 2 where …")
+  add a scene at sunset                      a new scene at another time of day
+  swap scenes 2 and 3   /   remove scene 4   reorder or cut scenes
+  camera of scene 2 to zoom in fast          left, right, up, down, zoom in, zoom out, static; slow, medium, fast
+  use this photo for the grandmother: /path/to/photo.jpg
+  show the script                            the scene table: events, actions, cast, places, camera
+  undo                                       back to the previous version (nothing already made is made again)
+  help                                       this list;   quit   leave (the session is saved)"""
+
+MOOD_SCENES = {
+    "exciting": "races to the finish line", "dramatic": "faces a sudden storm", "fun": "slips and lands in a puddle",
+    "funny": "slips and lands in a puddle", "funnier": "slips and lands in a puddle", "interesting": "finds a hidden treasure",
+}
+VIVID = ("red", "golden", "orange", "purple", "blue")
+
+
+def proposals_for(request: str, script: VideoScript) -> list[str]:
+    """Three concrete edits for a vague request, each one a message the grammar reads as it is."""
+    counts = {e.id: len(script.scenes_with(e.id)) for e in script.entities if e.kind is EntityKind.FOREGROUND}
+    lead = script.entity(max(counts, key=counts.get)) if counts else script.entities[0]
+    main = lead.name
+    mood = next((MOOD_SCENES[word] for word in re.findall(r"[a-z]+", request.lower()) if word in MOOD_SCENES), "finds a surprise")
+    calm = [n for n, scene in enumerate(script.scenes, start=1) if scene.camera.direction is CameraDirection.STATIC or scene.camera.speed is not CameraSpeed.FAST]
+    number = calm[0] if calm else 1
+    colour = next((c for c in VIVID if c not in content_words(main) and c not in (lead.description or "").lower()), "golden")
+    return [f"add a scene where the {main} {mood}", f"camera of scene {number} to zoom in fast", f"make the {main} {colour}"]
+
+
+def vague_request(message: str, script: VideoScript | None) -> Clarify | None:
+    """A request that names no scene and no entity and only says how it should feel ('make it more
+    exciting'): the user is asked back, with proposals, rather than the LLM guessing an edit."""
+    if script is None or not VAGUE.search(message) or re.search(r"\bscenes?\s+\d+", message, re.IGNORECASE):
+        return None
+    named = content_words(message) - set(COLOR_WORDS)
+    if any(named & (content_words(entity.name) - set(COLOR_WORDS)) for entity in script.entities):
+        return None
+    return Clarify(request=message, proposals=proposals_for(message, script))
 
 
 def parse_with_grammar(message: str, script: VideoScript | None, attachment: Path | None = None):
     """The command a message states plainly, or None."""
     text = " ".join(message.strip().split()).rstrip(".!")
+    if HELP_WORDS.match(text):
+        return ShowHelp()
+    if UNDO.match(text):
+        return Undo()
     if match := MAKE.match(text):
         return MakeVideo(prompt=match["prompt"])
     if match := SHOW.match(text):
@@ -73,6 +127,8 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
         if chosen is None:
             raise InputError("Which photo? No file came with the message.", "Attach the photo, or write its path: use the photo /path/to/photo.jpg for the grandmother.")
         return UsePhoto(entity=match["entity"], path=chosen)
+    if clarify := vague_request(text, script):
+        return clarify
     if match := ADD.search(text):
         return AddScene(request=match["rest"] or "continues the story", after=int(match["after"]) if match["after"] else None)
     if script is not None and (match := CHANGE.match(text)):
