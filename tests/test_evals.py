@@ -115,7 +115,7 @@ def test_visual_metrics_with_a_tiny_random_clip(tiny_clip: Path) -> None:
 
 
 def test_suites_load_and_bad_suites_are_named(tmp_path: Path) -> None:
-    suite = load_suite(str(REPO / "evals" / "suites" / "genres.yaml"))
+    suite = load_suite("genres")
     assert len(suite.cases) >= 8 and len({case.genre for case in suite.cases}) >= 6
     assert any(case.photos for case in suite.cases)
     broken = tmp_path / "broken.yaml"
@@ -140,7 +140,7 @@ def _draft(title: str, cameras: list[str]) -> str:
 
 
 def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> None:
-    suite = load_suite(str(REPO / "evals" / "suites" / "smoke.yaml"))
+    suite = load_suite("smoke")
     good = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
     bad = RoutedChatModel(routes={"film director": ["I cannot do that."]})
     config = EvalConfig(suite="smoke", llms=["scripted:good", "scripted:bad"], prompt_sets=["v1"], seed=7)
@@ -153,7 +153,10 @@ def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> No
     assert grandma.metrics.expected_common_found == pytest.approx(2 / 3)  # "boy" is not "grandson"
     paths = write_reports(report, tmp_path / "report")
     markdown = paths["markdown"].read_text()
-    assert "| valid scripts | 100% | 0% |" in markdown
+    assert "| valid scripts ↑ | **100%** | 0% |" in markdown  # the better direction, the best column in bold
+    assert "| seconds per case ↓ |" in markdown and "| output tokens per case |" in markdown
+    assert "## Failed cases: what the LLM wrote" in markdown and "I cannot do that." in markdown
+    assert "I cannot do that." in paths["html"].read_text() and "class=best" in paths["html"].read_text()
     page = paths["html"].read_text()
     assert page.count("<details>") == 4 and "grandma-garden" in page
     saved = json.loads(paths["json"].read_text())
@@ -161,7 +164,7 @@ def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> No
 
 
 def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_path: Path) -> None:
-    suite = load_suite(str(REPO / "evals" / "suites" / "smoke.yaml"))
+    suite = load_suite("smoke")
     planner = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
     judge = ScriptedChatModel(replies=[
         '{"coherence": 9, "reason": "great"}',  # out of range: the problem goes back
@@ -175,7 +178,7 @@ def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_p
     retry = str(judge.seen[1][0][-1].content)
     assert "could not be read" in retry and "coherence" in retry
     assert aggregate(report)[("scripted:good", "v1")]["coherence"] == pytest.approx(3.0)
-    assert "| coherence (judge, 1-5) | 3.00 |" in write_reports(report, tmp_path / "report")["markdown"].read_text()
+    assert "| coherence (judge, 1-5) ↑ | 3.00 |" in write_reports(report, tmp_path / "report")["markdown"].read_text()
 
 
 @pytest.mark.slow
@@ -192,3 +195,59 @@ def test_the_embedded_backends_are_evaluated_for_real(tmp_path: Path) -> None:
     for row in report["results"]:
         assert row["metrics"]["llm_calls"] >= 1 and row["metrics"]["seconds"] > 0
     assert "local:gemma3 · v2" in (tmp_path / "report.md").read_text()
+    assert str(tmp_path) != str(REPO) and "evals/suites" not in result.stderr
+
+
+def test_shipped_suites_load_from_any_folder(tmp_path: Path) -> None:
+    code = "from videodrafter.evals.cases import load_suite; s = load_suite('smoke'); print(s.name, len(s.cases), sorted(p.name for c in s.cases for p in c.photos.values()))"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split()[:2] == ["smoke", "2"] and "grandmother.jpg" in loaded.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-m", "videodrafter", "eval", "--suite", "nope"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert unknown.returncode == 2 and "Known suites: genres, smoke" in " ".join(unknown.stderr.split())
+
+
+def _scripted_eval(tmp_path: Path, name: str, model: RoutedChatModel, repeats: int = 1) -> Path:
+    config = EvalConfig(suite="smoke", llms=["scripted:x"], prompt_sets=["v1"], repeats=repeats)
+    report = run_eval(load_suite("smoke"), config, Settings(), tmp_path / name, chat_models={"scripted:x": model})
+    return write_reports(report, tmp_path / name)["json"].parent
+
+
+def test_repeats_give_latency_a_spread(tmp_path: Path) -> None:
+    model = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
+    folder = _scripted_eval(tmp_path, "repeated", model, repeats=3)
+    saved = json.loads((folder / "report.json").read_text())
+    assert len(saved["results"]) == 2 * 3 and sorted({row["repeat"] for row in saved["results"]}) == [0, 1, 2]
+    from videodrafter.evals.compare import load_report
+
+    table = aggregate(load_report(folder))[("scripted:x", "v1")]
+    assert table["seconds_sd"] >= 0 and "tokens_out_per_s_sd" in table
+    markdown = (folder / "report.md").read_text()
+    assert "× 3 runs" in markdown
+    seconds_row = next(line for line in markdown.splitlines() if line.startswith("| seconds per case"))
+    assert " ± " in seconds_row
+
+
+def test_eval_compare_marks_what_got_better_and_worse(tmp_path: Path) -> None:
+    before = _scripted_eval(tmp_path, "before", RoutedChatModel(routes={"film director": ["I cannot do that."]}))
+    after = _scripted_eval(tmp_path, "after", RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(after), "-o", str(tmp_path / "cmp.md")],
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "COLUMNS": "250"},
+    )
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "cmp.md").read_text()
+    valid = next(line for line in text.splitlines() if line.startswith("| valid scripts ↑"))
+    assert "| 0% | 100% | +100% ▲ better |" in valid
+    assert "▲ better" in " ".join(result.stdout.split())
+    other = tmp_path / "other"
+    other.mkdir()
+    saved = json.loads((after / "report.json").read_text())
+    saved["config"]["suite"] = "genres"
+    (other / "report.json").write_text(json.dumps(saved))
+    mismatch = subprocess.run([sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(other)], capture_output=True, text=True, timeout=120, check=False)
+    assert mismatch.returncode == 2 and "different suites (smoke, genres)" in mismatch.stderr
+    missing = subprocess.run([sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(tmp_path / "nope")], capture_output=True, text=True, timeout=120, check=False)
+    assert missing.returncode == 2 and "There is no eval report" in missing.stderr

@@ -436,9 +436,14 @@ def batch(
         raise typer.Exit(code=1)
 
 
-@app_command("eval")
+eval_app = typer.Typer(cls=Group, no_args_is_help=False, pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
 def eval_command(
-    suite: Annotated[str, typer.Option("--suite", metavar="NAME", help="Suite name under evals/suites (e.g. smoke, genres) or a .yaml path.")] = "smoke",
+    ctx: typer.Context,
+    suite: Annotated[str, typer.Option("--suite", metavar="NAME", help="A suite that ships with videodrafter (smoke, genres) or the path of a .yaml file.")] = "smoke",
     llms: Annotated[list[str] | None, typer.Option("--llm", metavar="SPEC", help="LLM spec to evaluate; repeat to compare.")] = None,
     prompt_sets: Annotated[list[str] | None, typer.Option("--prompts", metavar="VERSION", help="Prompt set; repeat to compare (v1, v2).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for every case (recorded in the report).")] = 0,
@@ -446,6 +451,7 @@ def eval_command(
     clip_model: Annotated[Path | None, typer.Option("--clip-model", metavar="DIR", help="CLIP folder for the visual metrics (with --engine).")] = None,
     judge: Annotated[str | None, typer.Option("--judge", metavar="SPEC", help="LLM spec of a coherence judge (e.g. openai:gpt-4o).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Report folder (default: evals/results/SUITE-TIME).")] = None,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Run every case N times: latency gets a spread (mean ± sd), since the machine may be busy.")] = 1,
     verbose: VerboseOption = False,
 ) -> None:
     """Compare prompt sets and LLM backends on a suite of prompts; writes markdown, JSON and HTML.
@@ -457,6 +463,8 @@ def eval_command(
       videodrafter eval --suite genres --prompts v1 --prompts v2 --repeats 3
       videodrafter eval compare evals/results/smoke-A evals/results/smoke-B
     """
+    if ctx.invoked_subcommand is not None:  # `eval compare …`: the options above are for a new eval
+        return
     from datetime import UTC, datetime
 
     from rich.markdown import Markdown
@@ -475,7 +483,7 @@ def eval_command(
         loaded = load_suite(suite)
         config = EvalConfig(
             suite=loaded.name, llms=llms or [settings.llm], prompt_sets=prompt_sets or [settings.prompt_set], seed=seed,
-            engine=engine, clip_model=clip_model, judge=judge,
+            engine=engine, clip_model=clip_model, judge=judge, repeats=repeats,
         )
         folder = output or Path("evals/results") / f"{loaded.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
         with Progress(console=stderr, transient=True) as progress:
@@ -489,7 +497,39 @@ def eval_command(
         _fail(error)
         return
     stdout.print(Markdown(markdown_table(report)))
+    stderr.print("[dim]↑ higher is better, ↓ lower is better; the best value of a row is bold.[/]")
     stderr.print(f"[dim]reports: {paths['markdown']}, {paths['json']}, {paths['html']}[/]")
+
+
+@eval_app.command("compare", cls=Command)
+def eval_compare(
+    first: Annotated[Path, typer.Argument(metavar="REPORT_A", help="An earlier report folder (written by `videodrafter eval`).")],
+    second: Annotated[Path, typer.Argument(metavar="REPORT_B", help="A later report folder of the same suite.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Also write the comparison here (markdown).")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Compare two eval reports of one suite side by side; each change is marked better or worse.
+
+    Examples:
+
+    \b
+      videodrafter eval compare evals/results/smoke-A evals/results/smoke-B
+      videodrafter eval compare before/ after/ -o comparison.md
+    """
+    from rich.markdown import Markdown
+
+    from videodrafter.evals.compare import compare_reports, load_report
+
+    try:
+        text = compare_reports(load_report(first), load_report(second), names=("A", "B"))
+    except VideoDrafterError as error:
+        _fail(error)
+        return
+    stdout.print(f"A = {first}\nB = {second}", soft_wrap=True)
+    stdout.print(Markdown(text))
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(f"A = {first}\n\nB = {second}\n\n{text}\n")
 
 
 @app_command()

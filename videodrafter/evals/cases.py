@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from videodrafter.errors import InputError
 
-SUITES_DIR = Path("evals/suites")
+SUITES_DIR = Path(__file__).parent / "suites"
+"""The suites that ship with the package (package data), so `--suite smoke` works from any folder."""
 
 
 class EvalCase(BaseModel):
@@ -48,7 +49,7 @@ def load_suite(name_or_path: str) -> EvalSuite:
         raise InputError(f"The eval suite {path} is not valid YAML: {error}.", "Fix the file's syntax.") from error
     except ValidationError as error:
         first = error.errors()[0]
-        raise InputError(f"The eval suite {path} is invalid at {'.'.join(map(str, first['loc']))}: {first['msg']}.", "See evals/suites/smoke.yaml for the format.") from error
+        raise InputError(f"The eval suite {path} is invalid at {'.'.join(map(str, first['loc']))}: {first['msg']}.", f"See {SUITES_DIR / 'smoke.yaml'} for the format.") from error
     ids = [case.id for case in suite.cases]
     if len(set(ids)) != len(ids):
         raise InputError(f"The eval suite {path} repeats a case id.", "Give every case its own id.")

@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
@@ -38,6 +39,7 @@ class EvalConfig(BaseModel):
     engine: str | None = Field(default=None, description="Render each script with this engine for visual metrics.")
     clip_model: Path | None = Field(default=None, description="CLIP folder for the visual metrics.")
     judge: str | None = Field(default=None, description="LLM spec of the coherence judge.")
+    repeats: int = Field(default=1, ge=1, le=20, description="Runs of every case (same seed): latency gets a spread.")
 
 
 class CaseResult(BaseModel):
@@ -50,6 +52,8 @@ class CaseResult(BaseModel):
     script: VideoScript | None = None
     notes: list[str] = Field(default_factory=list)
     judge_reason: str = ""
+    repeat: int = Field(default=0, description="Which run of the case this is (0-based; see EvalConfig.repeats).")
+    llm_output: str = Field(default="", description="What the LLM wrote last, kept for a case that failed.")
 
 
 class EvalReport(BaseModel):
@@ -76,17 +80,40 @@ def _versions() -> dict[str, str]:
     return found
 
 
+MAX_KEPT_OUTPUT = 4000
+"""Characters of a failed case's last LLM answer kept in the report."""
+
+
+class _LastAnswer(BaseCallbackHandler):
+    """Remembers the text of the model's latest answer (what a prompt engineer needs to see when a case fails)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def on_llm_end(self, response, **kwargs) -> None:
+        for generations in response.generations:
+            for generation in generations:
+                self.text = generation.text or str(getattr(getattr(generation, "message", None), "content", ""))
+
+
 def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None, model=None) -> CaseResult:
     model = model or create_chat_model(llm, settings)
     usage = TokenUsage()
     min_scenes, max_scenes = scene_bounds(case.scenes, settings)
+    listener = _LastAnswer()
+    callbacks = model.callbacks
+    model.callbacks = [*(callbacks or []), listener]  # the model's own callbacks keep working
     started = time.perf_counter()
     try:
         plan = plan_script(case.prompt, model, settings, min_scenes=min_scenes, max_scenes=max_scenes, prompt_set_name=prompt_set, usage=usage)
     except VideoDrafterError as error:
         metrics = ScriptMetrics(valid=False, error=error.message, attempts=settings.plan_max_attempts, seconds=time.perf_counter() - started,
                                 llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens)
-        return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics)
+        return CaseResult(
+            case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, llm_output=listener.text[:MAX_KEPT_OUTPUT]
+        )
+    finally:
+        model.callbacks = callbacks
     seconds = time.perf_counter() - started
     script = _with_photos(plan.script, case)
     metrics = script_metrics(
@@ -130,17 +157,22 @@ def run_eval(
     if config.judge:
         judge_model = (chat_models or {}).get(config.judge) or create_chat_model(config.judge, settings)
     results: list[CaseResult] = []
-    total = len(config.llms) * len(config.prompt_sets) * len(suite.cases)
+    total = len(config.llms) * len(config.prompt_sets) * len(suite.cases) * config.repeats
     for llm in config.llms:
         for prompt_set in config.prompt_sets:
             load_prompt_set(prompt_set)  # fail fast on an unknown set
             for case in suite.cases:
-                on_progress(f"{case.id} · {llm} · {prompt_set}", len(results), total)
-                case_settings = settings.model_copy(update={"llm": llm, "prompt_set": prompt_set, "seed": config.seed})
-                result = evaluate_case(case, llm, prompt_set, case_settings, judge_model, (chat_models or {}).get(llm))
-                if config.engine and result.script is not None:
-                    result.visual = render_and_score(result, config, case_settings, output_dir)
-                results.append(result)
+                for repeat in range(config.repeats):  # same seed: the same script, another latency sample
+                    again = f" · run {repeat + 1}/{config.repeats}" if config.repeats > 1 else ""
+                    on_progress(f"{case.id} · {llm} · {prompt_set}{again}", len(results), total)
+                    case_settings = settings.model_copy(update={"llm": llm, "prompt_set": prompt_set, "seed": config.seed})
+                    result = evaluate_case(
+                        case, llm, prompt_set, case_settings, judge_model if repeat == 0 else None, (chat_models or {}).get(llm)
+                    )
+                    result.repeat = repeat
+                    if config.engine and result.script is not None and repeat == 0:
+                        result.visual = render_and_score(result, config, case_settings, output_dir)
+                    results.append(result)
     on_progress("done", total, total)
     return EvalReport(
         config=config,
@@ -213,4 +245,26 @@ def aggregate(report: EvalReport) -> dict[tuple[str, str], dict[str, float]]:
         outputs = sum(row.metrics.tokens_out for row in rows)
         seconds = sum(row.metrics.seconds for row in rows)
         table[variant]["tokens_out_per_s"] = outputs / seconds if seconds else 0.0
+        if report.config.repeats > 1:
+            table[variant] |= _latency_spread(rows)
     return table
+
+
+LATENCY = ("seconds", "tokens_out_per_s")
+"""The metrics that vary with how busy the machine is; with repeats they carry a spread."""
+
+
+def _latency_spread(rows: list[CaseResult]) -> dict[str, float]:
+    """``<metric>_sd``: the standard deviation of a case's latency over its repeats, averaged over the cases."""
+    by_case: dict[str, list[CaseResult]] = {}
+    for row in rows:
+        by_case.setdefault(row.case_id, []).append(row)
+    spread: dict[str, list[float]] = {key: [] for key in LATENCY}
+    for runs in by_case.values():
+        if len(runs) < 2:
+            continue
+        spread["seconds"].append(float(np.std([run.metrics.seconds for run in runs], ddof=1)))
+        rates = [run.metrics.tokens_out / run.metrics.seconds for run in runs if run.metrics.seconds]
+        if len(rates) > 1:
+            spread["tokens_out_per_s"].append(float(np.std(rates, ddof=1)))
+    return {f"{key}_sd": float(np.mean(values)) for key, values in spread.items() if values}
