@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from videodrafter.llm.structured import OutputProblem
+from videodrafter.planning.narration import ground_script_narration
 from videodrafter.script import (
     CameraDirection,
     CameraMove,
@@ -36,6 +37,7 @@ class SceneDraft(BaseModel):
     """One scene as the LLM writes it: entities are referred to by name."""
 
     event: str = Field(min_length=5, max_length=300)
+    narration: str = Field(default="", max_length=300, description="One sentence a narrator reads over the shot.")
     action: str = Field(min_length=3, max_length=160)
     foreground: list[EntityName] = Field(max_length=3)
     background: str = Field(min_length=1, max_length=60)
@@ -134,6 +136,7 @@ def draft_to_script(
                 foreground=list(dict.fromkeys(entity_id_from_name(key) for key in foreground)),
                 background=entity_id_from_name(background or "unknown"),
                 camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
+                narration=scene.narration.strip(),
             )
         )
     ids: dict[str, str] = {}
@@ -157,7 +160,8 @@ def draft_to_script(
     if unused:
         notes.append(f"entities never used in a scene were dropped: {', '.join(unused)}")
     script = VideoScript(prompt=prompt, title=draft.title.strip(), entities=entities, scenes=scenes)
-    return ConvertedScript(script=script, notes=notes)
+    script, narration_notes = ground_script_narration(script)
+    return ConvertedScript(script=script, notes=[*notes, *narration_notes])
 
 
 def script_to_draft(script: VideoScript) -> ScriptDraft:
@@ -168,6 +172,7 @@ def script_to_draft(script: VideoScript) -> ScriptDraft:
         scenes=[
             SceneDraft(
                 event=scene.event,
+                narration=scene.narration,
                 action=scene.action,
                 foreground=[script.entity(entity_id).name for entity_id in scene.foreground],
                 background=script.entity(scene.background).name,

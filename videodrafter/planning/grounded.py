@@ -27,6 +27,7 @@ from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
 from videodrafter.planning.grounding import is_meta_text, repeated_events, user_asked_for_camera
+from videodrafter.planning.narration import ground_script_narration
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
     CameraDirection,
@@ -56,6 +57,8 @@ BEAT_OPENINGS = {
 """Each event opens with a word of its beat: the story moves on, and scenes cannot start as copies."""
 EVENT_TEXT = "[A-Za-z0-9 ,;'-]{12,120}[.!]"
 """One sentence: no full stop inside, so the model ends it instead of being cut off mid-word."""
+NARRATION_TEXT = "[A-Z][A-Za-z0-9 ,;'-]{8,90}[.!]"
+"""The narrator's line: one short sentence (a few seconds of speech), capped so the grammar stays cheap."""
 ACTION_MAX = 60
 LOOKS_MAX = 90
 """A short phrase per cast member: enrichment writes the long description later, for common entities."""
@@ -73,6 +76,7 @@ class SceneAnswer(BaseModel):
     foreground: list[str] = Field(max_length=MAX_FOREGROUND)
     background: str
     event: str = Field(min_length=5, max_length=300)
+    narration: str = Field(default="", max_length=300)
     action: str = Field(min_length=2, max_length=160)
     camera_direction: CameraDirection
     camera_speed: CameraSpeed
@@ -149,6 +153,7 @@ def scenes_schema(
             "foreground": cast_in_scene,
             "background": {"enum": places},
             "event": _event_schema(beat),
+            "narration": {"type": "string", "pattern": f"^{NARRATION_TEXT}$"},
             "action": {"type": "string", "minLength": 3, "maxLength": ACTION_MAX},
             "camera_direction": {"enum": camera},
             "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
@@ -209,7 +214,7 @@ def _scenes_messages(
             "scenes": [
                 {
                     "foreground": scene.foreground, "background": scene.background,
-                    "event": _with_opening(scene.event, beat, number),
+                    "event": _with_opening(scene.event, beat, number), "narration": scene.narration,
                     "action": scene.action, "camera_direction": scene.camera_direction.value, "camera_speed": scene.camera_speed.value,
                 }
                 for number, (beat, scene) in enumerate(zip(beats, draft.scenes, strict=True))
@@ -290,6 +295,7 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
                     foreground=list(dict.fromkeys(by_name[name].id for name in scene.foreground)),
                     background=by_name[scene.background].id,
                     camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
+                    narration=scene.narration,
                 )
             )
         notes = []
@@ -381,4 +387,5 @@ def plan_grounded(
     if unused:
         mended.append(f"entities no scene uses were left out: {', '.join(unused)}")
     script = VideoScript(prompt=prompt, title=title, entities=[e for e in entities if e.id in used], scenes=scenes)
-    return ConvertedScript(script=script, notes=[*notes, *scene_notes, *mended]), result.attempts, result.problems
+    script, narration_notes = ground_script_narration(script)  # the grammar cannot know which words are names
+    return ConvertedScript(script=script, notes=[*notes, *scene_notes, *mended, *narration_notes]), result.attempts, result.problems

@@ -9,7 +9,7 @@ from videodrafter.llm.structured import OutputProblem
 from videodrafter.planning.draft import ScriptDraft
 
 _KEY_LINE = re.compile(
-    r"^[\s>*#\-•]*(?P<key>title|entities|characters|scene\s*\d*|event|prompt|action|"
+    r"^[\s>*#\-•]*(?P<key>title|entities|characters|scene\s*\d*|event|prompt|narration|narrator|action|"
     r"foreground(?: entities)?|background|camera(?: move(?:ment)?)?)\s*\**\s*(?:[:.)\-–—]\s*|\s+|$)(?P<value>.*)$",
     re.IGNORECASE,
 )
@@ -61,7 +61,7 @@ def parse_line_script(text: str) -> dict[str, Any]:
         match = _KEY_LINE.match(line)
         key = match["key"].lower() if match else ""
         if match and key.startswith("scene") and not key.startswith("scenes"):
-            current = {"event": "", "action": "", "foreground": [], "background": "", "camera": ""}
+            current = {"event": "", "narration": "", "action": "", "foreground": [], "background": "", "camera": ""}
             scenes.append(current)
             in_entities = False
             value = match["value"].strip()
@@ -84,6 +84,8 @@ def parse_line_script(text: str) -> dict[str, Any]:
         value = match["value"].strip()
         if key in ("event", "prompt"):
             current["event"] = value
+        elif key in ("narration", "narrator"):
+            current["narration"] = value.strip(" \"")
         elif key == "action":
             current["action"] = value
         elif key.startswith("foreground"):
@@ -115,6 +117,7 @@ def render_line_script(draft: ScriptDraft) -> str:
         lines += [
             f"Scene {number}",
             f"Event: {scene.event}",
+            *([f"Narration: {scene.narration}"] if scene.narration else []),
             f"Action: {scene.action}",
             f"Foreground: {', '.join(scene.foreground) or 'none'}",
             f"Background: {scene.background}",

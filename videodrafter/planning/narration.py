@@ -1,0 +1,73 @@
+"""The narrator's line per scene, held to the events' grounding rules: no names the story does not
+have, nothing about the photo or the viewer. A line that breaks them is replaced by the event."""
+
+from __future__ import annotations
+
+import re
+
+from videodrafter.planning.grounding import is_meta_text
+from videodrafter.planning.noun_phrases import (
+    ADVERBS,
+    AUXILIARIES,
+    CONJUNCTIONS,
+    COPULAS,
+    DETERMINERS,
+    PREPOSITIONS,
+    PRONOUNS,
+    RELATIVES,
+    is_known_word,
+)
+from videodrafter.script import Entity, Scene, VideoScript
+
+_FUNCTION_WORDS = DETERMINERS | PRONOUNS | RELATIVES | PREPOSITIONS | CONJUNCTIONS | AUXILIARIES | ADVERBS | COPULAS | frozenset(
+    "every each all its it's not no yes too very more most much many own there here how what where why".split()
+)
+NARRATION_MAX = 200
+"""Characters the planner may write per line: one short sentence, a few seconds of speech."""
+
+
+def narration_from_event(event: str) -> str:
+    """A line for a scene written without one: its event, as one spoken sentence."""
+    text = " ".join(event.split()).strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text[:300]
+
+
+def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | None:
+    """What makes a planned line unusable, worded for a note; None when it is fine."""
+    known = set(re.findall(r"[a-z']+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
+    if is_meta_text(text, " ".join(known)):
+        return "it talks about the picture or the viewer"
+    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
+    for position, word in enumerate(words):
+        lowered = word.lower().removesuffix("'s")
+        if lowered in known or lowered in _FUNCTION_WORDS:
+            continue
+        # a capitalised word inside the sentence is a name ('Max'); any unknown word is an invented one
+        if (position and word[0].isupper() and lowered not in {"i"}) or not is_known_word(lowered):
+            return f"it names '{word}', which is not in the story"
+    return None
+
+
+def grounded_narration(text: str, event: str, entities: list[Entity], prompt: str) -> tuple[str, str | None]:
+    """(line, note): the planner's line, or the event read instead (with the reason) when it breaks the rules."""
+    line = " ".join(text.split())
+    if not line:
+        return narration_from_event(event), None
+    problem = narration_problem(line, entities, prompt)
+    if problem:
+        return narration_from_event(event), problem
+    return line, None
+
+
+def ground_script_narration(script: VideoScript) -> tuple[VideoScript, list[str]]:
+    """Every scene's line checked (see ``grounded_narration``); notes say which were replaced."""
+    scenes: list[Scene] = []
+    notes: list[str] = []
+    for number, scene in enumerate(script.scenes, start=1):
+        line, problem = grounded_narration(scene.narration, scene.event, script.entities, script.prompt)
+        if problem:
+            notes.append(f"the narration of scene {number} was replaced by its event: {problem}")
+        scenes.append(scene.model_copy(update={"narration": line}))
+    return script.model_copy(update={"scenes": scenes}), notes
