@@ -77,6 +77,14 @@ class SetCamera(BaseModel):
     speed: CameraSpeed = CameraSpeed.MEDIUM
 
 
+class SetNarration(BaseModel):
+    """Change what the narrator says over one scene (only that scene's speech is made again)."""
+
+    command: Literal["set_narration"] = "set_narration"
+    scene: int = Field(ge=1)
+    narration: str = Field(max_length=300, description="The new line, one or two sentences; empty: the event is read.")
+
+
 class UsePhoto(BaseModel):
     """Use a real photo as an entity's reference."""
 
@@ -112,10 +120,10 @@ class Clarify(BaseModel):
 
 
 EditCommand = Annotated[
-    MakeVideo | ChangeEntity | AddScene | SwapScenes | RemoveScene | SetCamera | UsePhoto | ShowScript,
+    MakeVideo | ChangeEntity | AddScene | SwapScenes | RemoveScene | SetCamera | SetNarration | UsePhoto | ShowScript,
     Field(discriminator="command"),
 ]
-EDIT_TYPES = [MakeVideo, ChangeEntity, AddScene, SwapScenes, RemoveScene, SetCamera, UsePhoto, ShowScript]
+EDIT_TYPES = [MakeVideo, ChangeEntity, AddScene, SwapScenes, RemoveScene, SetCamera, SetNarration, UsePhoto, ShowScript]
 
 
 class ParsedCommand(BaseModel):
@@ -200,6 +208,13 @@ def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> 
         index = _scene_index(script, edit.scene)
         script.scenes[index].camera = CameraMove(direction=edit.direction, speed=edit.speed)
         return script, f"scene {edit.scene} now has camera: {script.scenes[index].camera.label()}"
+    if isinstance(edit, SetNarration):
+        index = _scene_index(script, edit.scene)
+        line = " ".join(edit.narration.split()).strip("\"'“”")
+        if line and line[-1] not in ".!?":
+            line += "."
+        script.scenes[index].narration = line
+        return script, f"scene {edit.scene} now says: {line or '(its event)'}"
     if isinstance(edit, UsePhoto):
         from videodrafter.media.images import load_user_photo
 

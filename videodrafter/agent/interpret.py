@@ -19,6 +19,7 @@ from videodrafter.agent.edits import (
     ParsedCommand,
     RemoveScene,
     SetCamera,
+    SetNarration,
     ShowHelp,
     ShowScript,
     SwapScenes,
@@ -46,6 +47,11 @@ CAMERA = re.compile(
     r"|\bscene\s+(?P<n2>\d+)\s+(?:camera\s+)?(?:should\s+)?(?P<direction2>zoom in|zoom out|pan left|pan right|pan up|pan down|static)(?:\s+(?P<speed2>slow|medium|fast))?",
     re.IGNORECASE,
 )
+NARRATION = re.compile(
+    r"\b(?:change|set|make|replace)\s+(?:the\s+)?(?:narration|narrator|voice-?over)\s+(?:of|for|in|on)\s+scene\s+(?P<n>\d+)\s*(?:to|with|:|=)\s*(?P<text>.+)$"
+    r"|\bscene\s+(?P<n2>\d+)\s+(?:should\s+)?(?:says?|narration)\s*:?\s*(?P<text2>.+)$",
+    re.IGNORECASE,
+)
 PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.IGNORECASE)
 CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.IGNORECASE)
 SHOW = re.compile(r"^(?:show|print|list)(?:\s+(?:me\s+)?(?:the\s+)?(?:script|scenes|draft|video))?\s*\??$|^(?:status|script)\??$", re.IGNORECASE)
@@ -66,6 +72,7 @@ HELP_TEXT = """What you can ask (one request per message):
   add a scene at sunset                      a new scene at another time of day
   swap scenes 2 and 3   /   remove scene 4   reorder or cut scenes
   camera of scene 2 to zoom in fast          left, right, up, down, zoom in, zoom out, static; slow, medium, fast
+  change the narration of scene 2 to …       what the narrator says over that scene (only its speech is redone)
   use this photo for the grandmother: /path/to/photo.jpg
   show the script                            the scene table: events, actions, cast, places, camera
   undo                                       back to the previous version (nothing already made is made again)
@@ -116,6 +123,8 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
         return SwapScenes(first=int(match["a"]), second=int(match["b"]))
     if match := REMOVE.search(text):
         return RemoveScene(scene=int(match["n"]))
+    if match := NARRATION.search(" ".join(message.strip().split())):  # the line keeps its own full stop
+        return SetNarration(scene=int(match["n"] or match["n2"]), narration=(match["text"] or match["text2"]).strip())
     if match := CAMERA.search(text):
         number = match["n"] or match["n2"]
         direction = (match["direction"] or match["direction2"]).lower().removeprefix("pan ")
@@ -151,7 +160,7 @@ def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatMode
         SystemMessage(
             content="You turn a user's request about a video draft into exactly one edit command, as JSON "
             '{"edit": {...}} following the schema. Commands: make_video, change_entity, add_scene, swap_scenes, '
-            "remove_scene, set_camera, use_photo, show_script. Scene numbers start at 1."
+            "remove_scene, set_camera, set_narration, use_photo, show_script. Scene numbers start at 1."
         ),
         HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
     ]

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 from videodrafter.errors import InputError
 from videodrafter.script import CameraDirection, CameraSpeed, VideoScript
 
-SCENE_HEADERS = ["event", "action", "foreground", "background"]
-"""The scene table's columns; each scene's camera move is chosen in dropdowns beside the table."""
+SCENE_HEADERS = ["event", "action", "foreground", "background", "narration"]
+"""The scene table's columns; each scene's camera move is chosen in dropdowns beside the table. An
+edited narration is spoken again for that scene only (its audio is keyed by its text)."""
 ENTITY_HEADERS = ["id", "name", "kind", "description"]
 ENTITY_READ_ONLY = [ENTITY_HEADERS.index("id"), ENTITY_HEADERS.index("kind")]
 """The id ties scenes to entities and the kind decides how an entity is drawn: neither is edited."""
@@ -20,7 +21,7 @@ CAMERA_SPEEDS = [speed.value for speed in CameraSpeed]
 
 def scene_rows(script: VideoScript) -> list[list[str]]:
     return [
-        [scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground), script.entity(scene.background).name]
+        [scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground), script.entity(scene.background).name, scene.narration]
         for scene in script.scenes
     ]
 
@@ -76,7 +77,7 @@ def script_from_tables(
     known = cameras if cameras is not None else scene_cameras(base)
     for number, row in enumerate(rows, start=1):
         cells = dict(zip(SCENE_HEADERS, row + [""] * len(SCENE_HEADERS), strict=False))
-        event, action, foreground, background = (cells[name] for name in ("event", "action", "foreground", "background"))
+        event, action, foreground, background, narration = (cells[name] for name in SCENE_HEADERS)
         camera, speed = known[number - 1] if number <= len(known) else ("static", "medium")
         if camera not in {direction.value for direction in CameraDirection}:
             raise InputError(f"Scene {number} has an unknown camera move '{camera}'.", f"Use one of: {', '.join(d.value for d in CameraDirection)}.")
@@ -87,6 +88,7 @@ def script_from_tables(
                 "event": event, "action": action or "moves",
                 "foreground": [lookup(name, number) for name in foreground.split(",") if name.strip()],
                 "background": lookup(background, number), "camera": {"direction": camera, "speed": speed},
+                "narration": narration,
             }
         )
     for entity_id, path in photos.items():
