@@ -26,6 +26,11 @@ $(STAMP): pyproject.toml Makefile
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
 	    "llama-cpp-python==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" && \
 	  $(BIN)/python -m videodrafter.llm.local_check; }
+	# the narration's offline voice (Debian/Ubuntu package; needs root or sudo)
+	command -v espeak-ng >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng; } || \
+	  echo "warning: could not install espeak-ng; until it is, make videos with --voice none or a speech server (--voice openai-compatible:...)" >&2
 	# the web UI tests drive a real headless Chromium (Debian/Ubuntu package; needs root or sudo)
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
