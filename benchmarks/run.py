@@ -22,6 +22,7 @@ from rich.table import Table
 from benchmarks.timing import TimedEngine, TimedFunctions, TimedSegmentation
 from videodrafter.config import Settings
 from videodrafter.engines.registry import get_engine
+from videodrafter.resources import RESOURCES
 from videodrafter.script import VideoScript
 
 RESULTS = Path(__file__).parent / "results"
@@ -88,18 +89,18 @@ def reuse(workdir: Path, scenes: int = 4) -> dict:
     engine = get_engine(settings)
     image = Image.new("RGB", (64, 64), (120, 160, 200))
     engine.scene_clip(image, "warm", CameraMove(), 9, seed=0, caption="")  # import + first build
-    loads_before = diffusers_engine.LOAD_COUNTS["tiny:video"]
+    loads_before = RESOURCES.load_counts("diffusers").get("diffusers:tiny:video", 0)
     started = time.perf_counter()
     for index in range(scenes):
         engine.scene_clip(image, "reuse", CameraMove(direction="left"), 9, seed=index, caption="")
     reused = time.perf_counter() - started
-    loads_reused = diffusers_engine.LOAD_COUNTS["tiny:video"] - loads_before
+    loads_reused = RESOURCES.load_counts("diffusers").get("diffusers:tiny:video", 0) - loads_before
     started = time.perf_counter()
     for index in range(scenes):
         diffusers_engine.release_pipelines()  # what a naive per-scene pipeline would do
         engine.scene_clip(image, "reload", CameraMove(direction="left"), 9, seed=index, caption="")
     reloaded = time.perf_counter() - started
-    loads_reloaded = diffusers_engine.LOAD_COUNTS["tiny:video"] - loads_before - loads_reused
+    loads_reloaded = RESOURCES.load_counts("diffusers").get("diffusers:tiny:video", 0) - loads_before - loads_reused
     batch = batch_reuse(workdir)
     return {
         "scenes": scenes, "reused_s": reused, "reloaded_s": reloaded, "speedup": reloaded / reused,
@@ -110,8 +111,6 @@ def reuse(workdir: Path, scenes: int = 4) -> dict:
 def batch_reuse(workdir: Path, items: int = 3) -> dict:
     from videodrafter.agent.batch import run_batch
     from videodrafter.agent.batch_items import BatchItem
-    from videodrafter.engines import diffusers_engine, segmentation
-
     folder = workdir / "batch-reuse"
     folder.mkdir(parents=True, exist_ok=True)
     batch_items = []
@@ -119,13 +118,13 @@ def batch_reuse(workdir: Path, items: int = 3) -> dict:
         path = folder / f"s{index}.json"
         path.write_text(bench_script(2, f"item {index}").model_dump_json())
         batch_items.append(BatchItem(id=f"i{index}", script=path))
-    before_image = diffusers_engine.LOAD_COUNTS["tiny:image"]
-    before_u2net = sum(segmentation.LOAD_COUNTS.values())
+    before_image = RESOURCES.load_counts("diffusers").get("diffusers:tiny:image", 0)
+    before_u2net = sum(RESOURCES.load_counts("u2net").values())
     summary = run_batch(batch_items, Settings(engine="tiny", runs_dir=folder / "runs"), batch_id="reuse")
     return {
         "batch_items": items, "batch_done": summary.done,
-        "image_pipeline_loads_across_batch": diffusers_engine.LOAD_COUNTS["tiny:image"] - before_image,
-        "u2net_loads_across_batch": sum(segmentation.LOAD_COUNTS.values()) - before_u2net,
+        "image_pipeline_loads_across_batch": RESOURCES.load_counts("diffusers").get("diffusers:tiny:image", 0) - before_image,
+        "u2net_loads_across_batch": sum(RESOURCES.load_counts("u2net").values()) - before_u2net,
     }
 
 

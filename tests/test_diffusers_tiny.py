@@ -17,6 +17,7 @@ from videodrafter.engines.camera import camera_move_scores, estimate_shift
 from videodrafter.engines.latent_camera import warp_latent_frames
 from videodrafter.engines.registry import get_engine
 from videodrafter.errors import InputError
+from videodrafter.resources import RESOURCES
 from videodrafter.script import CameraMove, Entity, EntityKind
 from videodrafter.tools import (
     AssembleArgs,
@@ -53,7 +54,7 @@ def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: 
     dog = Entity(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog")
     park = Entity(id="park", name="park", kind=EntityKind.BACKGROUND, description="a green park")
     refs = {e.id: generate_reference_image(ReferenceImageArgs(entity=e, output=tmp_path / f"{e.id}.png", seed=1), context) for e in (dog, park)}
-    loads_after_first_use = dict(diffusers_engine.LOAD_COUNTS)
+    loads_after_first_use = RESOURCES.load_counts("diffusers")
     with Image.open(refs["dog"].path) as image:
         assert image.size == (64, 64) and refs["dog"].source == "generated"
     cut = segment_foreground(SegmentArgs(image=refs["dog"].path, kind=EntityKind.FOREGROUND, output=tmp_path / "dog-cut.png", mask_output=tmp_path / "m.png"), context)
@@ -69,14 +70,15 @@ def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: 
         clip = generate_scene_clip(SceneClipArgs(image=scene.path, action="the dog runs", camera=CameraMove(direction=move), output=tmp_path / f"c{index}.mp4", seed=index), context)
         assert (clip.frames, clip.fps) == (9, 8)
         if index == 0:
-            loads_after_first_clip = dict(diffusers_engine.LOAD_COUNTS)
+            loads_after_first_clip = RESOURCES.load_counts("diffusers")
         entries.append(ClipEntry(clip=clip.path, scene_image=scene.path, caption=f"scene {index + 1}"))
     result = assemble_video(AssembleArgs(title="tiny", clips=entries, output_dir=tmp_path, crossfade_s=0), context)
     assert (result.info.frames, result.info.width, result.info.codec) == (18, 64, "h264")
     assert result.subtitles.read_text().count("-->") == 2
     # Pipelines load once per process and settings: every call after the first reused them.
-    assert diffusers_engine.LOAD_COUNTS["tiny:image"] == loads_after_first_use["tiny:image"] >= 1
-    assert diffusers_engine.LOAD_COUNTS["tiny:video"] == loads_after_first_clip["tiny:video"] >= 1
+    loads = RESOURCES.load_counts("diffusers")
+    assert loads["diffusers:tiny:image"] == loads_after_first_use["diffusers:tiny:image"] >= 1
+    assert loads["diffusers:tiny:video"] == loads_after_first_clip["diffusers:tiny:video"] >= 1
 
 
 def test_the_foreground_reference_conditions_the_scene_image_through_the_ip_adapter(tmp_path: Path, context: ToolContext) -> None:

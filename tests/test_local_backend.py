@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from videodrafter.config import Settings
-from videodrafter.llm.local_chat import LOAD_COUNTS
+from videodrafter.resources import RESOURCES
 from videodrafter.planning.pipeline import write_script
 
 pytestmark = pytest.mark.slow
@@ -34,9 +34,10 @@ def test_smollm2_writes_a_valid_script(prompt: str) -> None:
 def test_the_embedded_model_is_loaded_once_per_process() -> None:
     settings = Settings(llm="local:smollm2", seed=1)
     write_script("a snowman melts in the sun", settings, scenes=2, enrich="none")
-    loads_before = dict(LOAD_COUNTS)
+    loads_before = RESOURCES.load_counts("llm")
     write_script("a boat crosses a lake", settings, scenes=2, enrich="none")
-    assert LOAD_COUNTS == loads_before and sum(LOAD_COUNTS.values()) >= 1
+    assert RESOURCES.load_counts("llm") == loads_before
+    assert loads_before.get("llm:SmolLM2-135M-Instruct.Q4_1.gguf", 0) >= 1
 
 
 def test_same_seed_same_script() -> None:

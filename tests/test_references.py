@@ -13,6 +13,7 @@ from videodrafter.engines import segmentation
 from videodrafter.engines.animatic_art import draw_figure
 from videodrafter.engines.base import EntityPicture
 from videodrafter.errors import InputError
+from videodrafter.resources import RESOURCES
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
 from videodrafter.tools import (
@@ -74,7 +75,7 @@ def test_u2net_finds_the_figure_and_loads_once(tmp_path: Path) -> None:
     figure = np.asarray(picture.convert("L")) < 200  # the drawn dog is darker than the backdrop
     assert first.mask[figure].mean() > 0.7 and first.mask[~figure].mean() < 0.2
     assert abs(first.coverage - second.coverage) < 0.03
-    assert max(segmentation.LOAD_COUNTS.values()) == 1
+    assert max(RESOURCES.load_counts("u2net").values()) == 1
 
 
 def test_segment_tool_writes_cutout_and_mask_and_cleans_backgrounds(tmp_path: Path) -> None:

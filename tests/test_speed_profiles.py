@@ -14,12 +14,13 @@ import torch
 
 from tests.batch_fixtures import write_script
 from videodrafter.config import Settings
-from videodrafter.engines import diffusers_engine, speed_profiles
+from videodrafter.engines import speed_profiles
 from videodrafter.engines.animatic_art import draw_place
 from videodrafter.engines.base import EntityPicture
 from videodrafter.engines.camera import camera_move_scores
 from videodrafter.engines.registry import get_engine
 from videodrafter.engines.speed_profiles import BlockCallCounter, repeated_blocks, video_steps
+from videodrafter.resources import RESOURCES
 from videodrafter.script import CameraMove, EntityKind
 
 
@@ -134,7 +135,7 @@ def test_make_records_the_profile_in_the_manifest(tmp_path: Path) -> None:
 
 
 def test_loads_are_counted_per_profile() -> None:
-    before = dict(diffusers_engine.LOAD_COUNTS)
+    before = RESOURCES.load_counts("diffusers")
     get_engine(Settings(engine="tiny", profile="fast", seed=7)).video_pipeline()
     get_engine(Settings(engine="tiny", profile="fast", seed=7)).video_pipeline()
-    assert diffusers_engine.LOAD_COUNTS["tiny:video"] == before.get("tiny:video", 0) + 1
+    assert RESOURCES.load_counts("diffusers")["diffusers:tiny:video"] == before.get("diffusers:tiny:video", 0) + 1

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from videodrafter.errors import VideoDrafterError
-
-_MODELS: dict[str, tuple] = {}
-_LOCK = threading.Lock()
+from videodrafter.resources import RESOURCES
 
 
 def default_text_model() -> Path | None:
@@ -24,15 +21,15 @@ def default_text_model() -> Path | None:
 
 def _load(folder: Path):
     key = str(folder)
-    with _LOCK:
-        if key not in _MODELS:
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
+    def load():
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
-            _MODELS[key] = (AutoTokenizer.from_pretrained(key, local_files_only=True), AutoModel.from_pretrained(key, local_files_only=True).eval())
-        return _MODELS[key]
+        transformers_logging.disable_progress_bar()
+        return AutoTokenizer.from_pretrained(key, local_files_only=True), AutoModel.from_pretrained(key, local_files_only=True).eval()
+
+    return RESOURCES.get("text-embedding", key, load, label=folder.name)
 
 
 def embed_texts(texts: list[str], folder: Path | None = None) -> np.ndarray:

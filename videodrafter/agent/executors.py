@@ -59,13 +59,9 @@ class BatchWorkerActor:
         return execute_item(work.item, work.run_id, settings, work.seed_offset).model_dump(mode="json")
 
     def load_counts(self) -> dict[str, int]:
-        from videodrafter.engines import diffusers_engine, segmentation
-        from videodrafter.llm import local_chat
+        from videodrafter.resources import RESOURCES
 
-        counts = {f"llm:{key}": value for key, value in local_chat.LOAD_COUNTS.items()}
-        counts.update({f"engine:{key}": value for key, value in diffusers_engine.LOAD_COUNTS.items()})
-        counts.update({"u2net": sum(segmentation.LOAD_COUNTS.values())})
-        return {str(key): int(value) for key, value in counts.items()}
+        return RESOURCES.load_counts()
 
 
 class RayExecutor:

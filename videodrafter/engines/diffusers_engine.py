@@ -8,8 +8,6 @@ classes from configs with random weights (offline, CPU) and is what the tests ru
 from __future__ import annotations
 
 import logging
-import threading
-from collections import Counter
 
 import numpy as np
 from PIL import Image
@@ -23,14 +21,14 @@ from videodrafter.engines.segmentation import BACKDROP
 from videodrafter.engines.speed_profiles import ProfileReport, attention_priority, place_pipeline, video_steps
 from videodrafter.errors import VideoDrafterError
 from videodrafter.media.images import cover
+from videodrafter.resources import RESOURCES
 from videodrafter.script import CameraMove, EntityKind
 
 log = logging.getLogger(__name__)
 
-LOAD_COUNTS: Counter[str] = Counter()
-"""How many times each pipeline was built or loaded in this process (benchmarks read it)."""
-_PIPELINES: dict[tuple, tuple[object, ProfileReport]] = {}
-_PIPELINE_LOCK = threading.RLock()
+PIPELINES = "diffusers"
+"""The resource kind of loaded pipelines: (pipeline, what its profile did), one per load key;
+``RESOURCES.load_counts("diffusers")`` says how often each preset's pipelines were built."""
 
 
 def release_pipelines() -> None:
@@ -39,8 +37,7 @@ def release_pipelines() -> None:
 
     import torch
 
-    with _PIPELINE_LOCK:
-        _PIPELINES.clear()
+    RESOURCES.release(PIPELINES)
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -83,7 +80,7 @@ class DiffusersEngine:
         self.fps = preset.video_fps
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
-        self._lock = _PIPELINE_LOCK
+        self._lock = RESOURCES.kind_lock(PIPELINES)  # one pipeline call at a time: they are not thread-safe
         self.profile = settings.profile
         self._load_key = (
             preset.name, self.device, str(self.dtype), settings.cpu_offload, settings.vae_tiling, settings.seed,
@@ -106,11 +103,10 @@ class DiffusersEngine:
     def loaded_state(self) -> dict[str, object]:
         """The profile and what it did to each pipeline this process loaded with these settings."""
         state: dict[str, object] = {"profile": self.profile}
-        with self._lock:
-            for kind in ("image", "video"):
-                loaded = _PIPELINES.get((kind, *self._load_key))
-                if loaded is not None:
-                    state[kind] = loaded[1].model_dump()
+        for kind in ("image", "video"):
+            loaded = RESOURCES.peek(PIPELINES, (kind, *self._load_key))
+            if loaded is not None:
+                state[kind] = loaded[1].model_dump()
         return state
 
     @property
@@ -126,12 +122,8 @@ class DiffusersEngine:
         return self._cached_pipeline("video", self._load_video_pipeline)
 
     def _cached_pipeline(self, kind: str, load):
-        with self._lock:
-            key = (kind, *self._load_key)
-            if key not in _PIPELINES:
-                _PIPELINES[key] = self._place(load(), kind)
-                LOAD_COUNTS[f"{self.preset.name}:{kind}"] += 1
-            return _PIPELINES[key][0]
+        key = (kind, *self._load_key)
+        return RESOURCES.get(PIPELINES, key, lambda: self._place(load(), kind), label=f"{self.preset.name}:{kind}")[0]
 
     def _load_image_pipeline(self):
         architecture = random_architecture(self.preset.image_model)

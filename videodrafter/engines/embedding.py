@@ -7,17 +7,12 @@ benchmarks/calibrate_embedders.py for how they were measured.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-
-LOAD_COUNTS: Counter[str] = Counter()
-_CACHE: dict[str, ImageEmbedder] = {}
-_LOCK = threading.Lock()
+from videodrafter.resources import RESOURCES
 
 
 class ImageEmbedder(Protocol):
@@ -78,11 +73,7 @@ def get_image_embedder(spec: str, engine=None) -> ImageEmbedder:
     from videodrafter.engines.learned_embedders import resolve_embedder
 
     key = resolve_cache_key(spec, engine)
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = resolve_embedder(spec, engine)
-            LOAD_COUNTS[_CACHE[key].name] += 1
-        return _CACHE[key]
+    return RESOURCES.get("embedder", key, lambda: resolve_embedder(spec, engine), label=key[0])
 
 
 def resolve_cache_key(spec: str, engine) -> tuple:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError
-
-_ENGINES: dict[tuple, Engine] = {}
-"""Animatic engines by frame size; diffusers engines share pipelines through their own cache."""
-_LOCK = threading.Lock()
+from videodrafter.resources import RESOURCES
 
 
 def engine_names() -> list[str]:
@@ -23,12 +18,9 @@ def get_engine(settings: Settings) -> Engine:
     """The engine named by ``settings.engine``; nothing heavy loads until it is first used."""
     name = settings.engine
     if name != "animatic":
-        return _create(settings)  # cheap: its pipelines live in a process-wide cache keyed by load settings
+        return _create(settings)  # cheap: its pipelines are resources keyed by their load settings
     key = (name, settings.video_width, settings.video_height, settings.fps)
-    with _LOCK:
-        if key not in _ENGINES:
-            _ENGINES[key] = _create(settings)
-        return _ENGINES[key]
+    return RESOURCES.get("engine", key, lambda: _create(settings), label=name)
 
 
 def _create(settings: Settings) -> Engine:

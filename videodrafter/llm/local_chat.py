@@ -17,39 +17,32 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from videodrafter.errors import LLMUnavailableError
+from videodrafter.resources import RESOURCES
 
-_LOAD_LOCK = threading.Lock()
-_LOADED: dict[tuple[str, int, str | None, int], tuple[Any, threading.Lock]] = {}
 REPEAT_WINDOW = 256
 """Tokens the repeat penalty looks back over: a scene is about 70 tokens, and with llama.cpp's
 default of 64 a small model copies the previous scene's event word for word."""
-LOAD_COUNTS: dict[str, int] = {}
-"""How many times each model file was loaded in this process (benchmarks read it)."""
 
 
 def _load_llama(path: Path, n_ctx: int, chat_format: str | None, n_threads: int) -> tuple[Any, threading.Lock]:
     """Load a GGUF model once per process and hand back the shared instance and its lock."""
     key = (str(path), n_ctx, chat_format, n_threads)
-    with _LOAD_LOCK:
-        if key not in _LOADED:
-            try:
-                from llama_cpp import Llama
-            except ImportError as error:
-                raise LLMUnavailableError(
-                    "llama-cpp-python is not installed, so embedded models cannot run.",
-                    "Run `make setup` or `pip install -e '.[local]'`.",
-                ) from error
-            llama = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                chat_format=chat_format,
-                last_n_tokens_size=REPEAT_WINDOW,
-                verbose=False,
-            )
-            _LOADED[key] = (llama, threading.Lock())
-            LOAD_COUNTS[str(path)] = LOAD_COUNTS.get(str(path), 0) + 1
-        return _LOADED[key]
+
+    def load() -> tuple[Any, threading.Lock]:
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise LLMUnavailableError(
+                "llama-cpp-python is not installed, so embedded models cannot run.",
+                "Run `make setup` or `pip install -e '.[local]'`.",
+            ) from error
+        llama = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, chat_format=chat_format,
+            last_n_tokens_size=REPEAT_WINDOW, verbose=False,
+        )
+        return llama, threading.Lock()
+
+    return RESOURCES.get("llm", key, load, label=path.name)
 
 
 def _role(message: BaseMessage) -> str:
