@@ -107,19 +107,19 @@ def _stamps(paths) -> dict[Path, tuple[int, int]]:
 def test_scene_images_made_before_a_kill_are_reused_not_rewritten(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from videodrafter.graph import media_nodes
 
-    real = media_nodes.generate_scene_image
+    real = media_nodes.generate_scene_candidates
     calls: list[int] = []
 
-    def dies_on_the_third(args, tools):
+    def dies_on_the_third(args, tools):  # one call per scene (one candidate each by default)
         calls.append(1)
         if len(calls) == 3:
             raise _Killed
         return real(args, tools)
 
-    monkeypatch.setattr(media_nodes, "generate_scene_image", dies_on_the_third)
+    monkeypatch.setattr(media_nodes, "generate_scene_candidates", dies_on_the_third)
     with pytest.raises(_Killed):
         start_run("", settings, script=_load(_script(tmp_path, scenes=4)), run_id="k")
-    monkeypatch.setattr(media_nodes, "generate_scene_image", real)
+    monkeypatch.setattr(media_nodes, "generate_scene_candidates", real)
     run_dir = settings.runs_dir / "k"
     before = _stamps(run_dir.glob("scenes/scene-*.png"))
     assert len(before) == 2
@@ -373,20 +373,21 @@ def test_ctrl_c_in_make_keeps_the_work_and_prints_the_resume_command(tmp_path: P
 
 def test_ctrl_c_in_chat_says_how_to_continue(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "videodrafter", "chat", "--session", "s1", "--runs-dir", str(runs)]
+    command = [sys.executable, "-m", "videodrafter", "chat", "--runs-dir", str(runs)]  # a new session
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while not (runs / "sessions" / "s1" / "session.json").exists():  # waiting for a line on stdin
+    while not list(runs.glob("sessions/*/session.json")):  # waiting for a line on stdin
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
+    session = next(runs.glob("sessions/*/session.json")).parent.name
     time.sleep(0.5)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=30)
     said = " ".join(err.split())
     assert process.returncode == 130 and "Traceback" not in err
-    assert "Interrupted." in said and f"videodrafter chat --session s1 --runs-dir {runs}" in said
+    assert "Interrupted." in said and f"videodrafter chat --session {session} --runs-dir {runs}" in said
 
 
 def test_a_script_files_prompt_loses_control_characters(tmp_path: Path) -> None:

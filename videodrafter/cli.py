@@ -110,12 +110,13 @@ def _check_voice(voice: str) -> None:
 
 
 def _fail(error: Exception) -> None:
+    # soft_wrap: a long path in a message stays whole (rich would otherwise cut it with "…").
     if isinstance(error, VideoDrafterError):
-        stderr.print(f"[bold red]Error:[/] {error.message}")
+        stderr.print(f"[bold red]Error:[/] {error.message}", soft_wrap=True)
         if error.hint:
-            stderr.print(f"[yellow]What to do:[/] {error.hint}")
+            stderr.print(f"[yellow]What to do:[/] {error.hint}", soft_wrap=True)
     else:
-        stderr.print(f"[bold red]Error:[/] invalid setting: {error}")
+        stderr.print(f"[bold red]Error:[/] invalid setting: {error}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 
