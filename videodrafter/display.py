@@ -113,9 +113,9 @@ def runs_table(records) -> Table:
         status = record.status.replace("_", " ")
         if record.status == "failed" and record.error:
             status += f": {record.error[:60]}"
-        table.add_row(
-            record.run_id, record.prompt[:60], f"[{RUN_STATUS_STYLE[record.status]}]{status}[/]",
+        table.add_row(  # Text: a prompt is the user's words, a '[' in it is not markup
+            Text(record.run_id), Text(record.prompt[:60]), Text(status, style=RUN_STATUS_STYLE[record.status]),
             "" if record.scenes is None else str(record.scenes), record.created_at[:19].replace("T", " "),
-            str(record.video) if record.video else (record.next_step() or ""),
+            Text(str(record.video) if record.video else (record.next_step() or "")),
         )
     return table

@@ -131,7 +131,6 @@ class RunView:
             manifest = json.loads((run_dir / "manifest.json").read_text())
             self.references = [(value["conditioned"], key) for key, value in manifest["references"].items()]
             self.images = [(scene["chosen"]["image"], f"scene {number}") for number, scene in enumerate(manifest["scenes"], start=1)]
-            self.info = manifest.get("video", {})
 
     def message(self) -> str:
         record = self.record
