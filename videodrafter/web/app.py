@@ -163,7 +163,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 status = gr.Markdown("", elem_id="status")
                 scenes_table = gr.Dataframe(
                     headers=SCENE_HEADERS, label="Scenes (edit cells, then approve)", interactive=True, type="array", wrap=True,
-                    column_widths=["40%", "20%", "20%", "20%"], elem_id="scenes-table",
+                    column_widths=["30%", "15%", "15%", "15%", "25%"], elem_id="scenes-table",
                 )
                 cameras, speeds = [], []
                 with gr.Group(elem_id="cameras"):
