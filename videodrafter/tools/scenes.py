@@ -35,13 +35,19 @@ class SceneImageResult(BaseModel):
     layout: SceneLayout
 
 
-def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneImageResult:
+def _open_references(foreground: list[ForegroundReference], background_path: Path) -> tuple[list[ForegroundCutout], Image.Image]:
+    """The foreground cutouts (RGBA) and the cleaned background (RGB) a scene image is made from."""
     cutouts = []
-    for reference in args.foreground:
+    for reference in foreground:
         with Image.open(reference.cutout) as opened:
             cutouts.append(ForegroundCutout(entity_id=reference.entity_id, image=opened.convert("RGBA")))
-    with Image.open(args.background) as opened:
+    with Image.open(background_path) as opened:
         background = opened.convert("RGB")
+    return cutouts, background
+
+
+def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneImageResult:
+    cutouts, background = _open_references(args.foreground, args.background)
     layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.event)
     image = context.engine.scene_image(args.event, cutouts, background, layout, seed=args.seed)
     save_png_atomic(image.convert("RGB"), args.output)
@@ -74,12 +80,7 @@ class BatchingEngine(Engine, Protocol):
 
 def generate_scene_candidates(args: SceneCandidatesArgs, context: ToolContext) -> list[SceneImageResult]:
     """Candidates in one batched pipeline call where the engine batches, else one seed after another."""
-    cutouts = []
-    for reference in args.foreground:
-        with Image.open(reference.cutout) as opened:
-            cutouts.append(ForegroundCutout(entity_id=reference.entity_id, image=opened.convert("RGBA")))
-    with Image.open(args.background) as opened:
-        background = opened.convert("RGB")
+    cutouts, background = _open_references(args.foreground, args.background)
     layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.layout_variant)
     engine = context.engine
     seeds = [target.seed for target in args.targets]
