@@ -187,31 +187,39 @@ def bench_images(engine: DiffusersEngine, repeats: int, with_bare: bool) -> dict
     }
 
 
+def clip_scene(preset) -> Image.Image:
+    """The scene picture every clip starts from: a brown figure on a blue ground, at scene-image size."""
+    width, height = preset.image_width, preset.image_height
+    scene = Image.new("RGB", (width, height), (90, 150, 210))
+    ImageDraw.Draw(scene).ellipse([width * 0.4, height * 0.4, width * 0.6, height * 0.9], fill=(130, 90, 50))
+    return scene
+
+
+def bare_clip_call(pipe, preset, scene: Image.Image, steps: int):
+    """The bare diffusers image-to-video call on the same inputs our engine gives it."""
+    return pipe(
+        image=cover(scene, preset.video_width, preset.video_height), prompt=ACTION, height=preset.video_height,
+        width=preset.video_width, num_frames=preset.video_frames, num_inference_steps=steps,
+        guidance_scale=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), output_type="np",
+        **preset.video_call_options,
+    )
+
+
 def bench_clip(engine: DiffusersEngine, repeats: int, real_steps: int, with_bare: bool, bare_real_steps: int) -> dict:
     """``real_steps``: the step count of a real run with this profile, which the measured per-step time
     is extrapolated to (``bare_real_steps`` for the bare call: the preset's)."""
     preset = engine.preset
     pipe = engine.video_pipeline()
     steps = engine.video_steps
-    width, height = preset.image_width, preset.image_height
-    scene = Image.new("RGB", (width, height), (90, 150, 210))
-    ImageDraw.Draw(scene).ellipse([width * 0.4, height * 0.4, width * 0.6, height * 0.9], fill=(130, 90, 50))
+    scene = clip_scene(preset)
     camera = CameraMove(direction="right", speed="medium")
-    extra = {"max_sequence_length": preset.max_text_length}
-    if preset.video_family == "cogvideox":
-        extra["use_dynamic_cfg"] = False
     frames: dict[str, int] = {}
 
     def ours():
         frames["ours"] = len(engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption=""))
 
     def bare():
-        result = pipe(
-            image=cover(scene, engine.width, engine.height), prompt=ACTION, height=engine.height, width=engine.width,
-            num_frames=preset.video_frames, num_inference_steps=steps, guidance_scale=preset.video_guidance,
-            generator=torch.Generator("cpu").manual_seed(3), output_type="np", **extra,
-        )
-        frames["bare"] = len(result.frames[0])
+        frames["bare"] = len(bare_clip_call(pipe, preset, scene, steps).frames[0])
 
     with BlockCallCounter(pipe.transformer) as blocks:
         result = compare(ours, bare if with_bare else None, pipe.transformer, repeats)
@@ -272,19 +280,11 @@ def clip_at_real_steps(preset_name: str, dtype: str, on_stage) -> dict:
     preset's steps, then ``fast`` with its weight-independent methods alone (cache off) at its own.
     Each gets a short warm-up first (2 steps; for ``fast`` this is where compilation happens)."""
     preset = PRESETS[preset_name]
-    scene = Image.new("RGB", (preset.image_width, preset.image_height), (90, 150, 210))
-    ImageDraw.Draw(scene).ellipse([preset.image_width * 0.4, preset.image_height * 0.4, preset.image_width * 0.6, preset.image_height * 0.9], fill=(130, 90, 50))
-    extra = {"max_sequence_length": preset.max_text_length}
-    if preset.video_family == "cogvideox":
-        extra["use_dynamic_cfg"] = False
+    scene = clip_scene(preset)
     results: dict = {"preset": preset.model_dump()}
 
     def bare_call(pipe, steps: int):
-        pipe(
-            image=cover(scene, preset.video_width, preset.video_height), prompt=ACTION, height=preset.video_height,
-            width=preset.video_width, num_frames=preset.video_frames, num_inference_steps=steps,
-            guidance_scale=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), output_type="np", **extra,
-        )
+        bare_clip_call(pipe, preset, scene, steps)
 
     release_pipelines()
     bare = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype)).video_pipeline()
@@ -352,22 +352,23 @@ def _ratio(ours: float, bare: float | None) -> str:
     return "" if not bare else f"{ours / bare:.2f}x ({bare / ours:.2f}x faster)" if ours < bare else f"{ours / bare:.2f}x"
 
 
-def _clip_rows(profile: str, label: str, r: dict, bare: dict | None) -> list[tuple[str, ...]]:
+def _clip_rows(profile: str, label: str, r: dict, bare: dict | None, bare_steps: int | None) -> list[tuple[str, ...]]:
+    """The measured row and the extrapolated one; ``bare``: the bare call's run (from the quality pass)."""
     ours = r["ours"]
     skip = "" if r.get("cache_skip_rate") is None else f", cache skipped {r['cache_skip_rate']:.0%} of block passes"
     return [
         (
             profile, label, f"{r['size']}, {r['frames'].get('ours')} frames, {r['steps']} steps, camera {r['camera']}{skip}",
             f"{ours['wall_s']:.1f} s ({ours['denoiser_s_per_step']:.2f} s/step)",
-            "" if bare is None else f"{bare['ours_vs_bare_base']['wall_s']:.1f} s ({bare['steps']} steps)",
-            "" if bare is None or r["steps"] != bare["steps"] else _ratio(ours["wall_s"], bare["ours_vs_bare_base"]["wall_s"]),
+            "" if bare is None else f"{bare['wall_s']:.1f} s ({bare_steps} steps)",
+            "" if bare is None or r["steps"] != bare_steps else _ratio(ours["wall_s"], bare["wall_s"]),
             _gib(ours["peak_gib"]),
         ),
         (
             profile, f"{label}, extrapolated", f"{ours['real_steps']} steps (not measured: per-step time × steps)",
             f"{ours['extrapolated_wall_s_at_real_steps']:.0f} s",
-            "" if bare is None else f"{bare['ours_vs_bare_base']['extrapolated_wall_s_at_real_steps']:.0f} s",
-            "" if bare is None else _ratio(ours["extrapolated_wall_s_at_real_steps"], bare["ours_vs_bare_base"]["extrapolated_wall_s_at_real_steps"]),
+            "" if bare is None else f"{bare['extrapolated_wall_s_at_real_steps']:.0f} s",
+            "" if bare is None else _ratio(ours["extrapolated_wall_s_at_real_steps"], bare["extrapolated_wall_s_at_real_steps"]),
             "",
         ),
     ]
@@ -397,12 +398,12 @@ def summary_rows(results: dict) -> list[tuple[str, ...]]:
                 f"{r['ours']['wall_s']:.2f} s", "" if bare is None else f"{bare['wall_s']:.2f} s",
                 _ratio(r["ours"]["wall_s"], bare["wall_s"] if bare else None), _gib(r["ours"]["peak_gib"]),
             ))
-        bare_clip = quality.get("clip")
-        base = None if not bare_clip or "bare" not in bare_clip else {"ours_vs_bare_base": bare_clip["bare"], "steps": bare_clip["steps"]}
+        quality_clip = quality.get("clip", {})
+        bare, bare_steps = quality_clip.get("bare"), quality_clip.get("steps")
         if "clip_without_cache" in measured:
-            rows += _clip_rows(profile, "clip, cache off", measured["clip_without_cache"], base)
+            rows += _clip_rows(profile, "clip, cache off", measured["clip_without_cache"], bare, bare_steps)
         if "clip" in measured:
-            rows += _clip_rows(profile, "clip" + (", cache on" if "clip_without_cache" in measured else ""), measured["clip"], base)
+            rows += _clip_rows(profile, "clip" + (", cache on" if "clip_without_cache" in measured else ""), measured["clip"], bare, bare_steps)
     return rows
 
 

@@ -8,7 +8,7 @@ import logging
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from videodrafter import __version__
-from videodrafter.config import Settings
+from videodrafter.config import Settings, SpeedProfileName
 from videodrafter.errors import VideoDrafterError
 
 
@@ -169,10 +169,8 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-class SpeedProfile(StrEnum):
-    quality = "quality"
-    fast = "fast"
-    low_memory = "low-memory"
+SpeedProfile = StrEnum("SpeedProfile", {name.replace("-", "_"): name for name in get_args(SpeedProfileName)})
+"""--profile choices: the Settings field's own list."""
 
 
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.", callback=_verbose)]

@@ -12,6 +12,9 @@ from videodrafter.errors import VideoDrafterError
 
 DEFAULT_LLM = "local:smollm2"
 
+SpeedProfileName = Literal["quality", "fast", "low-memory"]
+"""How the diffusers engines run (see engines/speed_profiles.py)."""
+
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "videodrafter"
@@ -68,7 +71,7 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="auto", description="Torch device for diffusers engines: auto, cpu, cuda, cuda:1.")
     dtype: str = Field(default="auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU), float16, bfloat16, float32.")
-    profile: Literal["quality", "fast", "low-memory"] = Field(
+    profile: SpeedProfileName = Field(
         default="quality",
         description="Diffusers speed/memory profile: 'quality' (as diffusers builds the pipelines), 'fast' (fewer "
         "clip steps, regional torch.compile, cuDNN attention, first-block cache), 'low-memory' (FP8 weight "

@@ -188,7 +188,7 @@ class DiffusersEngine:
                 pipe.vae.enable_slicing()
         report = place_pipeline(
             pipe, kind, profile=self.profile, device=self.device, dtype=self.dtype,
-            compile_choice=self.settings.compile, cpu_offload=self.settings.cpu_offload,
+            video_family=self.preset.video_family, compile_choice=self.settings.compile, cpu_offload=self.settings.cpu_offload,
         )
         log.info("%s %s pipeline: profile %s; %s", self.name, kind, self.profile, "; ".join(report.applied) or "as built")
         return pipe, report
@@ -285,9 +285,6 @@ class DiffusersEngine:
             blend=self.settings.camera_blend,
             blend_steps=self.settings.camera_blend_steps,
         )
-        extra = {"max_sequence_length": self.preset.max_text_length}
-        if self.preset.video_family == "cogvideox":
-            extra["use_dynamic_cfg"] = False
         with self._lock, attention_priority(self.profile, self.device):
             control.attach(pipe)
             try:
@@ -303,7 +300,7 @@ class DiffusersEngine:
                     output_type="np",
                     callback_on_step_end=control,
                     callback_on_step_end_tensor_inputs=["latents"],
-                    **extra,
+                    **self.preset.video_call_options,
                 )
             finally:
                 control.detach()

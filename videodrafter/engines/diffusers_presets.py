@@ -42,6 +42,14 @@ class DiffusersPreset(BaseModel):
     max_text_length: int = 226
 
     @property
+    def video_call_options(self) -> dict[str, object]:
+        """Keyword arguments of the video pipeline call that depend on the model family."""
+        options: dict[str, object] = {"max_sequence_length": self.max_text_length}
+        if self.video_family == "cogvideox":
+            options["use_dynamic_cfg"] = False
+        return options
+
+    @property
     def latent_layout(self) -> LatentLayout:
         return "BFCHW" if self.video_family == "cogvideox" else "BCFHW"
 

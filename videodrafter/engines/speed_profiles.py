@@ -17,16 +17,14 @@ transformer, so it runs unchanged under compile, caches and offloading.
 from __future__ import annotations
 
 import contextlib
-import logging
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from pydantic import BaseModel, Field
 
-log = logging.getLogger(__name__)
+from videodrafter.config import SpeedProfileName as ProfileName
 
-ProfileName = Literal["quality", "fast", "low-memory"]
-PROFILES: tuple[ProfileName, ...] = ("quality", "fast", "low-memory")
+PROFILES: tuple[ProfileName, ...] = get_args(ProfileName)
 CompileChoice = Literal["auto", "on", "off"]
 
 FAST_VIDEO_STEP_FRACTION = 0.6
@@ -68,7 +66,7 @@ def should_compile(choice: CompileChoice, profile: ProfileName, device: str) -> 
 
 def place_pipeline(
     pipe, kind: Literal["image", "video"], *, profile: ProfileName, device: str, dtype: torch.dtype,
-    compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
+    video_family: Literal["cogvideox", "wan"], compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
 ) -> ProfileReport:
     """Put a freshly built pipeline where the profile wants it, with the profile's optimisations."""
     report = ProfileReport(profile=profile)
@@ -82,7 +80,7 @@ def place_pipeline(
         pipe.to(device, dtype)
     if profile == "fast":
         if kind == "video":
-            _first_block_cache(pipe, report)
+            _first_block_cache(pipe.transformer, FIRST_BLOCK_CACHE_THRESHOLD[video_family], report)
             if should_compile(compile_choice, profile, device):
                 _compile_repeated_blocks(pipe.transformer, report)
             else:
@@ -108,16 +106,14 @@ def attention_priority(profile: ProfileName, device: str):
     return sdpa_kernel(order, set_priority=True)
 
 
-def _first_block_cache(pipe, report: ProfileReport) -> None:
+def _first_block_cache(transformer: torch.nn.Module, threshold: float, report: ProfileReport) -> None:
     from diffusers.hooks import FirstBlockCacheConfig
 
-    family = "wan" if type(pipe.transformer).__name__.startswith("Wan") else "cogvideox"
-    threshold = FIRST_BLOCK_CACHE_THRESHOLD[family]
-    if len(repeated_blocks(pipe.transformer)) < 2:
+    if len(repeated_blocks(transformer)) < 2:
         report.skipped.append("first-block cache: the transformer has a single block")
         return
     try:
-        pipe.transformer.enable_cache(FirstBlockCacheConfig(threshold=threshold))
+        transformer.enable_cache(FirstBlockCacheConfig(threshold=threshold))
     except (ValueError, AttributeError) as error:  # a transformer whose blocks diffusers cannot hook
         report.skipped.append(f"first-block cache: {error}")
         return
