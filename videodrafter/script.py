@@ -76,6 +76,10 @@ class Entity(BaseModel):
     )
 
 
+MAX_SCENE_S = 30.0
+"""The longest a scene may last (its narration included)."""
+
+
 class Scene(BaseModel):
     """One shot: one event, one action, its entities and a camera move."""
 
@@ -84,7 +88,7 @@ class Scene(BaseModel):
     foreground: list[str] = Field(default_factory=list, description="Ids of foreground entities.")
     background: str = Field(description="Id of the background entity.")
     camera: CameraMove = Field(default_factory=CameraMove)
-    duration_s: float = Field(default=3.0, gt=0, le=30)
+    duration_s: float = Field(default=3.0, gt=0, le=MAX_SCENE_S)
     narration: str = Field(
         default="", max_length=300,
         description="What a narrator says over the shot (one or two sentences). Empty: the event is read.",

@@ -22,6 +22,7 @@ from videodrafter.media.video import (
     probe_video,
     scene_spans,
 )
+from videodrafter.script import MAX_SCENE_S
 from videodrafter.tools.context import ToolContext
 
 LEDGER = "outputs.json"
@@ -30,8 +31,6 @@ LEAD_S = 0.2
 """Silence after a cut before the narrator speaks (rounded up to whole frames)."""
 PAUSE_S = 0.4
 """Silence after a line before the next cut: the scene is held at least this long past the speech."""
-MAX_SCENE_S = 30.0
-"""A scene's longest allowed length (``Scene.duration_s``'s bound): longer narration is refused."""
 
 
 class ClipEntry(BaseModel):
