@@ -78,6 +78,8 @@ class Entity(BaseModel):
 
 MAX_SCENE_S = 30.0
 """The longest a scene may last (its narration included)."""
+NARRATION_MAX_CHARS = 300
+"""The longest narration line a scene may have."""
 
 
 class Scene(BaseModel):
@@ -90,7 +92,7 @@ class Scene(BaseModel):
     camera: CameraMove = Field(default_factory=CameraMove)
     duration_s: float = Field(default=3.0, gt=0, le=MAX_SCENE_S)
     narration: str = Field(
-        default="", max_length=300,
+        default="", max_length=NARRATION_MAX_CHARS,
         description="What a narrator says over the shot (one or two sentences). Empty: the event is read.",
     )
 

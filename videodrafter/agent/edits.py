@@ -15,12 +15,14 @@ from pydantic import BaseModel, Field
 
 from videodrafter.engines.animatic_art import COLOR_WORDS
 from videodrafter.errors import InputError
+from videodrafter.planning.narration import spoken_sentence
 from videodrafter.script import (
     CameraDirection,
     CameraMove,
     CameraSpeed,
     Entity,
     EntityKind,
+    NARRATION_MAX_CHARS,
     Scene,
     VideoScript,
     entity_id_from_name,
@@ -82,7 +84,7 @@ class SetNarration(BaseModel):
 
     command: Literal["set_narration"] = "set_narration"
     scene: int = Field(ge=1)
-    narration: str = Field(max_length=300, description="The new line, one or two sentences; empty: the event is read.")
+    narration: str = Field(max_length=NARRATION_MAX_CHARS, description="The new line, one or two sentences; empty: the event is read.")
 
 
 class UsePhoto(BaseModel):
@@ -210,9 +212,7 @@ def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> 
         return script, f"scene {edit.scene} now has camera: {script.scenes[index].camera.label()}"
     if isinstance(edit, SetNarration):
         index = _scene_index(script, edit.scene)
-        line = " ".join(edit.narration.split()).strip("\"'“”")
-        if line and line[-1] not in ".!?":
-            line += "."
+        line = spoken_sentence(" ".join(edit.narration.split()).strip("\"'“”"))
         script.scenes[index].narration = line
         return script, f"scene {edit.scene} now says: {line or '(its event)'}"
     if isinstance(edit, UsePhoto):

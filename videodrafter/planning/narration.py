@@ -17,7 +17,7 @@ from videodrafter.planning.noun_phrases import (
     RELATIVES,
     is_known_word,
 )
-from videodrafter.script import Entity, Scene, VideoScript
+from videodrafter.script import NARRATION_MAX_CHARS, Entity, Scene, VideoScript
 
 _FUNCTION_WORDS = DETERMINERS | PRONOUNS | RELATIVES | PREPOSITIONS | CONJUNCTIONS | AUXILIARIES | ADVERBS | COPULAS | frozenset(
     "every each all its it's not no yes too very more most much many own there here how what where why".split()
@@ -26,12 +26,17 @@ NARRATION_MAX = 200
 """Characters the planner may write per line: one short sentence, a few seconds of speech."""
 
 
+def spoken_sentence(text: str) -> str:
+    """``text`` as a narrator's line: one line of single spaces, ending in a full stop (empty stays empty)."""
+    line = " ".join(text.split())
+    if line and line[-1] not in ".!?":
+        line += "."
+    return line[:NARRATION_MAX_CHARS]
+
+
 def narration_from_event(event: str) -> str:
     """A line for a scene written without one: its event, as one spoken sentence."""
-    text = " ".join(event.split()).strip()
-    if text and text[-1] not in ".!?":
-        text += "."
-    return text[:300]
+    return spoken_sentence(event)
 
 
 def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | None:
