@@ -110,12 +110,12 @@ def runs_table(records) -> Table:
     for column, style in (("run", "bold"), ("prompt", ""), ("status", ""), ("scenes", ""), ("created (UTC)", ""), ("video / next step", "")):
         table.add_column(column, style=style, overflow="fold")
     for record in records:
-        status = record.status.replace("_", " ")
+        status = record.status_label
         if record.status == "failed" and record.error:
             status += f": {record.error[:60]}"
         table.add_row(  # Text: a prompt is the user's words, a '[' in it is not markup
             Text(record.run_id), Text(record.prompt[:60]), Text(status, style=RUN_STATUS_STYLE[record.status]),
-            "" if record.scenes is None else str(record.scenes), record.created_at[:19].replace("T", " "),
+            record.scenes_label, record.created_label,
             Text(str(record.video) if record.video else (record.next_step() or "")),
         )
     return table

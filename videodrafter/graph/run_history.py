@@ -38,6 +38,19 @@ class RunRecord(BaseModel):
     error: str | None = Field(default=None, description="Why a failed run stopped.")
 
     @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ")
+
+    @property
+    def scenes_label(self) -> str:
+        return "" if self.scenes is None else str(self.scenes)
+
+    @property
+    def created_label(self) -> str:
+        """The start time as 'YYYY-MM-DD HH:MM:SS' (UTC)."""
+        return self.created_at[:19].replace("T", " ")
+
+    @property
     def resumable(self) -> bool:
         return self.status in ("waiting_for_approval", "interrupted", "failed", "unfinished")
 

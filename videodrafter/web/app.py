@@ -247,7 +247,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         def on_write(text: str, count: float | None, request: gr.Request):
             wanted = int(count) if count else None
             run_settings = settings.model_copy(update={"approve_script": True})
-            yield {status: "⏳ starting… · 0 s", make_status: ""}
+            yield {status: _progress_line(None, time.monotonic()), make_status: ""}
             yield from drive(
                 lambda on_event, cancel: start_run(text, run_settings, scenes=wanted, on_event=on_event, cancel=cancel), request, status
             )
@@ -296,7 +296,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 yield {make_status: _error_text(error)}
                 return
             answer = {"approved": True, "script": script.model_dump(mode="json")}
-            yield {make_status: "⏳ starting… · 0 s"}
+            yield {make_status: _progress_line(None, time.monotonic())}
             yield from drive(
                 lambda on_event, cancel: resume_run(state["run_id"], settings.runs_dir, approve=answer, on_event=on_event, cancel=cancel),
                 request, make_status,
@@ -311,7 +311,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             if state.get("status") == "waiting_for_approval":
                 yield {make_status: "The script is waiting for your approval: press “Approve and make the video”."}
                 return
-            yield {make_status: "⏳ starting… · 0 s"}
+            yield {make_status: _progress_line(None, time.monotonic())}
             yield from drive(
                 lambda on_event, cancel: resume_run(state["run_id"], settings.runs_dir, on_event=on_event, cancel=cancel), request, make_status
             )
@@ -321,8 +321,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         def runs_listing():
             records = list_runs(settings.runs_dir)
             rows = [
-                [r.run_id, r.prompt[:80], r.status.replace("_", " "), "" if r.scenes is None else str(r.scenes), r.created_at[:19].replace("T", " "),
-                 str(r.video) if r.video else ""]
+                [r.run_id, r.prompt[:80], r.status_label, r.scenes_label, r.created_label, str(r.video) if r.video else ""]
                 for r in records
             ]
             choices = [r.run_id for r in records]
