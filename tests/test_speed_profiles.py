@@ -4,6 +4,7 @@ what it says to the pipelines, and lands in the manifest."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,15 @@ def test_loads_are_counted_per_profile() -> None:
     get_engine(Settings(engine="tiny", profile="fast", seed=7)).video_pipeline()
     get_engine(Settings(engine="tiny", profile="fast", seed=7)).video_pipeline()
     assert RESOURCES.load_counts("diffusers")["diffusers:tiny:video"] == before.get("diffusers:tiny:video", 0) + 1
+
+
+def test_a_bad_profile_in_the_environment_names_the_variable(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "s.json", "profiles", ["left"])
+    run = subprocess.run(
+        [sys.executable, "-m", "videodrafter", "make", "--script", str(script), "--engine", "tiny"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env={**os.environ, "VIDEODRAFTER_PROFILE": "slow"},
+    )
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "VIDEODRAFTER_PROFILE" in said and "'slow'" in said and "low-memory" in said
+    assert "errors.pydantic.dev" not in said

@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
@@ -115,6 +116,14 @@ def _fail(error: Exception) -> None:
         stderr.print(f"[bold red]Error:[/] {error.message}", soft_wrap=True)
         if error.hint:
             stderr.print(f"[yellow]What to do:[/] {error.hint}", soft_wrap=True)
+    elif isinstance(error, ValidationError):
+        for problem in error.errors(include_url=False):
+            field = ".".join(str(part) for part in problem["loc"])
+            where = f"{field} (VIDEODRAFTER_{field.upper()}): " if field else ""
+            given = f" (got {problem['input']!r})" if field and not isinstance(problem["input"], dict) else ""
+            detail = escape(f"{where}{problem['msg'].removeprefix('Value error, ')}{given}")
+            stderr.print(f"[bold red]Error:[/] invalid setting: {detail}", soft_wrap=True)
+        stderr.print("[yellow]What to do:[/] fix the option or the VIDEODRAFTER_* environment variable named above.", soft_wrap=True)
     else:
         stderr.print(f"[bold red]Error:[/] invalid setting: {error}", soft_wrap=True)
     raise typer.Exit(code=2)
