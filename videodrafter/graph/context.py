@@ -1,69 +1,148 @@
-"""Per-run dependencies handed to nodes through LangGraph's runtime context (never checkpointed)."""
+"""The run context: plain, serializable data handed to nodes through LangGraph's runtime context.
+
+It is what LangGraph Server passes as a run's ``context`` (JSON, every field defaulted), what the
+CLI's runner builds from its settings, and what a resume rebuilds from ``request.json``. Live
+resources are not part of it: the engine, the embedded LLM and the embedder are resolved from the
+settings by the process-wide registry (``videodrafter.resources``); a test or a caller that already
+holds a model injects it with ``with_resources`` (kept in private attributes, never serialized).
+"""
 
 from __future__ import annotations
 
+import difflib
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from langgraph.config import get_config
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.tools.context import ToolContext
 
+OWN_FIELDS = ("settings", "run_dir", "run_folder", "overrides")
 
-@dataclass
-class RunContext:
-    """Settings, the run folder, and lazily-created models; tests inject scripted ones."""
 
-    settings: Settings
-    run_dir: Path
-    chat_model: BaseChatModel | None = None
-    engine: Engine | None = None
-    critic_model: BaseChatModel | None = None
-    """The vision critic's chat model (``settings.critic``); tests inject one pointed at a loopback server."""
-    overrides: list[dict] = field(default_factory=list)
-    """Settings changed by `resume --engine/--llm`, in order (recorded in the manifest)."""
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class RunContext(BaseModel):
+    """Settings, the run folder, and the resume overrides. Settings may also be given flat:
+    ``{"engine": "animatic", "scenes_max": 4}`` is ``{"settings": {"engine": "animatic", ...}}``."""
 
-    _fresh: bool = field(default=False, repr=False)
-    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
-    """Set on Ctrl-C: nodes stop before their next artifact (fan-out tasks run in worker threads,
-    which a KeyboardInterrupt in the main thread does not reach)."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    settings: Settings = Field(default_factory=Settings, description="Every knob of the run (see Settings).")
+    run_folder: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("run_dir", "run_folder"),
+        description="Where the run's artifacts go; default <runs_dir>/<thread id>.",
+    )
+    overrides: list[dict[str, Any]] = Field(
+        default_factory=list, description="Settings changed by `resume --engine/--llm`, in order (recorded in the manifest)."
+    )
+
+    _chat_model: BaseChatModel | None = PrivateAttr(default=None)
+    _engine: Engine | None = PrivateAttr(default=None)
+    _critic_model: BaseChatModel | None = PrivateAttr(default=None)
+    _tools: ToolContext | None = PrivateAttr(default=None)
+    _resolved_dir: Path | None = PrivateAttr(default=None)
+    _fresh: bool = PrivateAttr(default=False)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _cancelled: threading.Event = PrivateAttr(default_factory=threading.Event)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_flat_settings(cls, data: Any) -> Any:
+        """Settings keys given at the top level join ``settings``; the environment fills the rest."""
+        if not isinstance(data, dict):
+            return data
+        flat = {key: value for key, value in data.items() if key not in OWN_FIELDS}
+        unknown = sorted(set(flat) - set(Settings.model_fields))
+        if unknown:
+            guesses = [difflib.get_close_matches(key, [*Settings.model_fields, *OWN_FIELDS], n=1) for key in unknown]
+            hints = [f"'{key}' (did you mean '{guess[0]}'?)" if guess else f"'{key}'" for key, guess in zip(unknown, guesses)]
+            raise ValueError(
+                f"unknown context key {', '.join(hints)}: a context holds settings, run_dir, overrides, "
+                "or any setting at the top level (see `videodrafter make --help`)"
+            )
+        given = data.get("settings")
+        if not flat and (given is None or isinstance(given, Settings)):
+            return data
+        base = given.model_dump() if isinstance(given, Settings) else dict(given or {})
+        own = {key: value for key, value in data.items() if key in OWN_FIELDS}
+        return {**own, "settings": Settings(**{**base, **flat})}
+
+    def with_resources(
+        self,
+        *,
+        chat_model: BaseChatModel | None = None,
+        engine: Engine | None = None,
+        critic_model: BaseChatModel | None = None,
+    ) -> RunContext:
+        """Use these live objects instead of resolving them from the settings (a caller's or a test's)."""
+        self._chat_model, self._engine, self._critic_model = chat_model, engine, critic_model
+        self._tools = None
+        return self
+
+    @property
+    def run_dir(self) -> Path:
+        """The run folder: the one given, else ``<runs_dir>/<thread id>`` of the run being executed."""
+        if self.run_folder is not None:
+            return self.run_folder
+        with self._lock:
+            if self._resolved_dir is None:
+                thread_id = str(get_config().get("configurable", {}).get("thread_id") or "default")
+                folder = self.settings.runs_dir / thread_id
+                folder.mkdir(parents=True, exist_ok=True)
+                self._resolved_dir = folder
+            return self._resolved_dir
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set on Ctrl-C: nodes stop before their next artifact (fan-out tasks run in worker threads,
+        which a KeyboardInterrupt in the main thread does not reach)."""
+        return self._cancelled
+
+    @property
+    def has_critic(self) -> bool:
+        return bool(self.settings.critic) or self._critic_model is not None
 
     def raise_if_cancelled(self) -> None:
-        if self.cancelled.is_set():
+        if self._cancelled.is_set():
             raise KeyboardInterrupt
 
     def model(self) -> BaseChatModel:
         """The run's chat model; an embedded model starts each run (or resume) with an empty prompt cache."""
         with self._lock:
-            if self.chat_model is None:
+            if self._chat_model is None:
                 from videodrafter.llm.factory import create_chat_model
 
-                self.chat_model = create_chat_model(self.settings.llm, self.settings)
+                self._chat_model = create_chat_model(self.settings.llm, self.settings)
             if not self._fresh:
                 self._fresh = True
-                reset = getattr(self.chat_model, "reset_prompt_cache", None)
+                reset = getattr(self._chat_model, "reset_prompt_cache", None)
                 if reset is not None:
                     reset()
-            return self.chat_model
+            return self._chat_model
 
     def critic(self):
         """The vision critic, or None when no ``--critic`` was given. Created on first use."""
         from videodrafter.critic import VisionCritic
 
         with self._lock:
-            if self.critic_model is None:
+            if self._critic_model is None:
                 if not self.settings.critic:
                     return None
                 from videodrafter.critic.vision import check_critic_spec
                 from videodrafter.llm.factory import create_chat_model
 
                 spec = check_critic_spec(self.settings.critic)
-                self.critic_model = create_chat_model(spec, self.settings)
-            return VisionCritic(self.critic_model, self.settings)
+                self._critic_model = create_chat_model(spec, self.settings)
+            return VisionCritic(self._critic_model, self.settings)
 
     def tools(self) -> ToolContext:
-        return ToolContext(self.settings, engine=self.engine)
+        """The run's tool context (one per run: the engine and embedder come from the registry)."""
+        with self._lock:
+            if self._tools is None:
+                self._tools = ToolContext(self.settings, engine=self._engine)
+            return self._tools

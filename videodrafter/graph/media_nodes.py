@@ -410,7 +410,7 @@ def _candidate_record(candidate: SceneCandidate) -> dict:
 
 def _critic_summary(state: State, context: RunContext) -> dict | None:
     """Pass rate of the critic's scene verdicts and the regenerations it caused (for the eval reports)."""
-    if not context.settings.critic and context.critic_model is None:
+    if not context.has_critic:
         return None
     verdicts = [c.verdict for candidates in state.candidates.values() for c in candidates if c.verdict is not None]
     clip_verdicts = [clip.first_verdict or clip.verdict for clip in state.clips.values() if (clip.first_verdict or clip.verdict) is not None]
