@@ -9,29 +9,30 @@ holds a model injects it with ``with_resources`` (kept in private attributes, ne
 
 from __future__ import annotations
 
-import difflib
 import threading
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.config import get_config
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr
+from pydantic_settings import SettingsConfigDict
 
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.tools.context import ToolContext
 
-OWN_FIELDS = ("settings", "run_dir", "run_folder", "overrides")
 
+class RunContext(Settings):
+    """Every setting (flat, as in ``{"engine": "animatic", "max_scenes": 4}``; the environment's
+    VIDEODRAFTER_* fill what is not given), plus the run folder and the resume overrides.
 
-class RunContext(BaseModel):
-    """Settings, the run folder, and the resume overrides. Settings may also be given flat:
-    ``{"engine": "animatic", "scenes_max": 4}`` is ``{"settings": {"engine": "animatic", ...}}``."""
+    A run context *is* the run's settings: nodes read ``context.settings`` (itself), and LangGraph
+    Server lists every setting in the assistant's context schema and passes them through.
+    """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="VIDEODRAFTER_", extra="forbid")
 
-    settings: Settings = Field(default_factory=Settings, description="Every knob of the run (see Settings).")
     run_folder: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("run_dir", "run_folder"),
@@ -50,27 +51,15 @@ class RunContext(BaseModel):
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _cancelled: threading.Event = PrivateAttr(default_factory=threading.Event)
 
-    @model_validator(mode="before")
     @classmethod
-    def _gather_flat_settings(cls, data: Any) -> Any:
-        """Settings keys given at the top level join ``settings``; the environment fills the rest."""
-        if not isinstance(data, dict):
-            return data
-        flat = {key: value for key, value in data.items() if key not in OWN_FIELDS}
-        unknown = sorted(set(flat) - set(Settings.model_fields))
-        if unknown:
-            guesses = [difflib.get_close_matches(key, [*Settings.model_fields, *OWN_FIELDS], n=1) for key in unknown]
-            hints = [f"'{key}' (did you mean '{guess[0]}'?)" if guess else f"'{key}'" for key, guess in zip(unknown, guesses)]
-            raise ValueError(
-                f"unknown context key {', '.join(hints)}: a context holds settings, run_dir, overrides, "
-                "or any setting at the top level (see `videodrafter make --help`)"
-            )
-        given = data.get("settings")
-        if not flat and (given is None or isinstance(given, Settings)):
-            return data
-        base = given.model_dump() if isinstance(given, Settings) else dict(given or {})
-        own = {key: value for key, value in data.items() if key in OWN_FIELDS}
-        return {**own, "settings": Settings(**{**base, **flat})}
+    def for_run(cls, settings: Settings, run_dir: Path | None = None, overrides: list[dict[str, Any]] | None = None) -> RunContext:
+        """The context of a run whose settings are already resolved (the CLI's, a resume's)."""
+        values = {name: getattr(settings, name) for name in Settings.model_fields}
+        return cls.model_validate({**values, "run_dir": run_dir, "overrides": overrides or []})
+
+    @property
+    def settings(self) -> Settings:
+        return self
 
     def with_resources(
         self,
@@ -125,7 +114,7 @@ class RunContext(BaseModel):
                     reset()
             return self._chat_model
 
-    def critic(self):
+    def vision_critic(self):
         """The vision critic, or None when no ``--critic`` was given. Created on first use."""
         from videodrafter.critic import VisionCritic
 

@@ -271,7 +271,7 @@ def check_consistency_node(state: State, runtime: Runtime[RunContext]) -> dict:
     critic = None
     if not critic_down:
         try:
-            critic = context.critic()
+            critic = context.vision_critic()
         except VideoDrafterError as error:
             critic_down = True
             notes.append(_critic_failed(error))
@@ -346,7 +346,7 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
     critic = None
     if context.settings.critic_clips and not critic_down:
         try:
-            critic = context.critic()
+            critic = context.vision_critic()
         except VideoDrafterError:
             critic_down = True  # the scene check already said so in a note
     engine = tools.engine.describe()

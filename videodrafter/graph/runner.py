@@ -332,7 +332,7 @@ def start_run(
             settings=json.loads(settings.model_dump_json()), created_at=datetime.now(UTC).isoformat(),
         )
         write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
-        context = RunContext(settings=settings, run_dir=run_dir).with_resources(chat_model=chat_model, engine=engine)
+        context = RunContext.for_run(settings, run_dir).with_resources(chat_model=chat_model, engine=engine)
         return _drive(InputState(prompt=text, scenes=scenes, script=script), context, run_id, on_event, lock=lock, cancel=cancel)
 
 
@@ -382,8 +382,8 @@ def resume_run(
     with run_lock(run_dir, run_id) as lock:
         if changed:
             write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
-        context = RunContext(
-            settings=settings, run_dir=run_dir, overrides=[override.model_dump() for override in request.overrides],
+        context = RunContext.for_run(
+            settings, run_dir, [override.model_dump() for override in request.overrides],
         ).with_resources(chat_model=chat_model, engine=engine)
         command = Command(resume=approve) if approve is not None else None
         first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
@@ -403,8 +403,8 @@ def edit_run(
     request = load_request(run_id, runs_dir)
     settings = request.effective_settings(runs_dir, approve_script=False)
     check_photos(script)
-    context = RunContext(
-        settings=settings, run_dir=runs_dir / run_id, overrides=[override.model_dump() for override in request.overrides],
+    context = RunContext.for_run(
+        settings, runs_dir / run_id, [override.model_dump() for override in request.overrides],
     ).with_resources(chat_model=chat_model, engine=engine)
     config = {"configurable": {"thread_id": run_id}}
     with run_lock(context.run_dir, run_id) as lock:
