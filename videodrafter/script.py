@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, model_validator
+
+FilePath = Annotated[Path, PlainSerializer(str, return_type=str)]
+"""A path that dumps as a string in every mode: checkpoints and LangGraph Server's JSON show
+``"/runs/x/video.mp4"``, not a list of path parts."""
 
 
 class CameraDirection(StrEnum):
@@ -71,7 +76,7 @@ class Entity(BaseModel):
     name: str = Field(min_length=1, max_length=120, description="The name used in every scene.")
     kind: EntityKind
     description: str = Field(default="", max_length=2000, description="Enriched visual description.")
-    reference_image: Path | None = Field(
+    reference_image: FilePath | None = Field(
         default=None, description="A user-supplied photo used instead of a generated reference."
     )
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from videodrafter.critic.verdict import Verdict
 from videodrafter.engines.base import Depiction, SceneLayout
 from videodrafter.media.video import VideoInfo
+from videodrafter.script import FilePath
 
 
 class ReferenceArtifact(BaseModel):
@@ -16,9 +17,9 @@ class ReferenceArtifact(BaseModel):
 
     entity_id: str
     key: str = Field(description="Hash of everything that went into it.")
-    image: Path
-    conditioned: Path = Field(description="RGBA cutout (foreground) or cleaned scenery (background).")
-    mask: Path
+    image: FilePath
+    conditioned: FilePath = Field(description="RGBA cutout (foreground) or cleaned scenery (background).")
+    mask: FilePath
     source: str
     coverage: float
     note: str = ""
@@ -34,7 +35,7 @@ class SceneCandidate(BaseModel):
     seed: int
     prompt: str = Field(default="", description="The prompt the picture was made from (the critic may have revised it).")
     key: str
-    image: Path
+    image: FilePath
     layout: SceneLayout
     score: float | None = Field(default=None, description="Lowest entity-vs-reference similarity; None: unmeasured.")
     entity_scores: dict[str, float] = Field(default_factory=dict)
@@ -45,7 +46,7 @@ class SceneCandidate(BaseModel):
 class ClipArtifact(BaseModel):
     scene: int
     key: str
-    path: Path
+    path: FilePath
     image_key: str
     frames: int
     fps: float
@@ -66,12 +67,12 @@ class PromptRevision(BaseModel):
 class VideoResult(BaseModel):
     """What a finished run hands back."""
 
-    run_dir: Path
-    video: Path
-    contact_sheet: Path
-    subtitles: Path
-    timeline: Path
-    manifest: Path
+    run_dir: FilePath
+    video: FilePath
+    contact_sheet: FilePath
+    subtitles: FilePath
+    timeline: FilePath
+    manifest: FilePath
     info: VideoInfo
 
 
