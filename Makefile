@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch 2.13.0 first: on this kind of machine it resolves to the CPU build (no multi-GB CUDA wheels)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,web,evals,test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,diffusion,ray,web,evals,server,test]'
 	# a llama.cpp wheel cached from an earlier native build can crash on this CPU: if the embedded
 	# model cannot generate, rebuild llama.cpp portably without the cache and check again
 	$(BIN)/python -m videodrafter.llm.local_check || { \
