@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from videodrafter.errors import VideoDrafterError
+from videodrafter.llm.spec import LLMSpec, parse_llm_spec
 
 DEFAULT_LLM = "local:smollm2"
 
@@ -134,7 +135,12 @@ class Settings(BaseSettings):
         """The plan → check rounds this run may take (see ``script_review_rounds``)."""
         if self.script_review_rounds is not None:
             return self.script_review_rounds
-        return 1 if self.llm.startswith("local:") else 3
+        return 1 if self.llm_spec.is_embedded else 3
+
+    @property
+    def llm_spec(self) -> LLMSpec:
+        """The parsed ``llm`` (raises LLMSpecError, an input error, when it is not a spec)."""
+        return parse_llm_spec(self.llm)
 
     @field_validator("voice")
     @classmethod

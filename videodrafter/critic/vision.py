@@ -26,7 +26,7 @@ def check_critic_spec(spec: str):
         parsed = parse_llm_spec(spec)
     except LLMSpecError as error:
         raise InputError(f"--critic: {error.message}", error.hint) from error
-    if parsed.provider == "local":
+    if parsed.is_embedded:
         raise InputError(
             f"The critic '{spec}' is an embedded text model; it cannot see pictures.",
             "Give --critic a vision model: openai:gpt-4o or vllm:<model>@<base_url>.",

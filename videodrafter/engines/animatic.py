@@ -32,9 +32,7 @@ class AnimaticEngine:
 
     name = "animatic"
     draws_clean_backgrounds = True
-    """Its places never contain characters, so background references need no painting out."""
-    draws_solid_subjects = True
-    """Its foreground references are one closed pictogram on a plain backdrop, so holes in their mask are paint."""
+    draws_solid_subjects = True  # one closed pictogram per subject
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0, cache_dir: Path | None = None) -> None:
         self.width = width

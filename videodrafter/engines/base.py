@@ -100,6 +100,10 @@ class Engine(Protocol):
     width: int
     height: int
     fps: float
+    draws_clean_backgrounds: bool
+    """Its places never contain characters, so background references need no painting out."""
+    draws_solid_subjects: bool
+    """Its foreground references are one closed shape on a plain backdrop, so holes in their mask are paint."""
 
     def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
         """A picture of one entity: a subject on a plain backdrop, or an empty place."""

@@ -71,6 +71,9 @@ def resolve_dtype(requested: str, device: str):
 class DiffusersEngine:
     """Scene images with SDXL + two IP-Adapters (fg, bg) and clips with CogVideoX/Wan I2V."""
 
+    draws_clean_backgrounds = False  # SDXL may put people in a place: background references are painted out
+    draws_solid_subjects = False  # a photo-like subject's mask holes can be real (between legs, under arms)
+
     def __init__(self, preset: DiffusersPreset, settings: Settings) -> None:
         self.preset = preset
         self.settings = settings

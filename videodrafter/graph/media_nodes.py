@@ -31,7 +31,7 @@ from videodrafter.graph.state import State
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.video import decode_frames, probe_video
 from videodrafter.media.files import content_hash, is_complete, write_json_atomic, write_text_atomic
-from videodrafter.script import Entity, EntityKind, VideoScript
+from videodrafter.script import Entity, EntityKind, Scene, VideoScript
 from videodrafter.tools import (
     AssembleArgs,
     CandidateTarget,
@@ -48,6 +48,7 @@ from videodrafter.tools import (
     measure_consistency,
     segment_foreground,
 )
+from videodrafter.tools.context import ToolContext
 from videodrafter.tools.references import depict_entity
 from videodrafter.tools.scenes import ForegroundReference
 
@@ -111,8 +112,8 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
                 source, depiction = made.source, made.depiction
             else:
                 depiction = depict_entity(entity, tools)
-            clean = source == "generated" and getattr(tools.engine, "draws_clean_backgrounds", False)
-            solid = source == "generated" and getattr(tools.engine, "draws_solid_subjects", False)
+            clean = source == "generated" and tools.engine.draws_clean_backgrounds
+            solid = source == "generated" and tools.engine.draws_solid_subjects
             segmented = segment_foreground(
                 SegmentArgs(image=image, kind=entity.kind, output=conditioned, mask_output=mask, paint_out=not clean, fill_holes=solid),
                 tools,
@@ -136,7 +137,7 @@ def _reference_from_files(entity_id: str, key: str, image: Path, conditioned: Pa
     return ReferenceArtifact(entity_id=entity_id, key=key, image=image, conditioned=conditioned, mask=mask, source=source, coverage=coverage)
 
 
-def _scene_seed(context: RunContext, spec, attempt: int, rank: int = 0) -> int:
+def _scene_seed(context: RunContext, spec: Scene, attempt: int, rank: int = 0) -> int:
     """From the scene's content, not its position: reordering scenes keeps their pictures.
 
     Candidate ``rank`` of round ``attempt`` is draw number attempt·K + rank, so one candidate per
@@ -328,7 +329,7 @@ def check_consistency_node(state: State, runtime: Runtime[RunContext]) -> dict:
     }
 
 
-def _clip_key(image: SceneCandidate, spec, engine: dict, seed: int, action: str) -> str:
+def _clip_key(image: SceneCandidate, spec: Scene, engine: dict, seed: int, action: str) -> str:
     return content_hash("clip-v2", image.key, action, spec.camera.model_dump(mode="json"), spec.duration_s, spec.action, seed, engine)
 
 
@@ -390,7 +391,7 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
     return {"clips": clips, "seconds": seconds, "notes": notes, "usage": usage, "critic_down": critic_down}
 
 
-def _make_clip(context: RunContext, tools, image: SceneCandidate, spec, key: str, request_key: str, seed: int, action: str, seconds: dict) -> ClipArtifact:
+def _make_clip(context: RunContext, tools: ToolContext, image: SceneCandidate, spec: Scene, key: str, request_key: str, seed: int, action: str, seconds: dict) -> ClipArtifact:
     output = artifact_path(context.run_dir, "clips", "clip", key, ".mp4")
     if is_complete(output):
         info = probe_video(output)

@@ -199,7 +199,7 @@ def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, 
     if not llm:
         return
     spec = parse_llm_spec(settings.llm)
-    if spec.provider == "local":
+    if spec.is_embedded:
         from videodrafter.llm.local_models import KNOWN_LOCAL_MODELS, resolve_local_model
 
         if spec.model not in KNOWN_LOCAL_MODELS:

@@ -82,7 +82,7 @@ def finalize_draft_node(state: State, runtime: Runtime[RunContext]) -> dict:
             *state.best_script_notes,
             f"the script was still criticised after {state.plan_rounds} rounds; the version with the fewest findings was kept",
         ]
-    serial = runtime.context.settings.llm.startswith("local:")
+    serial = runtime.context.settings.llm_spec.is_embedded
     return {"script": script, "notes": notes, "enrich_serially": serial}
 
 

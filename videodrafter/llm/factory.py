@@ -28,7 +28,7 @@ def _api_key(spec: LLMSpec) -> str:
 def create_chat_model(spec: str | LLMSpec, settings: Settings) -> BaseChatModel:
     """Build the chat model a spec names. Nothing is loaded or contacted until the first call."""
     parsed = parse_llm_spec(spec) if isinstance(spec, str) else spec
-    if parsed.provider == "local":
+    if parsed.is_embedded:
         model_file = resolve_local_model(parsed.model, settings.cache_dir)
         return LlamaCppChatModel(
             model_path=model_file.path,

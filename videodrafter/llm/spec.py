@@ -25,6 +25,11 @@ class LLMSpec(BaseModel):
     model: str
     base_url: str | None = None
 
+    @property
+    def is_embedded(self) -> bool:
+        """Runs in this process (llama.cpp): one call at a time, and no second try at a critique."""
+        return self.provider == "local"
+
     def __str__(self) -> str:
         text = f"{self.provider}:{self.model}"
         return f"{text}@{self.base_url}" if self.base_url else text
