@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.batch_fixtures import write_items
+from tests.fixtures.scripts import write_items
 from videodrafter.agent.batch import run_batch
 from videodrafter.agent.batch_items import read_batch_file
 from videodrafter.agent.batch_store import BatchStore, ItemStatus

@@ -1,6 +1,6 @@
 import json
 
-from tests.fakes import ScriptedChatModel
+from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.critique import critique_script

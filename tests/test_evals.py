@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fakes import RoutedChatModel, ScriptedChatModel
+from tests.fixtures.models import RoutedChatModel, ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.evals.cases import load_suite

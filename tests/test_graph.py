@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.batch_fixtures import write_script
-from tests.fakes import RoutedChatModel
+from tests.fixtures.models import RoutedChatModel
+from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
 from videodrafter.engines.animatic import AnimaticEngine
 from videodrafter.graph.graph import build_graph

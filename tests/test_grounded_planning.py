@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.fakes import ScriptedChatModel
+from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.llm.local_chat import LlamaCppChatModel
 from videodrafter.planning.grounded import BEAT_OPENINGS, CAMERA_GROUPS

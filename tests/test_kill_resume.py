@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.batch_fixtures import dog_and_girl_script
+from tests.fixtures.scripts import dog_and_girl_script
 from videodrafter.media.video import probe_video
 
 SCRIPT = dog_and_girl_script(

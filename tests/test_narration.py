@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fakes import ScriptedChatModel
-from tests.speech_server import espeak_wav, speech_server
+from tests.fixtures.models import ScriptedChatModel
+from tests.fixtures.speech_server import espeak_wav, speech_server
 from videodrafter.agent.edits import SetNarration, apply_edit
 from videodrafter.agent.interpret import parse_with_grammar
 from videodrafter.audio.engines import EspeakEngine, SpeechUnavailableError, check_voice, speech_engine, wav_duration
@@ -199,7 +199,7 @@ def test_editing_one_scenes_narration_speaks_only_that_scene_again(settings: Set
 
 
 def test_a_speech_server_that_is_down_gives_a_silent_video_with_a_note(settings: Settings) -> None:
-    from tests.servers import free_port
+    from tests.fixtures.servers import free_port
 
     down = settings.model_copy(update={"voice": f"openai-compatible:kokoro@http://127.0.0.1:{free_port()}/v1"})
     outcome = start_run("", down, script=_script(LINES), run_id="down")

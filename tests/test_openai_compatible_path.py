@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import (
+from tests.fixtures.servers import (
     canned_server,
     chat_completion_body,
     free_port,

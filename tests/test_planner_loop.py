@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.fakes import ScriptedChatModel
+from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, PlanningError
 from videodrafter.planning.inputs import scene_bounds, validate_prompt

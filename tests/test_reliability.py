@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.batch_fixtures import write_items, write_script
+from tests.fixtures.scripts import write_items, write_script
 from videodrafter.agent.batch_items import read_batch_file
 from videodrafter.config import Settings
 from videodrafter.errors import InputError

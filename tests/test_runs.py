@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.batch_fixtures import write_items, write_script
+from tests.fixtures.scripts import write_items, write_script
 
 SMALL = {"VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96", "VIDEODRAFTER_FPS": "6"}
 

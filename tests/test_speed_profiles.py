@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.batch_fixtures import write_script
+from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
 from videodrafter.engines import speed_profiles
 from videodrafter.engines.animatic_art import draw_place

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.servers import free_port
+from tests.fixtures.servers import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 
@@ -147,7 +147,7 @@ def _seed_runs(runs: Path, tmp_path: Path) -> None:
     """A finished run and one paused for approval, made from script files (no LLM)."""
     import json
 
-    from tests.batch_fixtures import dog_and_girl_script
+    from tests.fixtures.scripts import dog_and_girl_script
     from videodrafter.config import Settings
     from videodrafter.graph.runner import load_script_file, start_run
 
