@@ -153,8 +153,9 @@ def test_approval_pauses_after_the_script_and_accepts_an_edit(settings: Settings
 
 
 def test_routers_and_edges_are_declared() -> None:
-    edges = {(edge.source, edge.target) for edge in build_graph().get_graph().edges}
-    assert {("check_script", "plan_script"), ("check_consistency", "scene_images"), ("finalize_draft", "enrich_entity")} <= edges
+    edges = {(edge.source, edge.target) for edge in build_graph().get_graph(xray=True).edges}
+    review = {("review_script:check_script", "review_script:plan_script"), ("review_script:finalize_draft", "review_script:enrich_entity")}
+    assert review | {("check_consistency", "scene_images"), ("approve_script", "reference_images")} <= edges
 
 
 def test_langgraph_json_points_at_a_compiled_graph() -> None:
@@ -167,7 +168,7 @@ def test_langgraph_json_points_at_a_compiled_graph() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     compiled = getattr(module, name)
-    assert {"plan_script", "assemble"} <= set(compiled.get_graph().nodes)
+    assert {"review_script", "assemble"} <= set(compiled.get_graph().nodes)
 
 
 def test_editing_one_scene_regenerates_exactly_that_scenes_image_and_clip(settings: Settings) -> None:
@@ -213,19 +214,6 @@ def test_review_rounds_default_to_one_for_embedded_models_and_three_for_remote_o
     assert Settings().review_rounds == 1
     assert Settings(llm="openai:gpt-4o").review_rounds == 3
     assert Settings(llm="local:gemma3", script_review_rounds=4).review_rounds == 4
-
-
-def test_enrichment_fans_out_per_entity_for_remote_llms_and_runs_in_order_for_the_embedded_one() -> None:
-    from videodrafter.graph.graph import route_enrichment
-    from videodrafter.graph.state import State
-    from videodrafter.planning.draft import ScriptDraft, draft_to_script
-
-    script = draft_to_script(ScriptDraft.model_validate_json(_script(["left", "right", "up"])), "p", 3, 3).script
-    parallel = route_enrichment(State(prompt="p", script=script))
-    serial = route_enrichment(State(prompt="p", script=script, enrich_serially=True))
-    assert [len(send.arg.entities) for send in parallel] == [1, 1, 1]
-    assert [[entity.id for entity in send.arg.entities] for send in serial] == [["brown-dog", "girl", "beach"]]
-    assert route_enrichment(State(prompt="p", script=script, descriptions={e.id: "x" for e in script.entities})) == "approve_script"
 
 
 class _Killed(BaseException):

@@ -6,7 +6,7 @@ import pytest
 
 from videodrafter.config import Settings
 from videodrafter.resources import RESOURCES
-from videodrafter.planning.pipeline import write_script
+from videodrafter.graph.review import write_script
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def test_smollm2_writes_a_valid_script(prompt: str) -> None:
 
 
 def test_the_embedded_model_is_loaded_once_per_process() -> None:
-    settings = Settings(llm="local:smollm2", seed=1)
+    settings = Settings(llm="local:smollm2", seed=1, critique=False)
     write_script("a snowman melts in the sun", settings, scenes=2, enrich="none")
     loads_before = RESOURCES.load_counts("llm")
     write_script("a boat crosses a lake", settings, scenes=2, enrich="none")
@@ -41,14 +41,14 @@ def test_the_embedded_model_is_loaded_once_per_process() -> None:
 
 
 def test_same_seed_same_script() -> None:
-    settings = Settings(llm="local:smollm2", seed=7)
+    settings = Settings(llm="local:smollm2", seed=7, critique=False)
     first = write_script("a cat chases a butterfly", settings, scenes=2, enrich="none").script
     second = write_script("a cat chases a butterfly", settings, scenes=2, enrich="none").script
     assert first == second
 
 
 def test_gemma3_base_model_writes_a_valid_script() -> None:
-    settings = Settings(llm="local:gemma3", seed=2)
+    settings = Settings(llm="local:gemma3", seed=2, critique=False)
     report = write_script("a dog's day at the beach", settings, scenes=3, enrich="none")
     assert len(report.script.scenes) == 3
     assert report.script.entities

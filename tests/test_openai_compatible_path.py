@@ -20,7 +20,7 @@ from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.errors import LLMUnavailableError, PlanningError
 from videodrafter.llm.local_models import resolve_local_model
-from videodrafter.planning.pipeline import write_script
+from videodrafter.graph.review import write_script
 from videodrafter.script import VideoScript
 
 PROMPTS = ["a dog's day at the beach", "a grandmother and her grandson plant a garden"]
@@ -36,7 +36,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_vllm_spec_plans_a_valid_script_through_a_real_llama_cpp_server(llama_server: str, prompt: str) -> None:
-    settings = Settings(llm=f"vllm:smollm2@{llama_server}", seed=3)
+    settings = Settings(llm=f"vllm:smollm2@{llama_server}", seed=3, script_review_rounds=1)
     report = write_script(prompt, settings, scenes=3, enrich="none")
     script = report.script
     assert len(script.scenes) == 3
@@ -47,7 +47,7 @@ def test_vllm_spec_plans_a_valid_script_through_a_real_llama_cpp_server(llama_se
 @pytest.mark.slow
 def test_openai_spec_with_a_base_url_and_enrichment(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used-by-llama-cpp")
-    settings = Settings(llm=f"openai:smollm2@{llama_server}", seed=5)
+    settings = Settings(llm=f"openai:smollm2@{llama_server}", seed=5, critique=False)
     report = write_script("a robot learns to paint", settings, scenes=2, enrich="all")
     assert all(entity.description for entity in report.script.entities)
     assert report.usage.calls >= 1 + 3 * len(report.script.entities)

@@ -8,7 +8,7 @@ from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, PlanningError
 from videodrafter.planning.inputs import scene_bounds, validate_prompt
-from videodrafter.planning.pipeline import write_script
+from videodrafter.graph.review import write_script
 from videodrafter.planning.planner import plan_script
 
 
@@ -90,7 +90,7 @@ def test_write_script_enriches_common_entities_and_keeps_traits() -> None:
             '{"description": "The beach glows in golden hour light over the sea."}',
         ]
     )
-    report = write_script("a dog at the beach", Settings(), scenes=2, model=model)
+    report = write_script("a dog at the beach", Settings(critique=False), scenes=2, model=model)
     dog = report.script.entity("dog")
     beach = report.script.entity("beach")
     # the sentence about the photographer's lens is not a description of the dog

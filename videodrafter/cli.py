@@ -218,7 +218,7 @@ def script(
       videodrafter script "a robot learns to paint" --format json -o script.json
     """
     from videodrafter.display import report_summary, script_table
-    from videodrafter.planning.pipeline import write_script
+    from videodrafter.graph.review import write_script
 
     settings = _settings(llm=llm, prompt_set=prompts, seed=seed)
     _check_choices(settings, engine=False)

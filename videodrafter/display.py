@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from videodrafter.planning.pipeline import ScriptReport
+from videodrafter.graph.review import ScriptReport
 from videodrafter.script import VideoScript
 
 
@@ -39,7 +39,8 @@ def report_summary(report: ScriptReport) -> str:
     usage = report.usage
     rate = usage.output_tokens / usage.seconds if usage.seconds else 0.0
     return (
-        f"{report.llm} · prompts {report.prompt_set} · {report.attempts} planning attempt(s) · "
+        f"{report.llm} · prompts {report.prompt_set} · {report.attempts} planning attempt(s) in "
+        f"{report.rounds} review round(s) · "
         f"{usage.calls} LLM calls · {usage.input_tokens} in / {usage.output_tokens} out tokens "
         f"({rate:.0f} tok/s) · {report.seconds:.1f}s"
     )

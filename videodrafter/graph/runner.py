@@ -422,7 +422,7 @@ def edit_run(
                 # attempts restart per position; pictures are found again by their content keys
                 {"script": script, "approved": True, "result": None, "descriptions": descriptions,
                  "scene_attempts": dict.fromkeys(range(len(script.scenes)), 0)},
-                as_node="finalize_draft",
+                as_node="review_script",
             )
         return _drive(None, context, run_id, on_event, lock=lock)
 
@@ -528,7 +528,10 @@ def _stream(graph_input, context: RunContext, run_id: str, first_input: InputSta
             # (killed right after the input checkpoint, the __start__ task has written but no step followed)
             finished = graph_input is None and snapshot.created_at is not None and not snapshot.next and not snapshot.tasks
             if not finished:
-                for mode, chunk in graph.stream(graph_input, config, context=context, stream_mode=["custom", "updates"]):
+                # subgraphs=True: the script review's progress comes from inside its subgraph
+                for _namespace, mode, chunk in graph.stream(
+                    graph_input, config, context=context, stream_mode=["custom", "updates"], subgraphs=True,
+                ):
                     if mode == "custom":
                         messages.put(("event", chunk))
                     context.raise_if_cancelled()

@@ -1,9 +1,9 @@
-"""Input, working state and output of the video graph. Counters use ``operator.add`` to bound loops."""
+"""Input, working state and output of the video graph and its script review. Counters use ``operator.add`` to bound loops."""
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -58,10 +58,22 @@ class InputState(BaseModel):
     script: VideoScript | None = Field(default=None, description="A finished script: planning is skipped.")
 
 
-class State(InputState):
-    """Everything the graph has decided or produced so far."""
+class ReviewInput(BaseModel):
+    """What the script review starts from."""
 
+    prompt: str = Field(description="What the video is about.")
+    scenes: int | None = Field(default=None, description="Exact scene count; None lets the planner choose.")
+    enrich: Literal["common", "all", "none"] = Field(default="common", description="Which entities get enriched descriptions.")
+
+
+class ReviewState(ReviewInput):
+    """The script review's working state: plan → check ⟲ → finalize → enrich."""
+
+    script: VideoScript | None = Field(default=None, description="The latest script.")
     plan_rounds: Annotated[int, operator.add] = Field(default=0, description="plan → check rounds done.")
+    plan_attempts: Annotated[int, operator.add] = Field(default=0, description="LLM answers asked for while planning.")
+    problems: Annotated[list[str], operator.add] = Field(default_factory=list, description="Problems fed back to the planner.")
+    prompt_set: str = ""
     findings: list[str] = Field(default_factory=list, description="Automatic findings on the latest script.")
     critique: Critique | None = Field(default=None, description="The latest review of the script.")
     best_script: VideoScript | None = Field(default=None, description="Script with the fewest findings so far.")
@@ -70,8 +82,33 @@ class State(InputState):
     best_script_notes: list[str] = Field(default_factory=list, description="Repairs made to the best script.")
     notes: Annotated[list[str], operator.add] = Field(default_factory=list, description="Things a user should know.")
     descriptions: Annotated[dict[str, str], merge] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
-    approved: bool = Field(default=False, description="The script is final (and approved if approval is on).")
     enrich_serially: bool = Field(default=False, description="One enrichment task in script order (embedded LLMs).")
+    usage: Annotated[TokenUsage, add_usage] = Field(default_factory=TokenUsage)
+    seconds: Annotated[dict[str, float], add_seconds] = Field(default_factory=dict, description="Time spent per node.")
+
+
+class ReviewOutput(BaseModel):
+    """What the script review hands on: the settled script, its enrichments, and what it took."""
+
+    script: VideoScript | None = None
+    descriptions: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    seconds: dict[str, float] = Field(default_factory=dict)
+    plan_rounds: int = 0
+    plan_attempts: int = 0
+    problems: list[str] = Field(default_factory=list)
+    prompt_set: str = ""
+    findings: list[str] = Field(default_factory=list)
+
+
+class State(InputState):
+    """Everything the graph has decided or produced so far."""
+
+    plan_rounds: int = Field(default=0, description="plan → check rounds the script review took.")
+    notes: Annotated[list[str], operator.add] = Field(default_factory=list, description="Things a user should know.")
+    descriptions: Annotated[dict[str, str], merge] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
+    approved: bool = Field(default=False, description="The script is final (and approved if approval is on).")
     references: Annotated[dict[str, ReferenceArtifact], merge] = Field(default_factory=dict)
     scene_attempts: Annotated[dict[int, int], merge] = Field(default_factory=dict, description="Current attempt per scene.")
     candidates: Annotated[dict[int, list[SceneCandidate]], extend_candidates] = Field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""The script review subgraph (plan → check ⟲ → finalize → enrich), alone as `videodrafter script`
+runs it and inside the video graph."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fakes import ScriptedChatModel
+from videodrafter.config import Settings
+from videodrafter.graph.graph import build_graph
+from videodrafter.graph.review import build_review_graph, route_enrichment, write_script
+from videodrafter.graph.state import ReviewState
+from videodrafter.script import VideoScript
+
+REMOTE = Settings(llm="openai:gpt-4o", script_review_rounds=3)
+"""A remote LLM's settings (the scripted model stands in for it; nothing is contacted)."""
+
+
+def _answer(events: list[str], mouse: bool = False) -> str:
+    scenes = [
+        {"event": event, "action": "walks", "foreground": ["fox", "mouse"] if mouse and number else ["fox"],
+         "background": "field", "camera_direction": "left", "camera_speed": "slow"}
+        for number, event in enumerate(events)
+    ]
+    entities = [{"name": "fox", "description": "a red fox"}, {"name": "field", "description": "a snowy field"}]
+    entities += [{"name": "mouse", "description": "a grey mouse"}] if mouse else []
+    return json.dumps({"title": "Fox", "entities": entities, "scenes": scenes})
+
+
+def _verdict(ok: bool, instructions: str = "") -> str:
+    return json.dumps({"is_satisfactory": ok, "improvement_instructions": instructions})
+
+
+def test_the_script_command_gets_the_critique_loop(tmp_path) -> None:
+    model = ScriptedChatModel(replies=[
+        _answer(["The fox wakes up in the field.", "The fox walks."]),
+        _verdict(False, "give scene 2 a place and a purpose"),
+        _answer(["The fox wakes up in the field.", "The fox hunts a mouse across the field."]),
+        _verdict(True),
+    ])
+    steps: list[str] = []
+    report = write_script("a fox in the snow", REMOTE, scenes=2, enrich="none", model=model, on_step=steps.append)
+    assert report.rounds == 2 and report.attempts == 2
+    assert report.script.scenes[1].event == "The fox hunts a mouse across the field."
+    assert report.usage.calls == 4
+    revision_request = model.seen[2][0][-1].content
+    assert "give scene 2 a place and a purpose" in revision_request
+    assert steps[:3] == ["planning scenes", "checking the script (0 automatic findings)", "revising the script"]
+
+
+def test_review_rounds_are_bounded_and_the_best_script_is_kept() -> None:
+    model = ScriptedChatModel(replies=[
+        _answer(["The fox wakes up in the field.", "The fox walks."]),
+        _verdict(False, "more"),
+        _answer(["The fox sleeps.", "The fox walks."]),
+        _verdict(False, "still more"),
+    ])
+    report = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 2}), scenes=2, enrich="none", model=model)
+    assert report.rounds == 2 and model.seen.__len__() == 4
+    assert any("still criticised after 2 rounds" in note for note in report.notes)
+
+
+def test_enrich_all_describes_every_entity_and_none_leaves_them() -> None:
+    plan = _answer(["The fox wakes up in the field.", "The fox hunts the mouse across the field."], mouse=True)
+    dialogue = ["fur and colour", "soft light", '{"description": "A slim red fox with a white-tipped tail."}',
+                "colours", "wide lens", '{"description": "A wide field under fresh snow."}',
+                "size", "close-up", '{"description": "A tiny grey mouse with round ears."}']
+    serial = Settings(critique=False)  # the embedded default: one enrichment after another, in script order
+    report = write_script("a fox in the snow", serial, scenes=2, enrich="all",
+                          model=ScriptedChatModel(replies=[plan, *dialogue]))
+    described = {entity.id: entity.description for entity in report.script.entities}
+    assert "white-tipped tail" in described["fox"] and "fresh snow" in described["field"] and "round ears" in described["mouse"]
+    common = write_script("a fox in the snow", serial, scenes=2, model=ScriptedChatModel(replies=[plan, *dialogue[:6]]))
+    assert {entity.id: entity.description for entity in common.script.entities}["mouse"] == "a grey mouse", "in one scene only"
+    bare = write_script("a fox in the snow", serial, scenes=2, enrich="none",
+                        model=ScriptedChatModel(replies=[plan]))
+    assert {entity.description for entity in bare.script.entities} == {"a red fox", "a snowy field", "a grey mouse"}
+
+
+def _two_scene_script() -> VideoScript:
+    return VideoScript.model_validate({
+        "prompt": "p", "title": "t",
+        "entities": [{"id": "fox", "name": "fox", "kind": "foreground"}, {"id": "owl", "name": "owl", "kind": "foreground"},
+                     {"id": "field", "name": "field", "kind": "background"}],
+        "scenes": [{"event": f"scene {n}", "action": "walks", "foreground": ["fox", "owl"], "background": "field"} for n in (1, 2)],
+    })
+
+
+def test_enrichment_fans_out_per_entity_for_remote_llms_and_runs_in_order_for_the_embedded_one() -> None:
+    script = _two_scene_script()
+    parallel = route_enrichment(ReviewState(prompt="p", script=script))
+    serial = route_enrichment(ReviewState(prompt="p", script=script, enrich_serially=True))
+    assert [len(send.arg.entities) for send in parallel] == [1, 1, 1]
+    assert [[entity.id for entity in send.arg.entities] for send in serial] == [["fox", "owl", "field"]]
+    assert route_enrichment(ReviewState(prompt="p", script=script, descriptions={e.id: "x" for e in script.entities})) == "__end__"
+    assert route_enrichment(ReviewState(prompt="p", script=script, enrich="none")) == "__end__"
+
+
+def test_the_review_is_a_subgraph_with_its_own_input_and_output() -> None:
+    review = build_review_graph()
+    assert set(review.get_input_jsonschema()["properties"]) == {"prompt", "scenes", "enrich"}
+    assert {"script", "descriptions", "notes", "usage"} <= set(review.get_output_jsonschema()["properties"])
+    nodes = set(build_graph().get_graph(xray=True).nodes)
+    assert {"review_script:plan_script", "review_script:check_script", "review_script:enrich_entity"} <= nodes
+    assert "plan_script" not in nodes, "the video graph plans only through the review"
+
+
+def test_a_bad_prompt_is_refused_before_any_call() -> None:
+    model = ScriptedChatModel(replies=[])
+    with pytest.raises(Exception, match="empty"):
+        write_script("   ", REMOTE, model=model)
+    assert model.seen == []
