@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.fakes import ScriptedChatModel
+from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.review import build_review_graph, route_enrichment, write_script
