@@ -1,4 +1,4 @@
-"""Test-wide guards: no network beyond loopback, no API keys, a throwaway cache."""
+"""Test-wide guards (no network beyond loopback, no API keys, a throwaway cache) and the shared fixtures plugin."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import ipaddress
 import socket
 
 import pytest
+
+# fixtures every test can ask for by name; plain helpers are imported from these modules
+pytest_plugins = ["tests.fixtures.settings", "tests.fixtures.cli"]
 
 _real_connect = socket.socket.connect
 

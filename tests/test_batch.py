@@ -7,23 +7,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import cli_command
 from tests.fixtures.scripts import write_items
+from tests.fixtures.settings import small_settings
 from videodrafter.agent.batch import run_batch
 from videodrafter.agent.batch_items import read_batch_file
 from videodrafter.agent.batch_store import BatchStore, ItemStatus
-from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.media.video import probe_video
-
-
-def _settings(runs: Path) -> Settings:
-    return Settings(runs_dir=runs, video_width=160, video_height=96, fps=6, crossfade_s=0)
 
 
 def test_txt_and_jsonl_batch_files_are_checked_up_front(tmp_path: Path) -> None:
@@ -47,7 +43,7 @@ def test_txt_and_jsonl_batch_files_are_checked_up_front(tmp_path: Path) -> None:
 def test_a_batch_makes_every_item_and_retries_a_broken_one_a_bounded_number_of_times(tmp_path: Path) -> None:
     items_file = write_items(tmp_path, 2, extra=[{"id": "broken", "script": "missing.json"}])
     seen = []
-    summary = run_batch(read_batch_file(items_file), _settings(tmp_path / "runs"), batch_id="b1", retries=2, on_update=seen.append)
+    summary = run_batch(read_batch_file(items_file), small_settings(tmp_path / "runs"), batch_id="b1", retries=2, on_update=seen.append)
     assert (summary.total, summary.done, summary.failed) == (3, 2, 1)
     assert "missing.json" in summary.failures["broken"]
     store = BatchStore(tmp_path / "runs" / "batches" / "b1")
@@ -69,15 +65,11 @@ def test_one_batch_at_a_time_per_batch_id(tmp_path: Path) -> None:
         store.close()
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "videodrafter", *args]
-
-
 def test_a_killed_batch_resumes_without_redoing_finished_items(tmp_path: Path) -> None:
     items_file = write_items(tmp_path, 3, duration_s=3)
     runs = tmp_path / "runs"
     env = {**os.environ, "VIDEODRAFTER_FPS": "24"}
-    command = _cli("batch", str(items_file), "--batch-id", "kill", "--runs-dir", str(runs))
+    command = cli_command("batch", str(items_file), "--batch-id", "kill", "--runs-dir", str(runs))
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while not (runs / "kill-v1" / "request.json").exists():  # item v0 is recorded done, v1 is under way
@@ -102,7 +94,7 @@ def test_two_batches_on_one_runs_folder_do_not_clobber_each_other(tmp_path: Path
         folders.append(write_items(tmp_path / name, 2))
     processes = [
         subprocess.Popen(
-            _cli("batch", str(path), "--runs-dir", str(runs)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cli_command("batch", str(path), "--runs-dir", str(runs)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "VIDEODRAFTER_FPS": "6", "VIDEODRAFTER_CROSSFADE_S": "0", "VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96"},
         )
         for path in folders
@@ -132,8 +124,8 @@ def ray_cluster():
 
 def test_ray_executor_matches_the_local_executor_and_keeps_models_per_worker(tmp_path: Path, ray_cluster) -> None:
     items = read_batch_file(write_items(tmp_path, 3))
-    local = run_batch(items, _settings(tmp_path / "local"), batch_id="same", executor="local")
-    distributed = run_batch(items, _settings(tmp_path / "ray"), batch_id="same", executor="ray", workers=2)
+    local = run_batch(items, small_settings(tmp_path / "local"), batch_id="same", executor="local")
+    distributed = run_batch(items, small_settings(tmp_path / "ray"), batch_id="same", executor="ray", workers=2)
     assert (local.done, distributed.done) == (3, 3)
     assert len(distributed.worker_load_counts) == 2
     # every model a worker used (U²-Net, the engine, the embedder) was loaded once in that worker
@@ -155,7 +147,7 @@ def test_ray_and_local_write_the_same_script_with_the_embedded_llm(tmp_path: Pat
     from videodrafter.agent.batch_items import BatchItem
 
     items = [BatchItem(id="dog", prompt="a dog's day at the beach", scenes=3, seed=5)]
-    settings = Settings(video_width=160, video_height=96, fps=6, crossfade_s=0, critique=False)
+    settings = small_settings(critique=False)
     local = run_batch(items, settings.model_copy(update={"runs_dir": tmp_path / "local"}), batch_id="llm")
     distributed = run_batch(items, settings.model_copy(update={"runs_dir": tmp_path / "ray"}), batch_id="llm", executor="ray", workers=1)
     assert (local.done, distributed.done) == (1, 1)

@@ -15,13 +15,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import cli_command
 from tests.fixtures.scripts import dog_and_girl_script
 from videodrafter.media.video import probe_video
 
@@ -35,10 +35,6 @@ SCRIPT = dog_and_girl_script(
     title="Faults",
 )
 DELIVERABLES = ("video.mp4", "video.srt", "contact_sheet.png", "timeline.otio")
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "videodrafter", *args]
 
 
 def _finished(run_dir: Path) -> dict[Path, tuple[int, int]]:
@@ -79,7 +75,7 @@ def test_random_kills_then_resume_lose_nothing_and_redo_nothing(tmp_path: Path) 
     script = tmp_path / "script.json"
     script.write_text(json.dumps(SCRIPT))
     runs = tmp_path / "runs"
-    clean = subprocess.run(_cli("make", "--script", str(script), "--run-id", "clean", "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False)
+    clean = subprocess.run(cli_command("make", "--script", str(script), "--run-id", "clean", "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False)
     assert clean.returncode == 0, clean.stderr
 
     finished: dict[Path, tuple[int, int]] = {}
@@ -88,9 +84,9 @@ def test_random_kills_then_resume_lose_nothing_and_redo_nothing(tmp_path: Path) 
     while sum(stages.values()) < KILLS:
         run_dir = run_dirs[-1]
         if (run_dir / "request.json").exists():
-            command = _cli("resume", run_dir.name, "--runs-dir", str(runs))
+            command = cli_command("resume", run_dir.name, "--runs-dir", str(runs))
         else:
-            command = _cli("make", "--script", str(script), "--run-id", run_dir.name, "--runs-dir", str(runs))
+            command = cli_command("make", "--script", str(script), "--run-id", run_dir.name, "--runs-dir", str(runs))
         if rng.random() < 0.15:  # during start-up or wherever the first steps are
             target, delay = len(_finished(run_dir)), rng.uniform(0.0, 2.0)
         else:  # just after the next file or two is finished: the step's own checkpoint is not written yet
@@ -114,10 +110,10 @@ def test_random_kills_then_resume_lose_nothing_and_redo_nothing(tmp_path: Path) 
 
     for run_dir in run_dirs:
         if (run_dir / "request.json").exists():
-            final = subprocess.run(_cli("resume", run_dir.name, "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False)
+            final = subprocess.run(cli_command("resume", run_dir.name, "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False)
         else:  # the last kill came before the run wrote its request
             final = subprocess.run(
-                _cli("make", "--script", str(script), "--run-id", run_dir.name, "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False
+                cli_command("make", "--script", str(script), "--run-id", run_dir.name, "--runs-dir", str(runs)), env=env, capture_output=True, text=True, timeout=300, check=False
             )
         assert final.returncode == 0 and "Traceback" not in final.stderr, final.stderr
         info = probe_video(run_dir / "video.mp4")

@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fixtures.models import RoutedChatModel
+from tests.fixtures.models import (
+    CRITIQUE,
+    ENRICH_1,
+    ENRICH_2,
+    ENRICH_3,
+    PLAN,
+    RoutedChatModel,
+    beach_day_draft,
+    beach_day_model,
+    critique_verdict,
+)
 from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
 from videodrafter.engines.animatic import AnimaticEngine
@@ -18,61 +28,12 @@ from videodrafter.graph.runner import resume_run, start_run
 from videodrafter.media.video import probe_video
 from videodrafter.script import VideoScript
 
-PLAN = "film director"
-CRITIQUE = "You review video scripts"
-ENRICH_1, ENRICH_2, ENRICH_3 = "Which visual aspects", "think like a photographer", "Write one concise paragraph"
-
-
-def _script(cameras: list[str]) -> str:
-    scenes = [
-        {
-            "event": event,
-            "action": action,
-            "foreground": ["brown dog", "girl"] if number != 1 else ["brown dog"],
-            "background": "beach",
-            "camera_direction": camera,
-            "camera_speed": "medium",
-        }
-        for number, (event, action, camera) in enumerate(
-            zip(
-                ["The dog wakes up by the sea.", "The dog chases a red ball.", "The girl and the dog watch the sunset."],
-                ["stretches", "runs after the ball", "sits down"],
-                cameras,
-                strict=True,
-            )
-        )
-    ]
-    entities = [
-        {"name": "brown dog", "description": "a small brown dog"},
-        {"name": "girl", "description": "a girl in a yellow dress"},
-        {"name": "beach", "description": "a sunny beach"},
-    ]
-    return json.dumps({"title": "Beach day", "entities": entities, "scenes": scenes})
-
-
-def _verdict(ok: bool, instructions: str = "") -> str:
-    return json.dumps({"is_satisfactory": ok, "improvement_instructions": instructions})
-
-
-def _model(critiques: list[str]) -> RoutedChatModel:
-    return RoutedChatModel(
-        routes={
-            CRITIQUE: critiques,
-            PLAN: [_script(["left", "right", "zoom in"])],
-            ENRICH_1: ["colours, fur, pose"],
-            ENRICH_2: ["35mm lens, soft light"],
-            ENRICH_3: ["A small brown dog with soft fur and a red collar."],
-        }
-    )
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
+# test_chat.py imports these two from here until it takes them from tests.fixtures.models
+_model, _verdict = beach_day_model, critique_verdict
 
 
 def test_critique_failing_twice_sends_the_feedback_back_then_the_run_finishes(settings: Settings) -> None:
-    model = _model([_verdict(False, "make scene 2 more exciting"), _verdict(False, "name the ball"), _verdict(True)])
+    model = beach_day_model([critique_verdict(False, "make scene 2 more exciting"), critique_verdict(False, "name the ball"), critique_verdict(True)])
     settings = settings.model_copy(update={"script_review_rounds": 5})
     events = []
     outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="loop", on_event=events.append)
@@ -93,7 +54,7 @@ def test_critique_failing_twice_sends_the_feedback_back_then_the_run_finishes(se
 
 
 def test_review_rounds_are_bounded_and_the_best_script_is_kept(settings: Settings) -> None:
-    model = _model([_verdict(False, "try again")])
+    model = beach_day_model([critique_verdict(False, "try again")])
     outcome = start_run("a dog's day at the beach", settings.model_copy(update={"script_review_rounds": 2}), scenes=3, chat_model=model, run_id="bounded")
     assert model.calls(PLAN) == 2 and outcome.status == "done"
     assert any("still criticised after 2 rounds" in note for note in outcome.notes)
@@ -120,7 +81,7 @@ class DriftingEngine(AnimaticEngine):
 
 def test_an_inconsistent_scene_is_regenerated_alone_with_a_new_seed(settings: Settings) -> None:
     engine = DriftingEngine()
-    model = _model([_verdict(True)])
+    model = beach_day_model([critique_verdict(True)])
     outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, engine=engine, run_id="drift")
     manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
     assert engine.scene_calls == 4  # three scenes, then scene 2 once more
@@ -131,7 +92,7 @@ def test_an_inconsistent_scene_is_regenerated_alone_with_a_new_seed(settings: Se
 
 
 def test_a_finished_run_resumes_without_redoing_anything(settings: Settings) -> None:
-    model = _model([_verdict(True)])
+    model = beach_day_model([critique_verdict(True)])
     first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="again")
     stamps = {path: path.stat().st_mtime_ns for path in first.run_dir.rglob("*.png")}
     calls = model.calls(PLAN)
@@ -141,7 +102,7 @@ def test_a_finished_run_resumes_without_redoing_anything(settings: Settings) -> 
 
 
 def test_approval_pauses_after_the_script_and_accepts_an_edit(settings: Settings) -> None:
-    model = _model([_verdict(True)])
+    model = beach_day_model([critique_verdict(True)])
     paused = start_run("a dog's day at the beach", settings.model_copy(update={"approve_script": True}), scenes=3, chat_model=model, run_id="approve")
     assert paused.status == "waiting_for_approval" and paused.result is None
     assert not (paused.run_dir / "video.mp4").exists()
@@ -174,7 +135,7 @@ def test_langgraph_json_points_at_a_compiled_graph() -> None:
 def test_editing_one_scene_regenerates_exactly_that_scenes_image_and_clip(settings: Settings) -> None:
     from videodrafter.graph.runner import edit_run
 
-    model = _model([_verdict(True)])
+    model = beach_day_model([critique_verdict(True)])
     first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="edit")
     before = {path.name for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
     llm_calls = model.calls(PLAN) + model.calls(CRITIQUE) + model.calls(ENRICH_3)
@@ -193,7 +154,7 @@ def test_editing_one_scene_regenerates_exactly_that_scenes_image_and_clip(settin
 def test_editing_an_entity_description_redraws_it_everywhere(settings: Settings) -> None:
     from videodrafter.graph.runner import edit_run
 
-    model = _model([_verdict(True)])
+    model = beach_day_model([critique_verdict(True)])
     first = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="recolour")
     script = first.script.model_copy(deep=True)
     for entity in script.entities:
@@ -258,7 +219,7 @@ def test_the_graph_input_comes_back_out_of_a_checkpoint_as_itself() -> None:
 
 def test_a_critique_with_no_usable_answer_keeps_the_script_and_the_run_goes_on(settings: Settings) -> None:
     # issue 13: the critique is advice; its failure never turns a good script into a failed run
-    model = _model(["not json", "still not json", '{"is_satisfactory": "perhaps"}'])
+    model = beach_day_model(["not json", "still not json", '{"is_satisfactory": "perhaps"}'])
     outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="advice")
     assert outcome.status == "done"
     assert model.calls(CRITIQUE) == settings.plan_max_attempts
@@ -268,12 +229,12 @@ def test_a_critique_with_no_usable_answer_keeps_the_script_and_the_run_goes_on(s
 
 def test_notes_describe_the_final_script_not_a_rejected_one(settings: Settings) -> None:
     # issue 13: a repair note of the first, rejected script must not outlive it
-    first = json.loads(_script(["left", "right", "zoom in"]))
+    first = json.loads(beach_day_draft(["left", "right", "zoom in"]))
     first["entities"] = [entity for entity in first["entities"] if entity["name"] != "girl"]
     model = RoutedChatModel(
         routes={
-            CRITIQUE: [_verdict(False, "name the ball"), _verdict(True)],
-            PLAN: [json.dumps(first), _script(["left", "right", "zoom in"])],
+            CRITIQUE: [critique_verdict(False, "name the ball"), critique_verdict(True)],
+            PLAN: [json.dumps(first), beach_day_draft(["left", "right", "zoom in"])],
             ENRICH_1: ["colours"], ENRICH_2: ["35mm lens"], ENRICH_3: ["A small brown dog with soft fur."],
         }
     )

@@ -6,12 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import cli_command
 from tests.fixtures.scripts import dog_and_girl_script
 from videodrafter.media.video import probe_video
 
@@ -21,10 +21,6 @@ SCRIPT = dog_and_girl_script(
     prompt="a dog's day at the beach",
     title="Beach day",
 )
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "videodrafter", *args]
 
 
 def _env() -> dict[str, str]:
@@ -48,7 +44,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     run_dir = runs / "killed"
     process = subprocess.Popen(
-        _cli("make", "--script", str(script), "--run-id", "killed", "--runs-dir", str(runs)),
+        cli_command("make", "--script", str(script), "--run-id", "killed", "--runs-dir", str(runs)),
         env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -62,7 +58,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
     finished_clips = [path for path in finished if path.suffix == ".mp4"]
     assert len(finished_clips) >= 2 and all(probe_video(path).frames == 96 for path in finished_clips)
 
-    resumed = subprocess.run(_cli("resume", "killed", "--runs-dir", str(runs)), env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    resumed = subprocess.run(cli_command("resume", "killed", "--runs-dir", str(runs)), env=_env(), capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
     assert "Traceback" not in resumed.stderr
     for path, stamp in finished.items():
@@ -76,7 +72,7 @@ def test_kill_minus_nine_during_clips_then_resume(tmp_path: Path) -> None:
 def test_resume_of_an_unknown_run_lists_what_exists(tmp_path: Path) -> None:
     (tmp_path / "runs" / "real-run").mkdir(parents=True)
     (tmp_path / "runs" / "real-run" / "request.json").write_text("{}")
-    result = subprocess.run(_cli("resume", "nope", "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(cli_command("resume", "nope", "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
     stderr = " ".join(result.stderr.split())
     assert result.returncode == 2 and "Traceback" not in stderr
     assert "no run 'nope'" in stderr and "real-run" in stderr
@@ -89,7 +85,7 @@ def test_resume_of_an_unknown_run_lists_what_exists(tmp_path: Path) -> None:
 def test_a_bad_script_file_is_refused_clearly(tmp_path: Path, content: str, message: str) -> None:
     script = tmp_path / "script.json"
     script.write_text(content)
-    result = subprocess.run(_cli("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(cli_command("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs")), capture_output=True, text=True, timeout=60, check=False)
     stderr = " ".join(result.stderr.split())
     assert result.returncode == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

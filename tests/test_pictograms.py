@@ -127,7 +127,7 @@ def test_places_get_matching_scenery(engine: AnimaticEngine, name: str, expected
 
 
 def test_the_manifest_names_the_pictures_of_a_run(tmp_path: Path) -> None:
-    from videodrafter.config import Settings
+    from tests.fixtures.settings import small_settings
     from videodrafter.graph.runner import start_run
     from videodrafter.script import VideoScript
 
@@ -146,7 +146,7 @@ def test_the_manifest_names_the_pictures_of_a_run(tmp_path: Path) -> None:
              "camera": {"direction": "zoom in", "speed": "medium"}, "duration_s": 1.0},
         ],
     })
-    settings = Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
+    settings = small_settings(tmp_path / "runs")
     outcome = start_run("", settings, script=script, run_id="race")
     manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
     depictions = {entity_id: reference["depiction"] for entity_id, reference in manifest["references"].items()}

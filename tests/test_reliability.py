@@ -8,14 +8,15 @@ import re
 import signal
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.fixtures.cli import CliRunner, cli_command
 from tests.fixtures.scripts import write_items, write_script
+from tests.fixtures.settings import SMALL_VIDEO_ENV
 from videodrafter.agent.batch_items import read_batch_file
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
@@ -24,16 +25,9 @@ from videodrafter.media.video import probe_video
 from videodrafter.planning.inputs import validate_prompt
 from videodrafter.script import VideoScript
 
-SMALL = {"VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96", "VIDEODRAFTER_FPS": "6"}
-
 
 class _Killed(BaseException):
     """Stands in for SIGKILL inside a step: nothing catches it, and the step's state update is never saved."""
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
 
 
 def _script(tmp_path: Path, scenes: int = 2, name: str = "script.json", duration_s: float = 1.0) -> Path:
@@ -43,13 +37,6 @@ def _script(tmp_path: Path, scenes: int = 2, name: str = "script.json", duration
 
 def _load(path: Path) -> VideoScript:
     return VideoScript.model_validate_json(path.read_text())
-
-
-def _cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "videodrafter", *args], capture_output=True, text=True, timeout=timeout, check=False,
-        env={**os.environ, **SMALL, **(env or {})}, cwd=cwd, stdin=subprocess.DEVNULL,
-    )
 
 
 def _said(result: subprocess.CompletedProcess[str]) -> str:
@@ -76,8 +63,8 @@ def test_a_prompt_of_only_invisible_characters_is_empty(prompt: str, tmp_path: P
         read_batch_file(items)
 
 
-def test_make_refuses_an_invisible_prompt_before_making_a_folder(tmp_path: Path) -> None:
-    result = _cli("make", "\u00a0\u200b\u3000", "--runs-dir", str(tmp_path / "runs"), timeout=60)
+def test_make_refuses_an_invisible_prompt_before_making_a_folder(tmp_path: Path, cli: CliRunner) -> None:
+    result = cli("make", "\u00a0\u200b\u3000", "--runs-dir", str(tmp_path / "runs"), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "The prompt is empty (it has only invisible characters)" in _said(result)
     assert not (tmp_path / "runs").exists()
@@ -86,13 +73,13 @@ def test_make_refuses_an_invisible_prompt_before_making_a_folder(tmp_path: Path)
 # 3: one source of defaults
 
 
-def test_resume_finds_runs_in_videodrafter_runs_dir(tmp_path: Path) -> None:
+def test_resume_finds_runs_in_videodrafter_runs_dir(tmp_path: Path, cli: CliRunner) -> None:
     env = {"VIDEODRAFTER_RUNS_DIR": str(tmp_path / "elsewhere")}
-    made = _cli("make", "--script", str(_script(tmp_path)), "--run-id", "r", "--approve", env=env, cwd=tmp_path)
+    made = cli("make", "--script", str(_script(tmp_path)), "--run-id", "r", "--approve", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "elsewhere" / "r" / "request.json").is_file() and not (tmp_path / "runs").exists()
     assert "videodrafter resume r --approve" in _said(made), "the hint needs no --runs-dir: the variable names it"
-    resumed = _cli("resume", "r", "--approve", env=env, cwd=tmp_path)
+    resumed = cli("resume", "r", "--approve", env=env, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert probe_video(tmp_path / "elsewhere" / "r" / "video.mp4").frames == 2 * 6 - 2  # 0.25 s fade at 6 fps: 2 frames
 
@@ -235,28 +222,28 @@ def test_the_timeline_has_the_videos_crossfades_duration_and_cut_points(settings
         (["--llm", "local:nope"], "Unknown embedded model 'nope'"),
     ],
 )
-def test_a_bad_engine_or_llm_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path) -> None:
+def test_a_bad_engine_or_llm_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path, cli: CliRunner) -> None:
     started = time.monotonic()
-    result = _cli("make", "a dog's day at the beach", *args, "--runs-dir", str(tmp_path / "runs"), timeout=60)
+    result = cli("make", "a dog's day at the beach", *args, "--runs-dir", str(tmp_path / "runs"), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert message in _said(result)
     assert not (tmp_path / "runs").exists()
     assert time.monotonic() - started < 30, "no LLM was run"
 
 
-def test_eval_checks_its_llms_and_engine_before_any_case() -> None:
+def test_eval_checks_its_llms_and_engine_before_any_case(cli: CliRunner) -> None:
     for args, message in ((["--llm", "bogus"], "'bogus' is not an LLM spec"), (["--engine", "nope"], "Unknown engine 'nope'")):
-        result = _cli("eval", *args, timeout=60)
+        result = cli("eval", *args, timeout=60)
         assert result.returncode == 2 and message in _said(result) and "Traceback" not in result.stderr
 
 
-def test_resume_takes_engine_and_llm_overrides_and_records_them(tmp_path: Path) -> None:
+def test_resume_takes_engine_and_llm_overrides_and_records_them(tmp_path: Path, cli: CliRunner) -> None:
     runs = tmp_path / "runs"
-    assert _cli("make", "--script", str(_script(tmp_path)), "--run-id", "o", "--approve", "--runs-dir", str(runs)).returncode == 0
-    refused = _cli("resume", "o", "--approve", "--engine", "bogus", "--runs-dir", str(runs), timeout=60)
+    assert cli("make", "--script", str(_script(tmp_path)), "--run-id", "o", "--approve", "--runs-dir", str(runs)).returncode == 0
+    refused = cli("resume", "o", "--approve", "--engine", "bogus", "--runs-dir", str(runs), timeout=60)
     assert refused.returncode == 2 and "Unknown engine 'bogus'" in _said(refused) and "animatic" in _said(refused)
     assert not (runs / "o" / "video.mp4").exists()
-    resumed = _cli("resume", "o", "--approve", "--llm", "local:gemma3", "--engine", "animatic", "--runs-dir", str(runs))
+    resumed = cli("resume", "o", "--approve", "--llm", "local:gemma3", "--engine", "animatic", "--runs-dir", str(runs))
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((runs / "o" / "manifest.json").read_text())
     assert manifest["llm"] == "local:gemma3"
@@ -274,23 +261,23 @@ def _with_photo(script_path: Path, photo: str) -> Path:
 
 
 @pytest.mark.parametrize("photo", ["missing.png", "not-a-picture.png"])
-def test_a_bad_reference_photo_is_reported_before_a_run_folder_exists(photo: str, tmp_path: Path) -> None:
+def test_a_bad_reference_photo_is_reported_before_a_run_folder_exists(photo: str, tmp_path: Path, cli: CliRunner) -> None:
     (tmp_path / "not-a-picture.png").write_text("hello")
     script = _with_photo(_script(tmp_path), photo)
-    result = _cli("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs"), timeout=60)
+    result = cli("make", "--script", str(script), "--runs-dir", str(tmp_path / "runs"), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Entity 'brown dog'" in _said(result) and photo in _said(result)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_relative_reference_photos_are_found_next_to_the_script(tmp_path: Path) -> None:
+def test_relative_reference_photos_are_found_next_to_the_script(tmp_path: Path, cli: CliRunner) -> None:
     folder = tmp_path / "project"
     folder.mkdir()
     Image.new("RGB", (64, 64), (150, 90, 40)).save(folder / "dog.png")
     script = _with_photo(_script(folder), "dog.png")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = _cli("make", "--script", str(script), "--run-id", "p", "--runs-dir", str(tmp_path / "runs"), cwd=elsewhere)
+    result = cli("make", "--script", str(script), "--run-id", "p", "--runs-dir", str(tmp_path / "runs"), cwd=elsewhere)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "runs" / "p" / "manifest.json").read_text())
     assert manifest["references"]["dog"]["source"] == "photo"
@@ -299,7 +286,7 @@ def test_relative_reference_photos_are_found_next_to_the_script(tmp_path: Path) 
 # 9: one driver per run
 
 
-def test_one_process_drives_a_run_at_a_time(settings: Settings, tmp_path: Path) -> None:
+def test_one_process_drives_a_run_at_a_time(settings: Settings, tmp_path: Path, cli: CliRunner) -> None:
     from videodrafter.graph.runner import RunBusy, RunLock
 
     paused = start_run("", settings.model_copy(update={"approve_script": True}), script=_load(_script(tmp_path)), run_id="l")
@@ -309,7 +296,7 @@ def test_one_process_drives_a_run_at_a_time(settings: Settings, tmp_path: Path) 
     try:
         with pytest.raises(RunBusy):
             resume_run("l", settings.runs_dir, approve={"approved": True})
-        other = _cli("resume", "l", "--approve", "--runs-dir", str(settings.runs_dir), timeout=60)
+        other = cli("resume", "l", "--approve", "--runs-dir", str(settings.runs_dir), timeout=60)
     finally:
         lock.release()
     said = _said(other)
@@ -342,8 +329,8 @@ def test_ctrl_c_stops_a_batch_promptly_marks_the_item_and_says_how_to_resume(tmp
 
     items = write_items(tmp_path, 2, duration_s=3)
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "videodrafter", "batch", str(items), "--batch-id", "c", "--runs-dir", str(runs)]
-    env = {**SMALL, "VIDEODRAFTER_FPS": "24"}  # clips slow enough that the Ctrl-C lands inside one
+    command = cli_command("batch", str(items), "--batch-id", "c", "--runs-dir", str(runs))
+    env = {**SMALL_VIDEO_ENV, "VIDEODRAFTER_FPS": "24"}  # clips slow enough that the Ctrl-C lands inside one
     result, elapsed = _interrupt_when(command, lambda: any(runs.glob("c-v0/clips/clip-*.mp4")), env)
     said = _said(result)
     assert result.returncode == 130 and "Traceback" not in result.stderr
@@ -359,21 +346,21 @@ def test_ctrl_c_stops_a_batch_promptly_marks_the_item_and_says_how_to_resume(tmp
     assert "2/2 done" in " ".join(again.stdout.split())
 
 
-def test_ctrl_c_in_make_keeps_the_work_and_prints_the_resume_command(tmp_path: Path) -> None:
+def test_ctrl_c_in_make_keeps_the_work_and_prints_the_resume_command(tmp_path: Path, cli: CliRunner) -> None:
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "videodrafter", "make", "--script", str(_script(tmp_path, duration_s=3)), "--run-id", "i", "--runs-dir", str(runs)]
-    result, elapsed = _interrupt_when(command, lambda: any(runs.glob("i/clips/clip-*.mp4")), {**SMALL, "VIDEODRAFTER_FPS": "24"})
+    command = cli_command("make", "--script", str(_script(tmp_path, duration_s=3)), "--run-id", "i", "--runs-dir", str(runs))
+    result, elapsed = _interrupt_when(command, lambda: any(runs.glob("i/clips/clip-*.mp4")), {**SMALL_VIDEO_ENV, "VIDEODRAFTER_FPS": "24"})
     assert result.returncode == 130 and "Traceback" not in result.stderr
     assert elapsed < 2.0
     assert f"videodrafter resume i --runs-dir {runs}" in _said(result)
-    resumed = _cli("resume", "i", "--runs-dir", str(runs), env={"VIDEODRAFTER_FPS": "24"})
+    resumed = cli("resume", "i", "--runs-dir", str(runs), env={"VIDEODRAFTER_FPS": "24"})
     assert resumed.returncode == 0, resumed.stderr
     assert not [path for path in (runs / "i").rglob(".*") if path.is_file()]
 
 
 def test_ctrl_c_in_chat_says_how_to_continue(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "videodrafter", "chat", "--runs-dir", str(runs)]  # a new session
+    command = cli_command("chat", "--runs-dir", str(runs))  # a new session
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )

@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.fixtures.cli import run_cli
 from tests.fixtures.scripts import write_items, write_script
-
-SMALL = {"VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96", "VIDEODRAFTER_FPS": "6"}
+from tests.fixtures.settings import SMALL_VIDEO_ENV
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "videodrafter", *args], capture_output=True, text=True, timeout=300,
-        env={**os.environ, **SMALL, "COLUMNS": "250"}, stdin=subprocess.DEVNULL, check=False,
-    )
+    return run_cli(*args, env={**SMALL_VIDEO_ENV, "COLUMNS": "250"})  # a wide terminal: the table is not cut
 
 
 def test_runs_lists_done_and_paused_runs_newest_first(tmp_path: Path) -> None:
@@ -48,8 +44,8 @@ def test_runs_lists_done_and_paused_runs_newest_first(tmp_path: Path) -> None:
 
 
 def test_a_killed_run_reads_as_interrupted(tmp_path: Path) -> None:
-    from videodrafter.graph.run_history import find_run, list_runs
     from videodrafter.errors import InputError
+    from videodrafter.graph.run_history import find_run, list_runs
 
     runs = tmp_path / "runs"
     run_dir = runs / "killed"
