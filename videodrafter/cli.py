@@ -207,9 +207,10 @@ def script(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="How to print the script.")] = OutputFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Also write the script JSON here.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    critique: Annotated[bool, typer.Option("--critique/--no-critique", help="Let the LLM review the script.")] = True,
     verbose: VerboseOption = False,
 ) -> None:
-    """Write a multi-scene script for PROMPT and print it.
+    """Write a multi-scene script for PROMPT and print it (planned, reviewed, enriched).
 
     Examples:
 
@@ -220,7 +221,7 @@ def script(
     from videodrafter.display import report_summary, script_table
     from videodrafter.graph.review import write_script
 
-    settings = _settings(llm=llm, prompt_set=prompts, seed=seed)
+    settings = _settings(llm=llm, prompt_set=prompts, seed=seed, critique=critique)
     _check_choices(settings, engine=False)
     try:
         with stderr.status("writing the script…") as status:
@@ -309,6 +310,12 @@ def make(
             check_critic_spec(settings.critic)
         except VideoDrafterError as error:
             _fail(error)
+    from videodrafter.engines.learned_embedders import check_embedder_spec
+
+    try:
+        check_embedder_spec(settings.image_embedder, settings.engine)
+    except VideoDrafterError as error:
+        _fail(error)
     script = _read_script(script_file) if script_file else None
     if is_blank(prompt) and script is None:
         detail = "" if not prompt.strip() else " (it has only invisible characters)"
