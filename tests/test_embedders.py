@@ -116,3 +116,32 @@ def test_the_appearance_embedder_tells_photographed_subjects_apart(tmp_path: Pat
     assert len(result.same) == 8 and len(result.different) == 24
     assert result.auc > 0.85 and np.mean(result.same) > np.mean(result.different) + 0.1
     assert result.current_threshold == 0.8 and 0.4 < result.eer_threshold < 0.95
+
+
+@pytest.mark.parametrize(
+    "spec, engine, problem",
+    [("nope", "animatic", "Unknown image embedder 'nope'"), ("dinov2:", "animatic", "Unknown image embedder 'dinov2:'"),
+     ("clip", "animatic", "the engine 'animatic' has none")],
+)
+def test_a_bad_image_embedder_is_refused_before_the_run_folder_exists(tmp_path: Path, spec: str, engine: str, problem: str) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps(beach_dog_script()))
+    result = subprocess.run(
+        [sys.executable, "-m", "videodrafter", "make", "--script", str(script), "--engine", engine, "--voice", "none",
+         "--image-embedder", spec, "--runs-dir", str(tmp_path / "runs")],
+        capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+    )
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0 and problem in output and "What to do:" in output
+    assert "Traceback" not in output and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("spec, engine", [("auto", "animatic"), ("appearance", "tiny"), ("clip", "tiny"), ("clip:tiny", "animatic"),
+                                          ("dinov2", "animatic"), ("dinov2:facebook/dinov2-base", "tiny")])
+def test_good_image_embedder_specs_pass_the_early_check(spec: str, engine: str) -> None:
+    from videodrafter.engines.learned_embedders import check_embedder_spec
+
+    check_embedder_spec(spec, engine)  # nothing loads: no weights, no network

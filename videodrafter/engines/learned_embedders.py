@@ -197,6 +197,31 @@ def clip_folder_embedder(folder: Path) -> ClipEmbedder:
     return ClipEmbedder(f"clip:{folder}", CLIP_THRESHOLD, model, processor)
 
 
+UNKNOWN_EMBEDDER_HINT = "Use auto, appearance, clip, clip:<folder>, dinov2, dinov2:<hub id or folder>, clip:tiny or dinov2:tiny."
+
+
+def check_embedder_spec(spec: str, engine_name: str) -> None:
+    """What can be known about an embedder spec before anything loads: its form, and ``clip`` needing a
+    diffusers engine (an InputError either way, so a run fails before its folder exists)."""
+    from videodrafter.engines.diffusers_presets import PRESETS
+
+    resolved = effective_spec(spec)
+    known = resolved in ("appearance", "clip", "auto") or (
+        resolved.startswith(("clip:", "dinov2:")) and resolved.split(":", 1)[1].strip()
+    )
+    if not known and not (Path(resolved).expanduser() / "config.json").is_file():
+        raise InputError(f"Unknown image embedder '{spec}'.", UNKNOWN_EMBEDDER_HINT)
+    if resolved == "clip" and engine_name not in PRESETS:
+        raise _no_image_encoder(engine_name)
+
+
+def _no_image_encoder(engine_name: str) -> InputError:
+    return InputError(
+        f"The 'clip' image embedder reads the IP-Adapter encoder of a diffusers engine; the engine '{engine_name}' has none.",
+        "Use --image-embedder appearance, dinov2 or clip:<folder>.",
+    )
+
+
 def resolve_embedder(spec: str, engine: Any = None) -> ImageEmbedder:
     """Build the embedder a spec names (callers cache it: see embedding.get_image_embedder)."""
     resolved = effective_spec(spec, engine)
@@ -204,11 +229,7 @@ def resolve_embedder(spec: str, engine: Any = None) -> ImageEmbedder:
         return AppearanceEmbedder()
     if resolved == "clip":
         if not isinstance(engine, ImageEncodingEngine):
-            raise InputError(
-                f"The 'clip' image embedder reads the IP-Adapter encoder of a diffusers engine; the engine "
-                f"'{getattr(engine, 'name', engine)}' has none.",
-                "Use --image-embedder appearance, dinov2 or clip:<folder>.",
-            )
+            raise _no_image_encoder(getattr(engine, "name", str(engine)))
         return EngineClipEmbedder(engine)
     if resolved == "clip:tiny":
         return tiny_clip_embedder()
@@ -221,7 +242,4 @@ def resolve_embedder(spec: str, engine: Any = None) -> ImageEmbedder:
     folder = Path(resolved).expanduser()
     if (folder / "config.json").is_file():  # a bare CLIP folder, as earlier versions took
         return clip_folder_embedder(folder)
-    raise InputError(
-        f"Unknown image embedder '{spec}'.",
-        "Use auto, appearance, clip, clip:<folder>, dinov2, dinov2:<hub id or folder>, clip:tiny or dinov2:tiny.",
-    )
+    raise InputError(f"Unknown image embedder '{spec}'.", UNKNOWN_EMBEDDER_HINT)
