@@ -143,6 +143,38 @@ def test_the_contact_sheet_frames_only_the_chosen_candidate(tmp_path: Path) -> N
     assert 12 + 80 <= xs.min() and xs.max() < 12 + 160 and ys.min() > 12 + 180
 
 
+def test_candidate_strips_of_square_scenes_stay_above_every_caption(tmp_path: Path) -> None:
+    # square pictures (the tiny engine) and strips of 3 and 6 candidates: a strip sized for 6 was too short for 3
+    def square(name: str) -> Path:
+        Image.new("RGB", (64, 64), (30, 30, 200)).save(tmp_path / name)
+        return tmp_path / name
+
+    three, six = [square(f"a{n}.png") for n in range(3)], [square(f"b{n}.png") for n in range(6)]
+    sheet_path = contact_sheet(
+        [three[0], six[0]], ["The dog wakes up by the sea.", "The dog chases a red ball."], tmp_path / "sheet.png",
+        candidates=[(three, 2), (six, 3)], thumb_width=320,
+    )
+    with Image.open(sheet_path) as sheet:
+        pixels = np.asarray(sheet.convert("RGB")).astype(int)
+    for left in (12, 12 + 320 + 12):
+        column = pixels[:, left : left + 320]
+        picture_rows = np.nonzero((np.all(column == (30, 30, 200), axis=-1) | np.all(column == CHOSEN, axis=-1)).any(axis=1))[0]
+        text_rows = np.nonzero(np.all(column > 200, axis=-1).any(axis=1))[0]
+        assert len(text_rows) and picture_rows.max() < text_rows.min()
+
+
+def test_a_revised_prompt_comes_back_out_of_a_checkpoint_as_itself() -> None:
+    # LangGraph hands back a raw dict (and logs "Blocked deserialization" at the user) for a type not allowed
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from videodrafter.graph.artifacts import PromptRevision
+    from videodrafter.graph.runner import CHECKPOINT_TYPES
+
+    serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+    revisions = {1: PromptRevision(event="The dog chases a red ball.", from_attempt=1, prompt=REVISED)}
+    assert serde.loads_typed(serde.dumps_typed(revisions)) == revisions
+
+
 def test_the_verdict_schema_rejects_what_the_critic_must_not_answer() -> None:
     assert Verdict.model_validate({"consistent": True, "score": 5, "problems": [], "revised_prompt": "  "}).revised_prompt is None
     for bad in ({"consistent": True, "score": 9}, {"consistent": False, "score": 2, "problems": ["x" * 300]}, {"score": 3}):

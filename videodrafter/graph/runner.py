@@ -265,7 +265,7 @@ def validate_run_id(run_id: str) -> str:
 CHECKPOINT_TYPES = [
     ("videodrafter.script", name) for name in ("EntityKind", "CameraDirection", "CameraSpeed", "CameraMove", "Entity", "Scene", "VideoScript")
 ] + [
-    ("videodrafter.graph.artifacts", name) for name in ("ReferenceArtifact", "SceneCandidate", "ClipArtifact", "VideoResult")
+    ("videodrafter.graph.artifacts", name) for name in ("ReferenceArtifact", "SceneCandidate", "ClipArtifact", "VideoResult", "PromptRevision")
 ] + [
     ("videodrafter.planning.critique", "Critique"),
     ("videodrafter.llm.usage", "TokenUsage"),

@@ -34,12 +34,16 @@ def contact_sheet(
     if not images:
         raise ValueError("a contact sheet needs at least one image")
     candidates = candidates or [([], 0)] * len(images)
-    strip_height = _strip_height(thumb_width, max(len(paths) for paths, _ in candidates)) if any(len(p) > 1 for p, _ in candidates) else 0
     thumbs = []
     for path in images:
         with Image.open(path) as image:
             scale = thumb_width / image.width
             thumbs.append(image.convert("RGB").resize((thumb_width, max(1, round(image.height * scale))), Image.LANCZOS))
+    # one strip height for every scene: the tallest strip (fewer candidates make larger thumbnails)
+    strip_height = max(
+        (_strip_height(thumb_width, len(paths), thumb.height / thumb_width) for thumb, (paths, _) in zip(thumbs, candidates, strict=True) if len(paths) > 1),
+        default=0,
+    )
     thumb_height = max(thumb.height for thumb in thumbs)
     caption_height = 58 + strip_height
     columns = max(1, min(columns, len(thumbs)))
@@ -59,21 +63,31 @@ def contact_sheet(
         sheet.paste(thumb, (x, y))
         paths, chosen = candidates[index]
         if len(paths) > 1:
-            _candidate_strip(sheet, draw, paths, chosen, (x, y + thumb_height + 4), thumb_width)
+            _candidate_strip(sheet, draw, paths, chosen, (x, y + thumb_height + 4), thumb_width, thumb.height / thumb_width)
         lines = wrap_text(draw, f"{index + 1}. {caption}", face, thumb_width - 8, 3)
         for line_number, line in enumerate(lines):
             draw.text((x + 4, y + thumb_height + strip_height + 4 + 17 * line_number), line, fill=(235, 235, 235), font=face)
     return save_png_atomic(sheet, target)
 
 
-def _strip_height(thumb_width: int, count: int) -> int:
-    return max(24, min(thumb_width // max(count, 4), 80) * 9 // 16 + 10)
+def _candidate_side(width: int, count: int) -> int:
+    """The width of one candidate's cell in the strip (frame included)."""
+    return min(width // max(count, 4), 80)
 
 
-def _candidate_strip(sheet: Image.Image, draw: ImageDraw.ImageDraw, paths: list[Path], chosen: int, origin: tuple[int, int], width: int) -> None:
+def _candidate_height(width: int, count: int, aspect: float) -> int:
+    """A candidate thumbnail's height: its cell's width less the frame, at the scene image's aspect."""
+    return max(1, round((_candidate_side(width, count) - 6) * aspect))
+
+
+def _strip_height(width: int, count: int, aspect: float) -> int:
+    return _candidate_height(width, count, aspect) + 10  # the frame (3 + 3) and the gap above the caption
+
+
+def _candidate_strip(sheet: Image.Image, draw: ImageDraw.ImageDraw, paths: list[Path], chosen: int, origin: tuple[int, int], width: int, aspect: float) -> None:
     """Small thumbnails of every candidate; the chosen one gets a thick yellow frame."""
-    side = min(width // max(len(paths), 4), 80)
-    height = side * 9 // 16
+    side = _candidate_side(width, len(paths))
+    height = _candidate_height(width, len(paths), aspect)
     x0, y0 = origin
     for number, path in enumerate(paths):
         with Image.open(path) as image:
