@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.animatic_art import COLOR_WORDS
+from videodrafter.colours import COLOR_WORDS
 from videodrafter.errors import InputError
 from videodrafter.planning.narration import spoken_sentence
 from videodrafter.script import (

@@ -27,7 +27,7 @@ from videodrafter.agent.edits import (
     UsePhoto,
     find_entity,
 )
-from videodrafter.engines.animatic_art import COLOR_WORDS
+from videodrafter.colours import COLOR_WORDS
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.llm.calls import invoke_chat
