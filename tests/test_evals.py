@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fixtures.models import RoutedChatModel, ScriptedChatModel
+from tests.fixtures.cli import cli_command, run_cli
+from tests.fixtures.models import PLAN, RoutedChatModel, ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.evals.cases import load_suite
@@ -141,8 +142,8 @@ def _draft(title: str, cameras: list[str]) -> str:
 
 def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> None:
     suite = load_suite("smoke")
-    good = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
-    bad = RoutedChatModel(routes={"film director": ["I cannot do that."]})
+    good = RoutedChatModel(routes={PLAN: [_draft("good", ["left", "right", "zoom in"])]})
+    bad = RoutedChatModel(routes={PLAN: ["I cannot do that."]})
     config = EvalConfig(suite="smoke", llms=["scripted:good", "scripted:bad"], prompt_sets=["v1"], seed=7)
     report = run_eval(suite, config, Settings(), tmp_path, chat_models={"scripted:good": good, "scripted:bad": bad})
     table = aggregate(report)
@@ -165,7 +166,7 @@ def test_eval_run_compares_two_backends_and_writes_reports(tmp_path: Path) -> No
 
 def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_path: Path) -> None:
     suite = load_suite("smoke")
-    planner = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
+    planner = RoutedChatModel(routes={PLAN: [_draft("good", ["left", "right", "zoom in"])]})
     judge = ScriptedChatModel(replies=[
         '{"coherence": 9, "reason": "great"}',  # out of range: the problem goes back
         '{"coherence": 4, "reason": "scenes follow each other"}',
@@ -183,10 +184,10 @@ def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_p
 
 @pytest.mark.slow
 def test_the_embedded_backends_are_evaluated_for_real(tmp_path: Path) -> None:
-    command = [
-        sys.executable, "-m", "videodrafter", "eval", "--suite", "smoke",
+    command = cli_command(
+        "eval", "--suite", "smoke",
         "--llm", "local:smollm2", "--llm", "local:gemma3", "--prompts", "v1", "--prompts", "v2", "-o", str(tmp_path),
-    ]
+    )
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False, env={**os.environ})
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
@@ -203,9 +204,7 @@ def test_shipped_suites_load_from_any_folder(tmp_path: Path) -> None:
     loaded = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split()[:2] == ["smoke", "2"] and "grandmother.jpg" in loaded.stdout
-    unknown = subprocess.run(
-        [sys.executable, "-m", "videodrafter", "eval", "--suite", "nope"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
+    unknown = run_cli("eval", "--suite", "nope", cwd=tmp_path, timeout=120)
     assert unknown.returncode == 2 and "Known suites: genres, smoke" in " ".join(unknown.stderr.split())
 
 
@@ -216,7 +215,7 @@ def _scripted_eval(tmp_path: Path, name: str, model: RoutedChatModel, repeats: i
 
 
 def test_repeats_give_latency_a_spread(tmp_path: Path) -> None:
-    model = RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]})
+    model = RoutedChatModel(routes={PLAN: [_draft("good", ["left", "right", "zoom in"])]})
     folder = _scripted_eval(tmp_path, "repeated", model, repeats=3)
     saved = json.loads((folder / "report.json").read_text())
     assert len(saved["results"]) == 2 * 3 and sorted({row["repeat"] for row in saved["results"]}) == [0, 1, 2]
@@ -231,12 +230,9 @@ def test_repeats_give_latency_a_spread(tmp_path: Path) -> None:
 
 
 def test_eval_compare_marks_what_got_better_and_worse(tmp_path: Path) -> None:
-    before = _scripted_eval(tmp_path, "before", RoutedChatModel(routes={"film director": ["I cannot do that."]}))
-    after = _scripted_eval(tmp_path, "after", RoutedChatModel(routes={"film director": [_draft("good", ["left", "right", "zoom in"])]}))
-    result = subprocess.run(
-        [sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(after), "-o", str(tmp_path / "cmp.md")],
-        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "COLUMNS": "250"},
-    )
+    before = _scripted_eval(tmp_path, "before", RoutedChatModel(routes={PLAN: ["I cannot do that."]}))
+    after = _scripted_eval(tmp_path, "after", RoutedChatModel(routes={PLAN: [_draft("good", ["left", "right", "zoom in"])]}))
+    result = run_cli("eval", "compare", str(before), str(after), "-o", str(tmp_path / "cmp.md"), timeout=120, env={"COLUMNS": "250"})
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "cmp.md").read_text()
     valid = next(line for line in text.splitlines() if line.startswith("| valid scripts ↑"))
@@ -247,7 +243,7 @@ def test_eval_compare_marks_what_got_better_and_worse(tmp_path: Path) -> None:
     saved = json.loads((after / "report.json").read_text())
     saved["config"]["suite"] = "genres"
     (other / "report.json").write_text(json.dumps(saved))
-    mismatch = subprocess.run([sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(other)], capture_output=True, text=True, timeout=120, check=False)
+    mismatch = run_cli("eval", "compare", str(before), str(other), timeout=120)
     assert mismatch.returncode == 2 and "different suites (smoke, genres)" in mismatch.stderr
-    missing = subprocess.run([sys.executable, "-m", "videodrafter", "eval", "compare", str(before), str(tmp_path / "nope")], capture_output=True, text=True, timeout=120, check=False)
+    missing = run_cli("eval", "compare", str(before), str(tmp_path / "nope"), timeout=120)
     assert missing.returncode == 2 and "There is no eval report" in missing.stderr

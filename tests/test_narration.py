@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.fixtures.cli import run_cli
 from tests.fixtures.models import ScriptedChatModel
 from tests.fixtures.speech_server import espeak_wav, speech_server
 from videodrafter.agent.edits import SetNarration, apply_edit
@@ -103,10 +102,7 @@ def test_a_bad_voice_is_refused_with_what_to_do(spec: str, message: str) -> None
 def test_openai_voice_without_a_key_and_unknown_cli_voice_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(SpeechUnavailableError, match="OPENAI_API_KEY"):
         check_voice("openai:tts-1")
-    result = subprocess.run(
-        [sys.executable, "-m", "videodrafter", "make", "a dog", "--voice", "robot", "--runs-dir", str(tmp_path / "runs")],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+    result = run_cli("make", "a dog", "--voice", "robot", "--runs-dir", str(tmp_path / "runs"), timeout=120)
     assert result.returncode == 2 and "Unknown voice 'robot'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
 

@@ -4,15 +4,13 @@ what it says to the pipelines, and lands in the manifest."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from tests.fixtures.cli import run_cli
 from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
 from videodrafter.engines import speed_profiles
@@ -117,20 +115,16 @@ def test_regional_compile_matches_eager_and_compiles_without_graph_breaks() -> N
 def test_make_records_the_profile_in_the_manifest(tmp_path: Path) -> None:
     script = write_script(tmp_path / "s.json", "profiles", ["left", "zoom in"])
     for profile in ("fast", "low-memory"):
-        run = subprocess.run(
-            [sys.executable, "-m", "videodrafter", "make", "--script", str(script), "--engine", "tiny",
-             "--profile", profile, "--run-id", profile, "--runs-dir", str(tmp_path / "runs")],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        run = run_cli(
+            "make", "--script", str(script), "--engine", "tiny", "--profile", profile, "--run-id", profile, "--runs-dir", str(tmp_path / "runs"),
+            cwd=tmp_path,
         )
         assert run.returncode == 0, run.stdout + run.stderr
         manifest = json.loads((tmp_path / "runs" / profile / "manifest.json").read_text())
         assert manifest["engine"]["profile"] == profile and manifest["settings"]["profile"] == profile
         assert manifest["engine_loaded"]["video"]["profile"] == profile
         assert manifest["engine_loaded"]["video"]["applied"], manifest["engine_loaded"]
-    bad = subprocess.run(
-        [sys.executable, "-m", "videodrafter", "make", "--script", str(script), "--engine", "tiny", "--profile", "turbo"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )
+    bad = run_cli("make", "--script", str(script), "--engine", "tiny", "--profile", "turbo", timeout=120, cwd=tmp_path)
     assert bad.returncode != 0 and "turbo" in bad.stderr and "low-memory" in bad.stderr
     assert "Traceback" not in bad.stderr
 
@@ -144,10 +138,7 @@ def test_loads_are_counted_per_profile() -> None:
 
 def test_a_bad_profile_in_the_environment_names_the_variable(tmp_path: Path) -> None:
     script = write_script(tmp_path / "s.json", "profiles", ["left"])
-    run = subprocess.run(
-        [sys.executable, "-m", "videodrafter", "make", "--script", str(script), "--engine", "tiny"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, env={**os.environ, "VIDEODRAFTER_PROFILE": "slow"},
-    )
+    run = run_cli("make", "--script", str(script), "--engine", "tiny", timeout=120, cwd=tmp_path, env={"VIDEODRAFTER_PROFILE": "slow"})
     said = " ".join(run.stderr.split())
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "VIDEODRAFTER_PROFILE" in said and "'slow'" in said and "low-memory" in said

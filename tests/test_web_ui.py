@@ -6,13 +6,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.fixtures.cli import cli_command
 from tests.fixtures.servers import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -38,7 +38,7 @@ def server(tmp_path: Path):
         "VIDEODRAFTER_CRITIQUE": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "videodrafter", "serve", "--port", str(port), "--runs-dir", str(tmp_path / "runs")],
+        cli_command("serve", "--port", str(port), "--runs-dir", str(tmp_path / "runs")),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -172,7 +172,7 @@ def seeded_server(tmp_path: Path):
         "VIDEODRAFTER_CRITIQUE": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "videodrafter", "serve", "--port", str(port), "--runs-dir", str(runs)],
+        cli_command("serve", "--port", str(port), "--runs-dir", str(runs)),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
