@@ -33,6 +33,7 @@ from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.structured import describe_validation_error, generate_json_model
 from videodrafter.llm.usage import TokenUsage
+from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import CameraSpeed, CameraDirection, EntityKind, VideoScript
 from videodrafter.text import content_words
 
@@ -155,14 +156,11 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
 
 def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatModel, settings: Settings, usage: TokenUsage):
     """Ask the LLM to map the message onto one of the edit commands (JSON, schema-constrained)."""
-    summary = describe_script(script) if script else "There is no video yet."
+    prompts = load_prompt_set(settings.prompt_set)
+    commands = [command.model_fields["command"].default for command in EDIT_TYPES]
     messages = [
-        SystemMessage(
-            content="You turn a user's request about a video draft into exactly one edit command, as JSON "
-            '{"edit": {...}} following the schema. Commands: make_video, change_entity, add_scene, swap_scenes, '
-            "remove_scene, set_camera, set_narration, use_photo, show_script. Scene numbers start at 1."
-        ),
-        HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
+        SystemMessage(content=prompts.render("chat_command_system", commands=commands)),
+        HumanMessage(content=_request_prompt(prompts, message, script)),
     ]
     parsed = generate_json_model(
         model, messages, ParsedCommand, max_attempts=2, usage=usage, stage="chat", retry_hint="That was not a valid command"
@@ -170,17 +168,19 @@ def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatMode
     return parsed.edit
 
 
-def parse_with_tools(message: str, script: VideoScript | None, model: BaseChatModel, usage: TokenUsage) -> list:
+def parse_with_tools(
+    message: str, script: VideoScript | None, model: BaseChatModel, usage: TokenUsage, prompt_set: str | None = None
+) -> list:
     """For tool-calling models: bind the typed edit tools and read the calls the model makes.
 
     A call naming no known tool, or with arguments its tool rejects, is skipped (and logged): the
     caller then falls back to asking for a JSON command.
     """
     tool_arguments = getattr(model.bind_tools(EDIT_TYPES), "kwargs", {})  # the request's tools=[...] schema
-    summary = describe_script(script) if script else "There is no video yet."
+    prompts = load_prompt_set(prompt_set or Settings.model_fields["prompt_set"].default)
     messages = [
-        SystemMessage(content="You edit a video draft by calling the given tools. Scene numbers start at 1."),
-        HumanMessage(content=f"The draft:\n{summary}\n\nThe request: {message}"),
+        SystemMessage(content=prompts.render("chat_tools_system")),
+        HumanMessage(content=_request_prompt(prompts, message, script)),
     ]
     reply = invoke_chat(model, messages, usage, **tool_arguments)
     by_name = {tool.__name__: tool for tool in EDIT_TYPES}
@@ -222,12 +222,17 @@ def interpret(message: str, script: VideoScript | None, model: BaseChatModel | N
         return [MakeVideo(prompt=message)]  # the first message of a session is the topic
     try:
         if supports_tools(model):
-            commands = parse_with_tools(message, script, model, usage)
+            commands = parse_with_tools(message, script, model, usage, settings.prompt_set)
             if commands:
                 return commands
         return [parse_with_llm(message, script, model, settings, usage)]
     except VideoDrafterError as error:
         raise InputError(f"I did not understand '{message}'.", HELP) from error
+
+
+def _request_prompt(prompts: PromptSet, message: str, script: VideoScript | None) -> str:
+    """The user's request with the draft it is about, as the LLM is asked it."""
+    return prompts.render("chat_request_user", script=describe_script(script) if script else "There is no video yet.", request=message)
 
 
 def describe_script(script: VideoScript) -> str:
