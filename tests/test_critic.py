@@ -175,6 +175,37 @@ def test_a_revised_prompt_comes_back_out_of_a_checkpoint_as_itself() -> None:
     assert serde.loads_typed(serde.dumps_typed(revisions)) == revisions
 
 
+def test_eval_reports_show_the_critics_pass_rate_and_regenerations_per_scene(settings: Settings, tmp_path: Path) -> None:
+    from tests.fixtures.models import PLAN, RoutedChatModel
+    from videodrafter.evals.cases import load_suite
+    from videodrafter.evals.reports import write_reports
+    from videodrafter.evals.runner import EvalConfig, run_eval
+
+    scenes = [{"event": event, "action": "runs", "foreground": ["dog"], "background": "beach", "camera_direction": "left", "camera_speed": "slow"}
+              for event in ("The dog wakes up by the sea.", "The dog chases a red ball.", "The dog sleeps in the sand.")]
+    draft = json.dumps({"title": "Beach dog", "entities": [{"name": "dog", "description": "a small brown dog"},
+                                                            {"name": "beach", "description": "a sunny beach"}], "scenes": scenes})
+    planner = RoutedChatModel(routes={PLAN: [draft]})
+
+    def answer(request: SeenRequest) -> str:
+        if not _is_clip(request) and "chases" in request.text and "brown fur" not in request.text:
+            return verdict(False, 2, ["the dog is white, not brown"], REVISED)
+        return verdict(True, 4)
+
+    suite = load_suite("smoke")
+    suite.cases = suite.cases[:1]
+    with vision_critic(answer, BOUND) as (url, _seen):
+        planner_spec = f"vllm:planner@http://127.0.0.1:{free_port()}/v1"  # a spec the render accepts; the scripted model answers
+        config = EvalConfig(suite="smoke", llms=[planner_spec], prompt_sets=["v1"], engine="animatic", critic=f"vllm:judge@{url}")
+        report = run_eval(suite, config, settings, tmp_path / "eval", chat_models={planner_spec: planner})
+    render = report.results[0].render
+    assert render is not None and render.critic_pass_rate == pytest.approx(3 / 4)  # scene 2 failed once, then passed
+    assert render.regenerations_per_scene == pytest.approx(1 / 3) and render.clips_redone == 0
+    markdown = write_reports(report, tmp_path / "report")["markdown"].read_text()
+    assert "| critic pass rate (scene verdicts) ↑ | 75% |" in markdown
+    assert "| regenerations per scene ↓ | 0.33 |" in markdown
+
+
 def test_the_verdict_schema_rejects_what_the_critic_must_not_answer() -> None:
     assert Verdict.model_validate({"consistent": True, "score": 5, "problems": [], "revised_prompt": "  "}).revised_prompt is None
     for bad in ({"consistent": True, "score": 9}, {"consistent": False, "score": 2, "problems": ["x" * 300]}, {"score": 3}):

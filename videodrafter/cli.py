@@ -465,6 +465,7 @@ def eval_command(
     engine: EngineOption = None,
     clip_model: Annotated[Path | None, typer.Option("--clip-model", metavar="DIR", help="CLIP folder for the visual metrics (with --engine).")] = None,
     judge: Annotated[str | None, typer.Option("--judge", metavar="SPEC", help="LLM spec of a coherence judge (e.g. openai:gpt-4o).")] = None,
+    critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges the rendered cases (with --engine): critic pass rate, regenerations per scene.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Report folder (default: evals/results/SUITE-TIME).")] = None,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run every case N times: latency gets a spread (mean ± sd), since the machine may be busy.")] = 1,
     verbose: VerboseOption = False,
@@ -494,11 +495,18 @@ def eval_command(
         _check_choices(_settings(llm=spec), engine=False, llm_needed=False)
     if engine is not None:
         _check_choices(_settings(engine=engine), llm=False)
+    if critic:
+        from videodrafter.critic.vision import check_critic_spec
+
+        try:
+            check_critic_spec(critic)
+        except VideoDrafterError as error:
+            _fail(error)
     try:
         loaded = load_suite(suite)
         config = EvalConfig(
             suite=loaded.name, llms=llms or [settings.llm], prompt_sets=prompt_sets or [settings.prompt_set], seed=seed,
-            engine=engine, clip_model=clip_model, judge=judge, repeats=repeats,
+            engine=engine, clip_model=clip_model, judge=judge, critic=critic, repeats=repeats,
         )
         folder = output or Path("evals/results") / f"{loaded.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
         with Progress(console=stderr, transient=True) as progress:

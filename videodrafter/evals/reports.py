@@ -37,6 +37,9 @@ ROWS = [
     ("bg_sim", "BG-SIM", "{:.3f}", HIGHER),
     ("scene_consistency", "scene consistency", "{:.3f}", HIGHER),
     ("frame_consistency", "frame consistency", "{:.3f}", HIGHER),
+    ("critic_pass_rate", "critic pass rate (scene verdicts)", "{:.0%}", HIGHER),
+    ("regenerations_per_scene", "regenerations per scene", "{:.2f}", LOWER),
+    ("clips_redone", "clips redone per case", "{:.2f}", LOWER),
 ]
 """(metric, label, format, which direction is better); None: neither (a cost one may trade)."""
 ARROW = {HIGHER: " ↑", LOWER: " ↓", None: ""}

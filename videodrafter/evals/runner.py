@@ -19,6 +19,7 @@ from videodrafter.errors import VideoDrafterError
 from videodrafter.evals.cases import EvalCase, EvalSuite
 from videodrafter.evals.script_metrics import ScriptMetrics, script_metrics
 from videodrafter.text_embedding import embed_texts
+from videodrafter.evals.render_metrics import RenderMetrics, render_metrics
 from videodrafter.evals.visual_metrics import VisualMetrics
 from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
@@ -39,6 +40,7 @@ class EvalConfig(BaseModel):
     engine: str | None = Field(default=None, description="Render each script with this engine for visual metrics.")
     clip_model: Path | None = Field(default=None, description="CLIP folder for the visual metrics.")
     judge: str | None = Field(default=None, description="LLM spec of the coherence judge.")
+    critic: str | None = Field(default=None, description="LLM spec of a vision critic for the rendered cases (see make --critic).")
     repeats: int = Field(default=1, ge=1, le=20, description="Runs of every case (same seed): latency gets a spread.")
 
 
@@ -49,6 +51,7 @@ class CaseResult(BaseModel):
     prompt_set: str
     metrics: ScriptMetrics
     visual: VisualMetrics | None = None
+    render: RenderMetrics | None = Field(default=None, description="Critic pass rate and redraws of the rendered case.")
     script: VideoScript | None = None
     notes: list[str] = Field(default_factory=list)
     judge_reason: str = ""
@@ -196,11 +199,16 @@ def render_and_score(result: CaseResult, config: EvalConfig, settings: Settings,
 
     runs = output_dir / "runs"
     run_id = f"{result.case_id}-{content_hash(result.llm, result.prompt_set)[:8]}"
-    outcome = start_run("", settings.model_copy(update={"engine": config.engine, "runs_dir": runs}), script=result.script, run_id=run_id)
-    if config.clip_model is None or outcome.result is None:
-        result.notes.append("visual metrics skipped: no --clip-model given")
+    outcome = start_run(
+        "", settings.model_copy(update={"engine": config.engine, "runs_dir": runs, "critic": config.critic}), script=result.script, run_id=run_id
+    )
+    if outcome.result is None:
         return None
     manifest = json.loads(outcome.result.manifest.read_text())
+    result.render = render_metrics(manifest)
+    if config.clip_model is None:
+        result.notes.append("visual metrics skipped: no --clip-model given")
+        return None
     script = outcome.script
     scenes = [Image.open(scene["chosen"]["image"]) for scene in manifest["scenes"]]
     references = {key: value for key, value in manifest["references"].items()}
@@ -238,9 +246,10 @@ def aggregate(report: EvalReport) -> dict[tuple[str, str], dict[str, float]]:
                 elif isinstance(value, int | float) and value is not None:
                     if row.metrics.valid or key in ("seconds", "llm_calls", "tokens_in", "tokens_out", "attempts"):
                         values.setdefault(key, []).append(float(value))
-            if row.visual is not None:
-                for key, value in row.visual.model_dump().items():
-                    values.setdefault(key, []).append(float(value))
+            for scored in (row.visual, row.render):
+                if scored is not None:
+                    for key, value in scored.model_dump().items():
+                        values.setdefault(key, []).append(float(value))
         table[variant] = {key: float(np.nanmean(numbers)) if numbers else float("nan") for key, numbers in values.items()}
         outputs = sum(row.metrics.tokens_out for row in rows)
         seconds = sum(row.metrics.seconds for row in rows)
