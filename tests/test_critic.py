@@ -206,6 +206,20 @@ def test_eval_reports_show_the_critics_pass_rate_and_regenerations_per_scene(set
     assert "| regenerations per scene ↓ | 0.33 |" in markdown
 
 
+def test_a_critic_spec_that_cannot_work_is_refused_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    from videodrafter.critic.vision import check_critic_spec
+    from videodrafter.errors import InputError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for spec, problem in [("openai:gpt-4o", "OPENAI_API_KEY is not set"), ("local:smollm2", "cannot see pictures"),
+                          ("vllm:judge", "names no server"), ("bogus", "is not an LLM spec")]:
+        with pytest.raises(InputError, match=problem):
+            check_critic_spec(spec)
+    assert check_critic_spec("vllm:judge@http://127.0.0.1:9/v1").model == "judge"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    check_critic_spec("openai:gpt-4o")
+
+
 def test_the_verdict_schema_rejects_what_the_critic_must_not_answer() -> None:
     assert Verdict.model_validate({"consistent": True, "score": 5, "problems": [], "revised_prompt": "  "}).revised_prompt is None
     for bad in ({"consistent": True, "score": 9}, {"consistent": False, "score": 2, "problems": ["x" * 300]}, {"score": 3}):

@@ -182,3 +182,46 @@ def test_a_prompt_the_cast_reader_cannot_read_is_planned_in_one_call() -> None:
     result = plan_script("un renard et un corbeau dans la forêt enneigée", model, _settings(), min_scenes=2, max_scenes=2)
     assert len(model.seen) == 1 and "entities" in model.seen[0][1]["response_format"]["json_schema"]["schema"]["properties"]
     assert [entity.name for entity in result.script.entities] == ["renard", "forêt"]
+
+
+def test_an_event_that_tells_of_someone_outside_the_cast_is_sent_back_then_retold_with_the_cast() -> None:
+    """The grammar limits who is shown, not what the event says: 'a cat watches' is caught after it."""
+    invented = [EVENTS[0], "Then, the crow dares the fox while a sleepy cat watches from a branch.", EVENTS[2], EVENTS[3]]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(invented), _scenes(invented)])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    assert "scene 2 tells of 'sleepy cat', who is not in the story. Tell only of the fox, the crow." in result.problems[0]
+    assert "sleepy cat" in model.seen[2][0][-1].content, "the problem is fed back to the model"
+    retold = result.script.scenes[1]
+    opening, told = retold.event.split(", ", 1)
+    assert opening in BEAT_OPENINGS["middle"] and told == "the crow runs with the fox at the snowy forest."
+    assert any("scene 2 told of 'sleepy cat'" in note for note in result.notes)
+    assert [scene.event for scene in result.script.scenes[2:]] == EVENTS[2:], "the other scenes are kept as written"
+
+
+def test_other_words_for_a_cast_member_are_not_strangers() -> None:
+    from videodrafter.planning.grounding import strangers
+    from videodrafter.script import Entity
+
+    cast = [Entity(id="dog", name="brown dog", kind="foreground"), Entity(id="girl", name="girl", kind="foreground"),
+            Entity(id="beach", name="beach", kind="background")]
+    prompt = "a dog and a girl spend a day at the beach"
+    assert strangers("Finally, the puppy falls asleep under a striped umbrella as the sun sets.", cast, prompt) == []
+    assert strangers("The girl throws a frisbee and the dog catches it in the waves.", cast, prompt) == []
+    assert strangers("The dog chases a red ball while a cat watches.", cast, prompt) == ["cat"]
+    assert strangers("Max and his sister build a sandcastle.", cast, prompt) == ["Max", "sister"]
+    assert strangers("At last the two friends share a sandwich.", cast, prompt) == [], "the cast, told together"
+    assert strangers("The dog plays with a boy, then barks at a seagull.", cast, prompt) == ["boy", "seagull"]
+    assert strangers("The girl catches a fish.", cast, prompt) == [], "what is acted on is not a character of the story"
+
+
+def test_a_remote_script_whose_event_invents_a_character_gets_a_finding() -> None:
+    from videodrafter.planning.grounding import stranger_findings
+    from videodrafter.script import VideoScript
+
+    script = VideoScript.model_validate({
+        "prompt": PROMPT, "entities": [{"id": "fox", "name": "fox", "kind": "foreground"}, {"id": "crow", "name": "crow", "kind": "foreground"},
+                                       {"id": "forest", "name": "snowy forest", "kind": "background"}],
+        "scenes": [{"event": "An old owl scolds the fox.", "action": "talks", "foreground": ["fox"], "background": "forest"},
+                   {"event": "The crow flies over the forest.", "action": "flies", "foreground": ["crow"], "background": "forest"}],
+    })
+    assert stranger_findings(script) == ["scene 1 tells of 'old owl', who is not in the story; tell only of 'fox', 'crow'"]

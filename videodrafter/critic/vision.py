@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,11 @@ def check_critic_spec(spec: str):
         raise InputError(
             f"The critic '{spec}' is an embedded text model; it cannot see pictures.",
             "Give --critic a vision model: openai:gpt-4o or vllm:<model>@<base_url>.",
+        )
+    if parsed.provider == "openai" and parsed.base_url is None and not os.environ.get("OPENAI_API_KEY"):
+        raise InputError(
+            f"The critic '{spec}' needs an OpenAI API key and OPENAI_API_KEY is not set.",
+            "Export OPENAI_API_KEY, or give --critic a server of your own: vllm:<model>@<base_url>.",
         )
     return parsed
 

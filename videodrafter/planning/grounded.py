@@ -26,7 +26,7 @@ from videodrafter.llm.structured import OutputProblem, extract_json_object, gene
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
-from videodrafter.planning.grounding import is_meta_text, repeated_events, user_asked_for_camera
+from videodrafter.planning.grounding import is_meta_text, repeated_events, strangers, user_asked_for_camera
 from videodrafter.planning.narration import ground_script_narration
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
@@ -276,8 +276,21 @@ def _whole_words(text: str, limit: int) -> str:
     return text.rsplit(" ", 1)[0].rstrip(" ,;")
 
 
-def _scene_parser(entities: list[Entity], beats: list[str]):
+def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: int, prompt: str) -> Scene:
+    """The scene retold with only its own cast ('Then, the dog runs after the ball with the girl at the
+    beach.'): the last answer still told of someone the story does not have."""
+    by_id = {entity.id: entity for entity in entities}
+    names = [f"the {by_id[entity_id].name}" for entity_id in scene.foreground]
+    action = scene.action if not strangers(scene.action, entities, prompt) else "looks around"
+    who = names[0] if names else f"the {by_id[scene.background].name}"
+    company = f" with {' and '.join(names[1:])}" if len(names) > 1 else ""
+    event = _with_opening(f"{who} {action}{company} at the {by_id[scene.background].name}.", beat, number)
+    return scene.model_copy(update={"event": event[:1].upper() + event[1:], "action": action})
+
+
+def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
     by_name = {entity.name: entity for entity in entities}
+    cast = ", ".join(f"the {entity.name}" for entity in entities if entity.kind is EntityKind.FOREGROUND)
 
     def parse(text: str, last_attempt: bool) -> tuple[list[Scene], list[str]]:
         answer = ScenesAnswer.model_validate(extract_json_object(text))
@@ -299,6 +312,16 @@ def _scene_parser(entities: list[Entity], beats: list[str]):
                 )
             )
         notes = []
+        told = {number: strangers(f"{scene.event} {scene.action}", entities, prompt) for number, scene in enumerate(scenes, start=1)}
+        told = {number: list(dict.fromkeys(others)) for number, others in told.items() if others}
+        if told and not last_attempt:
+            raise OutputProblem(
+                "; ".join(f"scene {number} tells of {', '.join(map(repr, others))}" for number, others in told.items())
+                + f", who {'is' if sum(map(len, told.values())) == 1 else 'are'} not in the story. Tell only of {cast}."
+            )
+        for number, others in told.items():
+            scenes[number - 1] = told_by_the_cast(scenes[number - 1], entities, beats[number - 1], number, prompt)
+            notes.append(f"scene {number} told of {', '.join(map(repr, others))}, who {'is' if len(others) == 1 else 'are'} not in the story; it was retold with its own cast")
         probe = VideoScript(prompt="-", entities=entities, scenes=scenes)
         duplicates = repeated_events(probe)  # MiniLM, or word overlap without the embedder
         if duplicates:
@@ -373,7 +396,7 @@ def plan_grounded(
     result = generate_structured(
         model,
         _scenes_messages(prompt, entities, count, prompt_set, instructions),
-        _scene_parser(entities, beats),
+        _scene_parser(entities, beats, prompt),
         max_attempts=max_attempts,
         usage=usage,
         feedback=lambda problem: prompt_set.render("plan_feedback", problem=problem),

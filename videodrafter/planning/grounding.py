@@ -15,9 +15,9 @@ from collections import Counter
 import numpy as np
 
 from videodrafter.errors import VideoDrafterError
-from videodrafter.planning.cast import Cast, CastMember, CastRole
-from videodrafter.planning.noun_phrases import is_known_word
-from videodrafter.script import EntityKind, VideoScript
+from videodrafter.planning.cast import Cast, CastMember, CastRole, classify
+from videodrafter.planning.noun_phrases import NounPhrase, is_known_word, noun_phrases
+from videodrafter.script import Entity, EntityKind, VideoScript
 from videodrafter.text import content_words
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,68 @@ def invented_names(script: VideoScript, prompt: str) -> list[str]:
     return bad
 
 
+SAME_CHARACTER = 0.7
+"""MiniLM cosine from which a word names a cast member in other words ('puppy' for the dog: 0.80,
+'pup' 0.81, 'kid' for the boy 0.73); below it is someone else ('cat' for the dog: 0.66, 'girl' for the boy 0.62)."""
+
+
+REFERRING_WORDS = frozenset(
+    "animal creature beast bird pet critter friend companion buddy pal partner pair duo team hero heroine".split()
+)
+"""Words a story uses for its own cast ('the bird' for the crow, 'the two friends'): never strangers."""
+
+
+COMPANY = frozenset({"with", "at", "to"})
+"""Prepositions after which a character takes part ('plays with a girl', 'waves at a seagull')."""
+
+
+def _acts(phrase: NounPhrase) -> bool:
+    """Whether a character phrase takes part in the event: it acts, is named, owns, or keeps company.
+    What is acted on is not someone the story tells of ('the bear catches a fish')."""
+    return phrase.subject or phrase.proper or phrase.possessor or phrase.preposition in COMPANY
+
+
+def _known_words(entities: list[Entity], prompt: str) -> set[str]:
+    words = set(re.findall(r"[a-z]+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
+    return words | {phrase.head_lemma for phrase in noun_phrases(prompt)}
+
+
+def strangers(text: str, entities: list[Entity], prompt: str) -> list[str]:
+    """Characters ``text`` tells of that are neither in the cast nor in the prompt ('a cat watches'
+    in a story of a dog and a girl), as written. Other words for a cast member ('the puppy') pass."""
+    phrases = noun_phrases(text)
+    if not phrases:
+        return []
+    known = _known_words(entities, prompt)
+    candidates = [
+        phrase for phrase, role in zip(phrases, classify(phrases), strict=True)
+        if role is CastRole.CHARACTER and _acts(phrase)
+        and not ({phrase.head_lemma, *phrase.words} & known) and phrase.head_lemma not in REFERRING_WORDS
+    ]
+    heads = sorted({entity.name.split()[-1].lower() for entity in entities if entity.kind is EntityKind.FOREGROUND})
+    if not candidates or not heads:
+        return [phrase.written or phrase.text for phrase in candidates]
+    from videodrafter.text_embedding import embed_texts
+
+    try:
+        similarity = embed_texts([phrase.head_lemma for phrase in candidates]) @ embed_texts(heads).T
+    except (ImportError, VideoDrafterError):
+        return [phrase.written or phrase.text for phrase in candidates]
+    return [phrase.written or phrase.text for phrase, row in zip(candidates, similarity, strict=True) if row.max() < SAME_CHARACTER]
+
+
+def stranger_findings(script: VideoScript) -> list[str]:
+    """A finding per scene whose event or action tells of someone the story does not have."""
+    cast = ", ".join(f"'{entity.name}'" for entity in script.entities if entity.kind is EntityKind.FOREGROUND)
+    findings = []
+    for number, scene in enumerate(script.scenes, start=1):
+        others = list(dict.fromkeys(strangers(f"{scene.event} {scene.action}", script.entities, script.prompt)))
+        if others:
+            who = ", ".join(f"'{other}'" for other in others)
+            findings.append(f"scene {number} tells of {who}, who {'is' if len(others) == 1 else 'are'} not in the story; tell only of {cast}")
+    return findings
+
+
 def characters_meet(script: VideoScript, cast: Cast) -> bool:
     """With two or three characters in the prompt, whether one scene shows them all."""
     ids = [member_in_script(member, script) for member in cast.characters]
@@ -157,6 +219,7 @@ def grounding_findings(
             findings.append(f"'{entity.name}' is weather or a time of day, not a character: make it part of the background")
     for name in invented_names(script, script.prompt):
         findings.append(f"'{name}' is not a real name for anything in the story; use the prompt's words")
+    findings += stranger_findings(script)
     if not characters_meet(script, cast):
         names = " and ".join(f"'{member.name}'" for member in cast.characters)
         findings.append(f"{names} never appear in the same scene; show them together at least once")

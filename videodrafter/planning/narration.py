@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from videodrafter.planning.grounding import is_meta_text
+from videodrafter.planning.grounding import is_meta_text, strangers
 from videodrafter.planning.noun_phrases import (
     ADVERBS,
     AUXILIARIES,
@@ -44,6 +44,9 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
     known = set(re.findall(r"[a-z']+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
     if is_meta_text(text, " ".join(known)):
         return "it talks about the picture or the viewer"
+    others = strangers(text, entities, prompt)
+    if others:
+        return f"it tells of '{others[0]}', who is not in the story"
     words = re.findall(r"[A-Za-z][A-Za-z']*", text)
     for position, word in enumerate(words):
         lowered = word.lower().removesuffix("'s")
