@@ -192,7 +192,7 @@ def test_help_and_undo_redo_nothing_already_made(session: ChatSession) -> None:
 
 
 def test_an_edit_says_which_similar_entities_it_left_alone() -> None:
-    from videodrafter.agent.edits import ChangeEntity, apply_edit, scene_for_request
+    from videodrafter.agent.edits import ChangeEntity, scene_for_request
     from videodrafter.script import VideoScript
 
     script = VideoScript.model_validate(
@@ -210,7 +210,7 @@ def test_an_edit_says_which_similar_entities_it_left_alone() -> None:
             ],
         }
     )
-    edited, summary = apply_edit(script, ChangeEntity(entity="cat", change="orange"))
+    edited, summary = ChangeEntity(entity="cat", change="orange").edit(script)
     assert "'orange cat'" in summary and "scene(s) 1, 3" in summary
     assert "Not changed: 'jumping cat' (scene(s) 2)" in summary and 'make the jumping cat orange' in summary
     assert edited.entity("jumping-cat").description == "a cream cat in mid-air"

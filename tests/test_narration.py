@@ -13,7 +13,7 @@ import pytest
 from tests.fixtures.cli import run_cli
 from tests.fixtures.models import ScriptedChatModel
 from tests.fixtures.speech_server import espeak_wav, speech_server
-from videodrafter.agent.edits import SetNarration, apply_edit
+from videodrafter.agent.edits import SetNarration
 from videodrafter.agent.interpret import parse_with_grammar
 from videodrafter.audio.engines import EspeakEngine, SpeechUnavailableError, check_voice, speech_engine, wav_duration
 from videodrafter.audio.measure import audio_streams, probe_audio
@@ -181,7 +181,7 @@ def test_editing_one_scenes_narration_speaks_only_that_scene_again(settings: Set
     # the chat's edit, read by its grammar
     command = parse_with_grammar('change the narration of scene 2 to "Finally, the tired dog falls asleep."', first.script)
     assert isinstance(command, SetNarration) and command.scene == 2
-    edited, summary = apply_edit(first.script, command)
+    edited, summary = command.edit(first.script)
     assert "scene 2 now says" in summary
     spoken.clear()
     second = edit_run("edit", settings.runs_dir, edited)

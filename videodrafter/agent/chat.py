@@ -25,23 +25,13 @@ from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from videodrafter.agent.edits import (
-    AddScene,
-    Clarify,
-    MakeVideo,
-    ShowHelp,
-    ShowScript,
-    Undo,
-    apply_edit,
-    request_clause,
-    scene_for_request,
-)
-from videodrafter.agent.interpret import HELP_TEXT, describe_script, interpret
+from videodrafter.agent.edits import request_clause
+from videodrafter.agent.interpret import describe_script, interpret
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.graph.progress import ProgressEvent
-from videodrafter.graph.runner import CHECKPOINT_TYPES, RunOutcome, edit_run, start_run
+from videodrafter.graph.runner import CHECKPOINT_TYPES, edit_run, start_run
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
 from videodrafter.planning.inputs import clean_text
@@ -140,6 +130,71 @@ def _new_scene(context: ChatContext, script: VideoScript, request: str) -> tuple
 PICK = re.compile(r"^\s*(?:option\s*|number\s*|#)?(?P<n>[1-3])\s*[.!)]?\s*$", re.IGNORECASE)
 
 
+@dataclass
+class ChatTurn:
+    """The work of one message: what its commands may do to the session (``edits.Conversation``),
+    and the state update they add up to."""
+
+    context: ChatContext
+    state: ChatState
+    script: VideoScript | None
+    history: list[dict]
+    update: dict[str, Any] = field(default_factory=lambda: {"proposals": []})
+
+    @property
+    def run_id(self) -> str | None:
+        """The run being edited: the session's, or the one this turn went to."""
+        return self.update.get("run_id", self.state.run_id)
+
+    def draft(self) -> VideoScript:
+        if self.script is None:
+            raise InputError("There is no video to edit yet.", 'Start with "make me a video about …".')
+        return self.script
+
+    def start_video(self, prompt: str) -> tuple[VideoScript, Path]:
+        context = self.context
+        number = self.update.get("videos", self.state.videos) + 1
+        run_id = f"{context.session_id}-{number}"
+        outcome = start_run(prompt, context.settings, run_id=run_id, chat_model=context.model(), engine=context.engine, on_event=context.on_event)
+        if self.run_id is not None:
+            self.history.append({"run_id": self.run_id, "script": None})
+        self.update |= {"run_id": run_id, "videos": number, "last_video": str(outcome.result.video) if outcome.result else None}
+        self.script = outcome.script
+        return outcome.script, outcome.result.video
+
+    def replace_draft(self, script: VideoScript) -> Path:
+        self.history.append({"run_id": self.run_id, "script": self.draft().model_dump(mode="json")})
+        self.script = script
+        return self._apply(script)
+
+    def go_back(self) -> str:
+        """Back to the version before the last change: the previous script, re-applied to the run, finds
+        every picture and clip it had by content key, so nothing is made again."""
+        if not self.history:
+            return "Nothing to undo yet."
+        last = self.history.pop()
+        if last["run_id"] != self.run_id or last["script"] is None:
+            self.update |= {"run_id": last["run_id"], "last_video": str(self.context.settings.runs_dir / last["run_id"] / "video.mp4")}
+            self.script = _current_script(self.context.settings, self.run_id)
+            return f"Back to the previous video: {self.update['last_video']}"
+        previous = VideoScript.model_validate(last["script"])
+        video = self._apply(previous)
+        self.script = _current_script(self.context.settings, self.run_id)
+        return f"Undone: the video is back to its previous version ({len(previous.scenes)} scenes): {video}"
+
+    def ask(self, proposals: list[str]) -> None:
+        self.update["proposals"] = proposals
+
+    def write_scene(self, script: VideoScript, request: str) -> tuple[str, str, CameraMove | None]:
+        return _new_scene(self.context, script, request)
+
+    def _apply(self, script: VideoScript) -> Path:
+        context = self.context
+        outcome = edit_run(self.run_id, context.settings.runs_dir, script, chat_model=context.chat_model, engine=context.engine, on_event=context.on_event)
+        self.update["last_video"] = str(outcome.result.video) if outcome.result else None
+        return outcome.result.video
+
+
 def respond(state: ChatState, runtime: Runtime[ChatContext]) -> dict:
     """Answer the latest message: start a video, apply an edit, ask back, or say what went wrong (and go on)."""
     context = runtime.context
@@ -148,93 +203,22 @@ def respond(state: ChatState, runtime: Runtime[ChatContext]) -> dict:
     if state.proposals and (picked := PICK.match(text)) and int(picked["n"]) <= len(state.proposals):
         text = state.proposals[int(picked["n"]) - 1]  # the answer to a clarifying question
     attachment = (message.additional_kwargs or {}).get("attachment")
-    script = _current_script(context.settings, state.run_id)
-    update: dict[str, Any] = {"proposals": []}
-    history = list(state.history)
+    turn = ChatTurn(context, state, script=_current_script(context.settings, state.run_id), history=list(state.history))
     try:
-        model = None if _grammar_only(text, script) else context.model()
+        model = None if _grammar_only(text, turn.script) else context.model()
         context.on_event(ProgressEvent(stage="chat", message="reading your request"))
-        commands = interpret(text, script, model, context.settings, context.usage, Path(attachment) if attachment else None)
-        replies = []
-        for command in commands:
-            if isinstance(command, ShowHelp):
-                replies.append(HELP_TEXT)
-                continue
-            if isinstance(command, MakeVideo):
-                number = state.videos + 1
-                run_id = f"{context.session_id}-{number}"
-                outcome = start_run(command.prompt, context.settings, run_id=run_id, chat_model=context.model(), engine=context.engine, on_event=context.on_event)
-                if state.run_id is not None:
-                    history.append({"run_id": state.run_id, "script": None})
-                update |= {"run_id": run_id, "videos": number, "last_video": str(outcome.result.video) if outcome.result else None}
-                script = outcome.script
-                replies.append(f"Here is your video ({len(script.scenes)} scenes): {outcome.result.video}\n{script_text(script)}")
-                continue
-            if isinstance(command, Undo):
-                replies.append(_undo(context, state, history, update))
-                script = _current_script(context.settings, update.get("run_id", state.run_id))
-                continue
-            if script is None:
-                raise InputError("There is no video to edit yet.", 'Start with "make me a video about …".')
-            if isinstance(command, ShowScript):
-                replies.append(script_text(script))
-                continue
-            if isinstance(command, Clarify):
-                update["proposals"] = command.proposals
-                choices = "\n".join(f"  {number}. {proposal}" for number, proposal in enumerate(command.proposals, start=1))
-                replies.append(
-                    f"What should change to make it that way? For example:\n{choices}\n"
-                    "Answer with a number, or say what you want in your own words."
-                )
-                continue
-            new_scene, before = None, script
-            if isinstance(command, AddScene):
-                event, action, camera = (command.event, command.action, None) if command.event else _new_scene(context, script, command.request)
-                script, new_scene = scene_for_request(script, command.request, event, action, camera)
-            script, summary = apply_edit(script, command, new_scene=new_scene)
-            history.append({"run_id": state.run_id, "script": before.model_dump(mode="json")})
-            outcome = _apply(context, state.run_id, script)
-            update["last_video"] = str(outcome.result.video) if outcome.result else None
-            replies.append(f"Done: {summary}\nUpdated video: {outcome.result.video}")
-        reply = "\n".join(replies)
+        commands = interpret(text, turn.script, model, context.settings, context.usage, Path(attachment) if attachment else None)
+        reply = "\n".join(command.apply(turn) for command in commands)
     except VideoDrafterError as error:
         reply = f"{error.message} {error.hint}".strip()
     except Exception as error:  # a bug must not end the conversation; the log has the details
         log.exception("chat turn failed")
         reply = f"Something went wrong while doing that ({type(error).__name__}: {error}). The draft is unchanged; try again or rephrase."
-    return {**update, "history": history[-MAX_UNDO:], "messages": [AIMessage(content=reply)]}
+    return {**turn.update, "history": turn.history[-MAX_UNDO:], "messages": [AIMessage(content=reply)]}
 
 
 MAX_UNDO = 20
 """Versions kept for `undo` (each is one script; pictures are found again by their content keys)."""
-
-
-def _undo(context: ChatContext, state: ChatState, history: list[dict], update: dict[str, Any]) -> str:
-    """Back to the version before the last change: the previous script, re-applied to the run, finds
-    every picture and clip it had by content key, so nothing is made again."""
-    if not history:
-        return "Nothing to undo yet."
-    last = history.pop()
-    if last["run_id"] != state.run_id or last["script"] is None:
-        update |= {"run_id": last["run_id"], "last_video": str(context.settings.runs_dir / last["run_id"] / "video.mp4")}
-        return f"Back to the previous video: {update['last_video']}"
-    previous = VideoScript.model_validate(last["script"])
-    outcome = _apply(context, state.run_id, previous)
-    update["last_video"] = str(outcome.result.video) if outcome.result else None
-    return f"Undone: the video is back to its previous version ({len(previous.scenes)} scenes): {outcome.result.video}"
-
-
-def script_text(script: VideoScript, width: int = 110) -> str:
-    """The scene and entity tables the CLI's `script` command prints, as plain text."""
-    import io
-
-    from rich.console import Console
-
-    from videodrafter.display import script_table
-
-    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
-    console.print(script_table(script))
-    return console.export_text().rstrip()
 
 
 def _grammar_only(text: str, script: VideoScript | None) -> bool:
@@ -244,10 +228,6 @@ def _grammar_only(text: str, script: VideoScript | None) -> bool:
         return parse_with_grammar(text, script) is not None and not text.lower().startswith("add")
     except InputError:
         return True
-
-
-def _apply(context: ChatContext, run_id: str, script: VideoScript) -> RunOutcome:
-    return edit_run(run_id, context.settings.runs_dir, script, chat_model=context.chat_model, engine=context.engine, on_event=context.on_event)
 
 
 def build_chat_graph(checkpointer=None):

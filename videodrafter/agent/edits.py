@@ -1,15 +1,20 @@
-"""Edits a conversation can make to a draft, and how each one changes the script.
+"""What a chat message can ask for: typed commands, each of which carries itself out.
 
-Every edit is a typed command; the chat agent gets them from a small grammar, from the LLM's
-JSON answer, or from a tool-calling model's tool calls. Applying one never touches files: the
-runner then regenerates exactly the artifacts whose inputs changed.
+The chat agent gets commands from a small grammar, from the LLM's JSON answer, or from a
+tool-calling model's tool calls. A command class is its own description (the docstring, which a
+tool-calling LLM reads), its typed arguments and its ``apply``; the tools and the JSON schema
+offered to the LLM are derived from the classes, so a new command is one class in this module.
+A script edit never touches files: the runner then regenerates exactly the artifacts whose inputs
+changed.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+from abc import abstractmethod
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, NamedTuple, Protocol, Union
 
 from pydantic import BaseModel, Field
 
@@ -30,22 +35,122 @@ from videodrafter.script import (
 from videodrafter.text import content_words
 
 
-class MakeVideo(BaseModel):
+class Conversation(Protocol):
+    """What a command may do to the chat session it was asked in (``chat.ChatTurn`` is the session's side)."""
+
+    def draft(self) -> VideoScript:
+        """The script being edited; an InputError when no video has been made yet."""
+        ...
+
+    def start_video(self, prompt: str) -> tuple[VideoScript, Path]:
+        """Make a new video about ``prompt`` and edit that one from now on: its script and its video file."""
+        ...
+
+    def replace_draft(self, script: VideoScript) -> Path:
+        """Keep the current draft for `undo` and apply ``script`` to the run: the updated video file."""
+        ...
+
+    def go_back(self) -> str:
+        """Return to the version before the last change; what happened, in words."""
+        ...
+
+    def ask(self, proposals: list[str]) -> None:
+        """Remember the proposals of a question, so the next message can pick one by number."""
+        ...
+
+    def write_scene(self, script: VideoScript, request: str) -> tuple[str, str, CameraMove | None]:
+        """Event, action and camera of a new scene in the user's words (the LLM's help; blank where it has none)."""
+        ...
+
+
+_COMMANDS: list[type[EditCommand]] = []
+
+
+class EditCommand(BaseModel):
+    """A request a chat message can make. Subclasses: a ``command`` literal (the class name in snake
+    case), a docstring saying what it does, and ``apply``."""
+
+    offered_to_llm: ClassVar[bool] = True
+    """Whether an LLM may choose it (as a tool or in the JSON schema); otherwise only the grammar reads it."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: object) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if inspect.isabstract(cls):
+            return
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+        field = cls.model_fields.get("command")
+        if field is None or field.default != name:
+            raise TypeError(f"{cls.__name__} needs the field command: Literal[{name!r}] = {name!r}")
+        if not cls.__doc__:
+            raise TypeError(f"{cls.__name__} needs a docstring: it is the description the LLM reads")
+        _COMMANDS.append(cls)
+
+    @abstractmethod
+    def apply(self, conversation: Conversation) -> str:
+        """Do what the command asks; the reply to the user."""
+
+
+class EditedScript(NamedTuple):
+    script: VideoScript
+    summary: str
+    """What changed, and what a user may think changed but did not."""
+
+
+class ScriptEdit(EditCommand):
+    """A change to the draft's script; the runner makes again only the artifacts whose inputs changed."""
+
+    def edit(self, script: VideoScript, conversation: Conversation | None = None) -> EditedScript:
+        """The edited script (``script`` itself is left as it was) and a summary of the change."""
+        return self.rewrite(script.model_copy(deep=True), conversation)
+
+    @abstractmethod
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        """Change ``script``, a private copy, in place or into a new one."""
+
+    def apply(self, conversation: Conversation) -> str:
+        edited = self.edit(conversation.draft(), conversation)
+        video = conversation.replace_draft(edited.script)
+        return f"Done: {edited.summary}\nUpdated video: {video}"
+
+
+class MakeVideo(EditCommand):
     """Start a new video about a topic."""
 
     command: Literal["make_video"] = "make_video"
     prompt: str = Field(min_length=1, description="What the video is about.")
 
+    def apply(self, conversation: Conversation) -> str:
+        script, video = conversation.start_video(self.prompt)
+        return f"Here is your video ({len(script.scenes)} scenes): {video}\n{script_text(script)}"
 
-class ChangeEntity(BaseModel):
+
+class ChangeEntity(ScriptEdit):
     """Change how a character, object or place looks (e.g. 'make the dog brown')."""
 
     command: Literal["change_entity"] = "change_entity"
     entity: str = Field(description="The entity's name as used in the script.")
     change: str = Field(min_length=1, description="The new trait, e.g. 'brown' or 'wearing a hat'.")
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        entity = find_entity(script, self.entity)
+        others = similar_entities(script, entity, self.entity)
+        old_name = entity.name
+        entity.description = recolour(entity.description or entity.name, self.change)
+        if any(word in COLOR_WORDS for word in content_words(entity.name)):
+            entity.name = recolour(entity.name, self.change)
+        scenes = [str(index + 1) for index in script.scenes_with(entity.id)]
+        summary = f"'{entity.name}' is now: {entity.description} (changed: '{old_name}', in scene(s) {', '.join(scenes) or 'none'})"
+        for other in others:
+            where = ", ".join(str(index + 1) for index in script.scenes_with(other.id)) or "none"
+            summary += (
+                f"\nNot changed: '{other.name}' (scene(s) {where}) is a different entity; "
+                f"say \"make the {other.name} {self.change}\" to change it too."
+            )
+        return EditedScript(VideoScript.model_validate(script.model_dump()), summary)
 
-class AddScene(BaseModel):
+
+class AddScene(ScriptEdit):
     """Add a scene at the end (or after a given scene)."""
 
     command: Literal["add_scene"] = "add_scene"
@@ -54,23 +159,52 @@ class AddScene(BaseModel):
     action: str = Field(default="", description="The scene's single action (filled in if empty).")
     after: int | None = Field(default=None, ge=0, description="Insert after this scene number (None: at the end).")
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        if self.event or conversation is None:
+            event, action, camera = self.event, self.action, None
+        else:
+            event, action, camera = conversation.write_scene(script, self.request)
+        script, new_scene = scene_for_request(script, self.request, event, action, camera)
+        if self.after is None:
+            position = len(script.scenes)
+        elif self.after == 0:
+            position = 0
+        else:
+            position = _scene_index(script, self.after) + 1
+        script.scenes.insert(position, new_scene)
+        return EditedScript(VideoScript.model_validate(script.model_dump()), f"scene {position + 1} added: {new_scene.event}")
 
-class SwapScenes(BaseModel):
+
+class SwapScenes(ScriptEdit):
     """Swap two scenes (1-based numbers)."""
 
     command: Literal["swap_scenes"] = "swap_scenes"
     first: int = Field(ge=1)
     second: int = Field(ge=1)
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        first, second = _scene_index(script, self.first), _scene_index(script, self.second)
+        script.scenes[first], script.scenes[second] = script.scenes[second], script.scenes[first]
+        return EditedScript(script, f"scenes {self.first} and {self.second} swapped")
 
-class RemoveScene(BaseModel):
+
+class RemoveScene(ScriptEdit):
     """Remove one scene (1-based number)."""
 
     command: Literal["remove_scene"] = "remove_scene"
     scene: int = Field(ge=1)
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        index = _scene_index(script, self.scene)
+        if len(script.scenes) == 1:
+            raise InputError("A video needs at least one scene.", "Add another scene before removing this one.")
+        del script.scenes[index]
+        used = {entity_id for scene in script.scenes for entity_id in [*scene.foreground, scene.background]}
+        script.entities = [entity for entity in script.entities if entity.id in used]
+        return EditedScript(script, f"scene {self.scene} removed")
 
-class SetCamera(BaseModel):
+
+class SetCamera(ScriptEdit):
     """Change a scene's camera move."""
 
     command: Literal["set_camera"] = "set_camera"
@@ -78,60 +212,126 @@ class SetCamera(BaseModel):
     direction: CameraDirection
     speed: CameraSpeed = CameraSpeed.MEDIUM
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        index = _scene_index(script, self.scene)
+        script.scenes[index].camera = CameraMove(direction=self.direction, speed=self.speed)
+        return EditedScript(script, f"scene {self.scene} now has camera: {script.scenes[index].camera.label()}")
 
-class SetNarration(BaseModel):
+
+class SetNarration(ScriptEdit):
     """Change what the narrator says over one scene (only that scene's speech is made again)."""
 
     command: Literal["set_narration"] = "set_narration"
     scene: int = Field(ge=1)
     narration: str = Field(max_length=NARRATION_MAX_CHARS, description="The new line, one or two sentences; empty: the event is read.")
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        index = _scene_index(script, self.scene)
+        line = spoken_sentence(" ".join(self.narration.split()).strip("\"'“”"))
+        script.scenes[index].narration = line
+        return EditedScript(script, f"scene {self.scene} now says: {line or '(its event)'}")
 
-class UsePhoto(BaseModel):
+
+class UsePhoto(ScriptEdit):
     """Use a real photo as an entity's reference."""
 
     command: Literal["use_photo"] = "use_photo"
     entity: str
     path: Path
 
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        from videodrafter.media.images import load_user_photo
 
-class ShowScript(BaseModel):
+        entity = find_entity(script, self.entity)
+        load_user_photo(self.path)  # refuse unreadable or oversized files before anything changes
+        entity.reference_image = self.path
+        return EditedScript(script, f"'{entity.name}' now uses your photo {self.path.name}")
+
+
+class ShowScript(EditCommand):
     """Describe the current draft."""
 
     command: Literal["show_script"] = "show_script"
 
+    def apply(self, conversation: Conversation) -> str:
+        return script_text(conversation.draft())
 
-class ShowHelp(BaseModel):
+
+class ShowHelp(EditCommand):
     """What can be asked, with examples (answered without the LLM)."""
 
+    offered_to_llm: ClassVar[bool] = False
     command: Literal["show_help"] = "show_help"
 
+    def apply(self, conversation: Conversation) -> str:
+        return HELP_TEXT
 
-class Undo(BaseModel):
+
+class Undo(EditCommand):
     """Go back to the video before the last change (answered without the LLM)."""
 
+    offered_to_llm: ClassVar[bool] = False
     command: Literal["undo"] = "undo"
 
+    def apply(self, conversation: Conversation) -> str:
+        return conversation.go_back()
 
-class Clarify(BaseModel):
+
+class Clarify(EditCommand):
     """A request too vague to act on: ask back, with concrete proposals the user can pick by number."""
 
+    offered_to_llm: ClassVar[bool] = False
     command: Literal["clarify"] = "clarify"
     request: str
     proposals: list[str] = Field(min_length=1, max_length=3)
 
+    def apply(self, conversation: Conversation) -> str:
+        conversation.ask(self.proposals)
+        choices = "\n".join(f"  {number}. {proposal}" for number, proposal in enumerate(self.proposals, start=1))
+        return (
+            f"What should change to make it that way? For example:\n{choices}\n"
+            "Answer with a number, or say what you want in your own words."
+        )
 
-EditCommand = Annotated[
-    MakeVideo | ChangeEntity | AddScene | SwapScenes | RemoveScene | SetCamera | SetNarration | UsePhoto | ShowScript,
-    Field(discriminator="command"),
-]
-EDIT_TYPES = [MakeVideo, ChangeEntity, AddScene, SwapScenes, RemoveScene, SetCamera, SetNarration, UsePhoto, ShowScript]
+
+EDIT_TYPES: tuple[type[EditCommand], ...] = tuple(command for command in _COMMANDS if command.offered_to_llm)
+"""The commands an LLM may choose: the tools bound to a tool-calling model, the JSON schema of the others."""
+
+OfferedCommand = Annotated[Union[EDIT_TYPES], Field(discriminator="command")]  # noqa: UP007 (a union built from a tuple)
+"""One of EDIT_TYPES, told apart by its ``command`` field."""
 
 
 class ParsedCommand(BaseModel):
     """The LLM's reading of a message that the grammar did not understand."""
 
-    edit: EditCommand
+    edit: OfferedCommand
+
+
+HELP_TEXT = """What you can ask (one request per message):
+  make me a video about a dog at the beach   start a new video
+  make the dog brown                         change how a character, object or place looks
+  add a scene where the dog finds a shell    a new scene, in your words ("add a scene after scene 2 where …")
+  add a scene at sunset                      a new scene at another time of day
+  swap scenes 2 and 3   /   remove scene 4   reorder or cut scenes
+  camera of scene 2 to zoom in fast          left, right, up, down, zoom in, zoom out, static; slow, medium, fast
+  change the narration of scene 2 to …       what the narrator says over that scene (only its speech is redone)
+  use this photo for the grandmother: /path/to/photo.jpg
+  show the script                            the scene table: events, actions, cast, places, camera
+  undo                                       back to the previous version (nothing already made is made again)
+  help                                       this list;   quit   leave (the session is saved)"""
+
+
+def script_text(script: VideoScript, width: int = 110) -> str:
+    """The scene and entity tables the CLI's `script` command prints, as plain text."""
+    import io
+
+    from rich.console import Console
+
+    from videodrafter.display import script_table
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(script_table(script))
+    return console.export_text().rstrip()
 
 
 def find_entity(script: VideoScript, name: str) -> Entity:
@@ -173,67 +373,6 @@ def similar_entities(script: VideoScript, entity: Entity, asked: str) -> list[En
     ('the cat' → 'jumping cat' beside 'cream cat'); colour words do not make two entities alike."""
     wanted = (content_words(asked) | content_words(entity.name)) - set(COLOR_WORDS)
     return [other for other in script.entities if other.id != entity.id and wanted & (content_words(other.name) - set(COLOR_WORDS))]
-
-
-def apply_edit(script: VideoScript, edit, *, new_scene: Scene | None = None) -> tuple[VideoScript, str]:
-    """The edited script and a summary of what changed (and of what a user may think changed but did not)."""
-    script = script.model_copy(deep=True)
-    if isinstance(edit, ChangeEntity):
-        entity = find_entity(script, edit.entity)
-        others = similar_entities(script, entity, edit.entity)
-        old_name = entity.name
-        entity.description = recolour(entity.description or entity.name, edit.change)
-        if any(word in COLOR_WORDS for word in content_words(entity.name)):
-            entity.name = recolour(entity.name, edit.change)
-        scenes = [str(index + 1) for index in script.scenes_with(entity.id)]
-        summary = f"'{entity.name}' is now: {entity.description} (changed: '{old_name}', in scene(s) {', '.join(scenes) or 'none'})"
-        for other in others:
-            where = ", ".join(str(index + 1) for index in script.scenes_with(other.id)) or "none"
-            summary += (
-                f"\nNot changed: '{other.name}' (scene(s) {where}) is a different entity; "
-                f"say \"make the {other.name} {edit.change}\" to change it too."
-            )
-        return VideoScript.model_validate(script.model_dump()), summary
-    if isinstance(edit, SwapScenes):
-        first, second = _scene_index(script, edit.first), _scene_index(script, edit.second)
-        script.scenes[first], script.scenes[second] = script.scenes[second], script.scenes[first]
-        return script, f"scenes {edit.first} and {edit.second} swapped"
-    if isinstance(edit, RemoveScene):
-        index = _scene_index(script, edit.scene)
-        if len(script.scenes) == 1:
-            raise InputError("A video needs at least one scene.", "Add another scene before removing this one.")
-        del script.scenes[index]
-        used = {entity_id for scene in script.scenes for entity_id in [*scene.foreground, scene.background]}
-        script.entities = [entity for entity in script.entities if entity.id in used]
-        return script, f"scene {edit.scene} removed"
-    if isinstance(edit, SetCamera):
-        index = _scene_index(script, edit.scene)
-        script.scenes[index].camera = CameraMove(direction=edit.direction, speed=edit.speed)
-        return script, f"scene {edit.scene} now has camera: {script.scenes[index].camera.label()}"
-    if isinstance(edit, SetNarration):
-        index = _scene_index(script, edit.scene)
-        line = spoken_sentence(" ".join(edit.narration.split()).strip("\"'“”"))
-        script.scenes[index].narration = line
-        return script, f"scene {edit.scene} now says: {line or '(its event)'}"
-    if isinstance(edit, UsePhoto):
-        from videodrafter.media.images import load_user_photo
-
-        entity = find_entity(script, edit.entity)
-        load_user_photo(edit.path)  # refuse unreadable or oversized files before anything changes
-        entity.reference_image = edit.path
-        return script, f"'{entity.name}' now uses your photo {edit.path.name}"
-    if isinstance(edit, AddScene):
-        if new_scene is None:
-            raise ValueError("add_scene needs the scene to add")
-        if edit.after is None:
-            position = len(script.scenes)
-        elif edit.after == 0:
-            position = 0
-        else:
-            position = _scene_index(script, edit.after) + 1
-        script.scenes.insert(position, new_scene)
-        return VideoScript.model_validate(script.model_dump()), f"scene {position + 1} added: {new_scene.event}"
-    raise TypeError(f"apply_edit does not handle {type(edit).__name__}")
 
 
 TIMES_OF_DAY = {"sunset", "sunrise", "night", "dawn", "dusk", "noon", "evening", "morning", "midnight"}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from videodrafter.agent.edits import (
     EDIT_TYPES,
     AddScene,
+    EditCommand,
     ChangeEntity,
     Clarify,
     MakeVideo,
@@ -66,19 +67,6 @@ VAGUE = re.compile(
 )
 
 HELP = 'Say "help" for what you can ask, e.g. "make the dog brown" or "add a scene where the dog finds a shell".'
-HELP_TEXT = """What you can ask (one request per message):
-  make me a video about a dog at the beach   start a new video
-  make the dog brown                         change how a character, object or place looks
-  add a scene where the dog finds a shell    a new scene, in your words ("add a scene after scene 2 where …")
-  add a scene at sunset                      a new scene at another time of day
-  swap scenes 2 and 3   /   remove scene 4   reorder or cut scenes
-  camera of scene 2 to zoom in fast          left, right, up, down, zoom in, zoom out, static; slow, medium, fast
-  change the narration of scene 2 to …       what the narrator says over that scene (only its speech is redone)
-  use this photo for the grandmother: /path/to/photo.jpg
-  show the script                            the scene table: events, actions, cast, places, camera
-  undo                                       back to the previous version (nothing already made is made again)
-  help                                       this list;   quit   leave (the session is saved)"""
-
 MOOD_SCENES = {
     "exciting": "races to the finish line", "dramatic": "faces a sudden storm", "fun": "slips and lands in a puddle",
     "funny": "slips and lands in a puddle", "funnier": "slips and lands in a puddle", "interesting": "finds a hidden treasure",
@@ -109,7 +97,7 @@ def vague_request(message: str, script: VideoScript | None) -> Clarify | None:
     return Clarify(request=message, proposals=proposals_for(message, script))
 
 
-def parse_with_grammar(message: str, script: VideoScript | None, attachment: Path | None = None):
+def parse_with_grammar(message: str, script: VideoScript | None, attachment: Path | None = None) -> EditCommand | None:
     """The command a message states plainly, or None."""
     text = " ".join(message.strip().split()).rstrip(".!")
     if HELP_WORDS.match(text):
@@ -154,7 +142,7 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
     return None
 
 
-def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatModel, settings: Settings, usage: TokenUsage):
+def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatModel, settings: Settings, usage: TokenUsage) -> EditCommand:
     """Ask the LLM to map the message onto one of the edit commands (JSON, schema-constrained)."""
     prompts = load_prompt_set(settings.prompt_set)
     commands = [command.model_fields["command"].default for command in EDIT_TYPES]
@@ -170,7 +158,7 @@ def parse_with_llm(message: str, script: VideoScript | None, model: BaseChatMode
 
 def parse_with_tools(
     message: str, script: VideoScript | None, model: BaseChatModel, usage: TokenUsage, prompt_set: str | None = None
-) -> list:
+) -> list[EditCommand]:
     """For tool-calling models: bind the typed edit tools and read the calls the model makes.
 
     A call naming no known tool, or with arguments its tool rejects, is skipped (and logged): the
@@ -184,7 +172,7 @@ def parse_with_tools(
     ]
     reply = invoke_chat(model, messages, usage, **tool_arguments)
     by_name = {tool.__name__: tool for tool in EDIT_TYPES}
-    commands = []
+    commands: list[EditCommand] = []
     for call in reply.tool_calls:
         tool = by_name.get(call["name"])
         if tool is None:
@@ -209,7 +197,9 @@ def supports_tools(model: BaseChatModel) -> bool:
     return True
 
 
-def interpret(message: str, script: VideoScript | None, model: BaseChatModel | None, settings: Settings, usage: TokenUsage, attachment: Path | None = None) -> list:
+def interpret(
+    message: str, script: VideoScript | None, model: BaseChatModel | None, settings: Settings, usage: TokenUsage, attachment: Path | None = None
+) -> list[EditCommand]:
     """Commands for a message: grammar, then tool calls (capable models) or a JSON command (embedded models)."""
     if not message.strip():
         raise InputError("The message is empty.", HELP)
