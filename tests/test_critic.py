@@ -220,6 +220,35 @@ def test_a_critic_spec_that_cannot_work_is_refused_before_any_work(monkeypatch: 
     check_critic_spec("openai:gpt-4o")
 
 
+def test_make_with_a_critic_on_the_command_line_redoes_the_failed_scene_and_survives_the_critic_going_away(tmp_path: Path) -> None:
+    from tests.fixtures.cli import run_cli
+    from tests.fixtures.settings import SMALL_VIDEO_ENV
+
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps(beach_dog_script()))
+
+    def answer(request: SeenRequest) -> str:
+        if not _is_clip(request) and "chases" in request.text and "brown fur" not in request.text:
+            return verdict(False, 2, ["the dog is white, not brown"], REVISED)
+        return verdict(True, 4)
+
+    def make(critic: str, run_id: str) -> dict:
+        result = run_cli("make", "--script", str(script), "--voice", "none", "--critic", critic, "--runs-dir", str(tmp_path / "runs"),
+                         "--run-id", run_id, env=SMALL_VIDEO_ENV)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads((tmp_path / "runs" / run_id / "manifest.json").read_text()) | {"output": result.stdout + result.stderr}
+
+    with vision_critic(answer, 512) as (url, seen):
+        manifest = make(f"vllm:judge@{url}", "judged")
+    assert [problem for request in seen for problem in request.problems] == []
+    assert [scene["prompt"] for scene in manifest["scenes"]] == ["The dog wakes up by the sea.", REVISED, "The dog sleeps in the sand."]
+    assert manifest["critic"]["regenerations_per_scene"] == {"0": 0, "1": 1, "2": 0} and "Blocked deserialization" not in manifest["output"]
+
+    manifest = make(f"vllm:judge@{url}", "unreachable")  # the server is gone now
+    assert manifest["critic"]["down"] is True and "vision critic failed" in " ".join(manifest["output"].split())
+    assert any("vision critic failed" in note for note in manifest["notes"])
+
+
 def test_the_verdict_schema_rejects_what_the_critic_must_not_answer() -> None:
     assert Verdict.model_validate({"consistent": True, "score": 5, "problems": [], "revised_prompt": "  "}).revised_prompt is None
     for bad in ({"consistent": True, "score": 9}, {"consistent": False, "score": 2, "problems": ["x" * 300]}, {"score": 3}):
