@@ -12,8 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from PIL import Image
 
-from tests.fakes import RoutedChatModel
-from tests.test_graph import _model, _verdict
+from tests.fixtures.models import RoutedChatModel, beach_day_model, critique_verdict
 from videodrafter.agent.chat import ChatSession
 from videodrafter.agent.edits import SwapScenes
 from videodrafter.agent.interpret import parse_with_grammar
@@ -25,10 +24,9 @@ def _files(run_dir: Path, folder: str) -> set[str]:
 
 
 @pytest.fixture
-def session(tmp_path: Path):
-    settings = Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
-    model = _model([_verdict(True)])
-    model.routes["You add one scene"] = ['{"event": "The dog and the girl watch the sunset.", "action": "watch the sunset", "camera": "left"}']
+def session(settings: Settings):
+    model = beach_day_model([critique_verdict(True)])
+    model.routes["chat_scene_system"] = ['{"event": "The dog and the girl watch the sunset.", "action": "watch the sunset", "camera": "left"}']
     conversation = ChatSession(settings, "s1", chat_model=model)
     yield conversation
     conversation.close()
@@ -78,7 +76,7 @@ def test_a_conversation_makes_a_video_and_each_edit_redoes_only_what_it_touches(
 def test_bad_messages_get_a_clear_answer_and_the_session_goes_on(session: ChatSession, message: str, expected: str) -> None:
     session.send("make me a video about a dog's day at the beach")
     session.model_rebuilt = True
-    session.context.chat_model.routes["turn a user's request"] = ["no idea"]
+    session.context.chat_model.routes["chat_command_system"] = ["no idea"]
     assert expected in session.send(message)
     shown = session.send("show the script")
     assert "Beach day" in shown and all(column in shown for column in ("event", "action", "foreground", "background", "camera"))
@@ -95,12 +93,11 @@ def test_unreadable_and_oversized_uploads_are_refused(session: ChatSession, tmp_
     assert session.script().entity("girl").reference_image is None
 
 
-def test_a_session_resumes_by_id(tmp_path: Path) -> None:
-    settings = Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
-    first = ChatSession(settings, "again", chat_model=_model([_verdict(True)]))
+def test_a_session_resumes_by_id(settings: Settings) -> None:
+    first = ChatSession(settings, "again", chat_model=beach_day_model([critique_verdict(True)]))
     first.send("make me a video about a dog's day at the beach")
     first.close()
-    second = ChatSession(settings, "again", chat_model=_model([_verdict(True)]))
+    second = ChatSession(settings, "again", chat_model=beach_day_model([critique_verdict(True)]))
     try:
         assert second.state.run_id == "again-1" and len(second.state.messages) == 2
         assert second.send("remove scene 1").startswith("Done: scene 1 removed")
@@ -121,10 +118,9 @@ class ToolCallingModel(RoutedChatModel):
         return super().invoke(messages, *args, **kwargs)
 
 
-def test_tool_calling_models_edit_through_the_typed_tools(tmp_path: Path) -> None:
-    base = _model([_verdict(True)])
+def test_tool_calling_models_edit_through_the_typed_tools(settings: Settings) -> None:
+    base = beach_day_model([critique_verdict(True)])
     model = ToolCallingModel(routes=base.routes)
-    settings = Settings(runs_dir=tmp_path / "runs", video_width=160, video_height=96, fps=6, crossfade_s=0)
     conversation = ChatSession(settings, "tools", chat_model=model)
     try:
         conversation.send("make me a video about a dog's day at the beach")
@@ -162,10 +158,10 @@ def test_chat_on_the_command_line_with_the_embedded_model(tmp_path: Path) -> Non
 def test_a_vague_request_is_asked_back_and_a_numbered_answer_is_done(session: ChatSession) -> None:
     session.send("make me a video about a dog's day at the beach")
     model = session.context.chat_model
-    asked = model.calls("turn a user's request")
+    asked = model.calls("chat_command_system")
     reply = session.send("make it more exciting")
     assert "1. add a scene where the" in reply and "2. camera of scene" in reply and "3. make the" in reply
-    assert model.calls("turn a user's request") == asked and len(session.script().scenes) == 3  # no guess, no change
+    assert model.calls("chat_command_system") == asked and len(session.script().scenes) == 3  # no guess, no change
     reply = session.send("2")
     assert reply.startswith("Done: scene 1 now has camera: zoom in, fast"), reply
     assert session.state.proposals == []  # answered: a later "2" is not taken as this choice again
@@ -234,11 +230,12 @@ def test_an_unknown_session_is_an_error_that_lists_the_recent_ones(tmp_path: Pat
 @pytest.mark.slow
 def test_a_scene_in_the_users_words_with_the_embedded_model(tmp_path: Path) -> None:
     """The real SmolLM2 writes the action and camera of 'add a scene where …'; the event is the user's sentence."""
-    from tests.batch_fixtures import write_script
+    from tests.fixtures.scripts import write_script
+    from tests.fixtures.settings import small_settings
     from videodrafter.graph.runner import load_script_file, start_run
     from videodrafter.text import content_words
 
-    settings = Settings(runs_dir=tmp_path, video_width=160, video_height=96, fps=6, crossfade_s=0, critique=False)
+    settings = small_settings(tmp_path, critique=False)
     script = load_script_file(write_script(tmp_path / "script.json", "Beach", ["left", "right"]))
     start_run("", settings, script=script, run_id="embedded-1")
     conversation = ChatSession(settings, "embedded")
