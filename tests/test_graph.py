@@ -28,9 +28,6 @@ from videodrafter.graph.runner import resume_run, start_run
 from videodrafter.media.video import probe_video
 from videodrafter.script import VideoScript
 
-# test_chat.py imports these two from here until it takes them from tests.fixtures.models
-_model, _verdict = beach_day_model, critique_verdict
-
 
 def test_critique_failing_twice_sends_the_feedback_back_then_the_run_finishes(settings: Settings) -> None:
     model = beach_day_model([critique_verdict(False, "make scene 2 more exciting"), critique_verdict(False, "name the ball"), critique_verdict(True)])
