@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.batch_fixtures import beach_dog_script
-from tests.servers import free_port
-from tests.vision_server import SeenRequest, verdict, vision_critic
+from tests.fixtures.scripts import beach_dog_script
+from tests.fixtures.servers import free_port
+from tests.fixtures.vision_server import SeenRequest, verdict, vision_critic
 from videodrafter.config import Settings
 from videodrafter.critic import Verdict
 from videodrafter.graph.runner import start_run

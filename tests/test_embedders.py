@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.batch_fixtures import beach_dog_script
+from tests.fixtures.scripts import beach_dog_script
 from videodrafter.config import Settings
 from videodrafter.engines.animatic import AnimaticEngine
 from videodrafter.engines.diffusers_engine import DiffusersEngine
