@@ -301,21 +301,8 @@ def make(
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
         voice=voice,
     )
-    _check_choices(settings, llm_needed=script_file is None)
+    _check_choices(settings, llm_needed=script_file is None)  # engine, LLM, critic and image embedder
     _check_voice(settings.voice)
-    if settings.critic:
-        from videodrafter.critic.vision import check_critic_spec
-
-        try:
-            check_critic_spec(settings.critic)
-        except VideoDrafterError as error:
-            _fail(error)
-    from videodrafter.engines.learned_embedders import check_embedder_spec
-
-    try:
-        check_embedder_spec(settings.image_embedder, settings.engine)
-    except VideoDrafterError as error:
-        _fail(error)
     script = _read_script(script_file) if script_file else None
     if is_blank(prompt) and script is None:
         detail = "" if not prompt.strip() else " (it has only invisible characters)"

@@ -203,16 +203,17 @@ UNKNOWN_EMBEDDER_HINT = "Use auto, appearance, clip, clip:<folder>, dinov2, dino
 def check_embedder_spec(spec: str, engine_name: str) -> None:
     """What can be known about an embedder spec before anything loads: its form, and ``clip`` needing a
     diffusers engine (an InputError either way, so a run fails before its folder exists)."""
-    from videodrafter.engines.diffusers_presets import PRESETS
-
     resolved = effective_spec(spec)
     known = resolved in ("appearance", "clip", "auto") or (
         resolved.startswith(("clip:", "dinov2:")) and resolved.split(":", 1)[1].strip()
     )
     if not known and not (Path(resolved).expanduser() / "config.json").is_file():
         raise InputError(f"Unknown image embedder '{spec}'.", UNKNOWN_EMBEDDER_HINT)
-    if resolved == "clip" and engine_name not in PRESETS:
-        raise _no_image_encoder(engine_name)
+    if resolved == "clip":
+        from videodrafter.engines.diffusers_presets import PRESETS  # imports torch: only for this question
+
+        if engine_name not in PRESETS:
+            raise _no_image_encoder(engine_name)
 
 
 def _no_image_encoder(engine_name: str) -> InputError:

@@ -196,6 +196,14 @@ def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, 
         names = engine_names()
         if settings.engine not in names:
             raise InputError(f"Unknown engine '{settings.engine}'.", f"Choose one of: {', '.join(names)}.")
+    if engine:
+        from videodrafter.engines.learned_embedders import check_embedder_spec
+
+        check_embedder_spec(settings.image_embedder, settings.engine)
+        if settings.critic:
+            from videodrafter.critic.vision import check_critic_spec
+
+            check_critic_spec(settings.critic)
     if not llm:
         return
     spec = parse_llm_spec(settings.llm)
