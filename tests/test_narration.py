@@ -258,7 +258,7 @@ def test_the_grounded_grammar_asks_for_one_short_line_and_invented_names_are_rep
     narration = [scene.narration for scene in result.script.scenes]
     assert narration == [lines[0], events[1], events[2], lines[3]]
     notes = " ".join(result.notes)
-    assert "narration of scene 2 was replaced by its event: it names 'Reynard'" in notes
+    assert "narration of scene 2 was replaced by its event: it tells of 'Reynard', who is not in the story" in notes
     assert "narration of scene 3 was replaced by its event: it talks about the picture" in notes
 
 
@@ -279,3 +279,15 @@ def test_the_line_format_and_the_web_table_carry_narration() -> None:
     rows[0][-1] = "A new line for scene one."
     edited = script_from_tables(script, rows, None, {})
     assert [scene.narration for scene in edited.scenes] == ["A new line for scene one.", LINES[1]]
+
+
+def test_a_line_that_tells_of_someone_outside_the_cast_is_replaced_by_its_event() -> None:
+    from videodrafter.planning.narration import grounded_narration
+    from videodrafter.script import Entity
+
+    cast = [Entity(id="dog", name="dog", kind="foreground"), Entity(id="beach", name="beach", kind="background")]
+    event = "The dog digs a hole in the sand."
+    line, problem = grounded_narration("A little girl laughs as the dog digs.", event, cast, "a dog's day at the beach")
+    assert (line, problem) == (event, "it tells of 'little girl', who is not in the story")
+    kept, none = grounded_narration("The happy puppy digs and digs.", event, cast, "a dog's day at the beach")
+    assert (kept, none) == ("The happy puppy digs and digs.", None)
