@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.fixtures.models import ScriptedChatModel
+from tests.fixtures.models import ScriptedChatModel, critique_verdict
 from videodrafter.config import Settings
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.review import build_review_graph, route_enrichment, write_script
@@ -29,16 +29,12 @@ def _answer(events: list[str], mouse: bool = False) -> str:
     return json.dumps({"title": "Fox", "entities": entities, "scenes": scenes})
 
 
-def _verdict(ok: bool, instructions: str = "") -> str:
-    return json.dumps({"is_satisfactory": ok, "improvement_instructions": instructions})
-
-
 def test_the_script_command_gets_the_critique_loop(tmp_path) -> None:
     model = ScriptedChatModel(replies=[
         _answer(["The fox wakes up in the field.", "The fox walks."]),
-        _verdict(False, "give scene 2 a place and a purpose"),
+        critique_verdict(False, "give scene 2 a place and a purpose"),
         _answer(["The fox wakes up in the field.", "The fox hunts a mouse across the field."]),
-        _verdict(True),
+        critique_verdict(True),
     ])
     steps: list[str] = []
     report = write_script("a fox in the snow", REMOTE, scenes=2, enrich="none", model=model, on_step=steps.append)
@@ -53,9 +49,9 @@ def test_the_script_command_gets_the_critique_loop(tmp_path) -> None:
 def test_review_rounds_are_bounded_and_the_best_script_is_kept() -> None:
     model = ScriptedChatModel(replies=[
         _answer(["The fox wakes up in the field.", "The fox walks."]),
-        _verdict(False, "more"),
+        critique_verdict(False, "more"),
         _answer(["The fox sleeps.", "The fox walks."]),
-        _verdict(False, "still more"),
+        critique_verdict(False, "still more"),
     ])
     report = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 2}), scenes=2, enrich="none", model=model)
     assert report.rounds == 2 and model.seen.__len__() == 4
