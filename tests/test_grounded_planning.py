@@ -184,18 +184,28 @@ def test_a_prompt_the_cast_reader_cannot_read_is_planned_in_one_call() -> None:
     assert [entity.name for entity in result.script.entities] == ["renard", "forêt"]
 
 
-def test_an_event_that_tells_of_someone_outside_the_cast_is_sent_back_then_retold_with_the_cast() -> None:
-    """The grammar limits who is shown, not what the event says: 'a cat watches' is caught after it."""
+def test_an_event_that_tells_of_someone_outside_the_cast_is_retold_with_the_cast() -> None:
+    """The grammar limits who is shown, not what the event says: 'a cat watches' is caught after it,
+    and the scene is retold at once (the embedded models do not act on such feedback)."""
     invented = [EVENTS[0], "Then, the crow dares the fox while a sleepy cat watches from a branch.", EVENTS[2], EVENTS[3]]
-    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(invented), _scenes(invented)])
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(invented)])
     result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
-    assert "scene 2 tells of 'sleepy cat', who is not in the story. Tell only of the fox, the crow." in result.problems[0]
-    assert "sleepy cat" in model.seen[2][0][-1].content, "the problem is fed back to the model"
     retold = result.script.scenes[1]
     opening, told = retold.event.split(", ", 1)
     assert opening in BEAT_OPENINGS["middle"] and told == "the crow runs with the fox at the snowy forest."
     assert any("scene 2 told of 'sleepy cat'" in note for note in result.notes)
     assert [scene.event for scene in result.script.scenes[2:]] == EVENTS[2:], "the other scenes are kept as written"
+
+
+def test_a_retold_scene_keeps_a_verb_phrase_of_an_action_and_drops_a_sentence() -> None:
+    from videodrafter.planning.grounded import told_by_the_cast
+    from videodrafter.script import Entity, Scene
+
+    cast = [Entity(id="dog", name="dog", kind="foreground"), Entity(id="beach", name="beach", kind="background")]
+    scene = Scene(event="x", action="the dog nuzzles the towel", foreground=["dog"], background="beach")
+    assert told_by_the_cast(scene, cast, "beginning", 0, "a dog's day at the beach").event == "One day, the dog nuzzles the towel at the beach."
+    sentence = scene.model_copy(update={"action": "It ate half of the pizza however the dog was still left"})
+    assert told_by_the_cast(sentence, cast, "turn", 2, "a dog's day at the beach").event == "All at once, the dog stops short at the beach."
 
 
 def test_other_words_for_a_cast_member_are_not_strangers() -> None:
