@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 
+from tests.fixtures.servers import free_port, server_process
 from videodrafter.media.video import probe_video
 
 REPO = Path(__file__).resolve().parents[1]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
 STARTUP_S = 90
-
-pytestmark = pytest.mark.skipif(not LANGGRAPH.exists(), reason="langgraph-cli is installed by `make setup` (extra 'server')")
+"""Installed by `make setup` (the 'server' extra); no skip when it is missing: set-up is then broken."""
 
 
 def _script(title: str) -> dict:
@@ -42,18 +38,12 @@ def _script(title: str) -> dict:
     }
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`langgraph dev` serving langgraph.json from a scratch folder; yields (url, default runs folder)."""
     home = tmp_path_factory.mktemp("langgraph-server")
     runs = home / "runs"
-    port = _port()
+    port = free_port()
     env = {
         **os.environ,
         "VIDEODRAFTER_RUNS_DIR": str(runs),
@@ -68,34 +58,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     config["dependencies"] = [str(REPO)]
     config["graphs"] = {name: str(REPO / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
     (home / "langgraph.json").write_text(json.dumps(config))
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port),
-         "--config", str(home / "langgraph.json")],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    command = [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port),
+               "--config", str(home / "langgraph.json")]
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited with {process.returncode}:\n{(home / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev did not answer in {STARTUP_S} s:\n{(home / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with server_process(command, f"{url}/ok", home / "server.log", startup_s=STARTUP_S, cwd=home, env=env):
         yield url, runs
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _assistant(client) -> str:
