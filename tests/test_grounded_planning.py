@@ -222,6 +222,7 @@ def test_other_words_for_a_cast_member_are_not_strangers() -> None:
     assert strangers("At last the two friends share a sandwich.", cast, prompt) == [], "the cast, told together"
     assert strangers("The dog plays with a boy, then barks at a seagull.", cast, prompt) == ["boy", "seagull"]
     assert strangers("The girl catches a fish.", cast, prompt) == [], "what is acted on is not a character of the story"
+    assert strangers("Now the dog's soft tail wags, and the surprise is over.", cast, prompt) == [], "acting words, not someone"
 
 
 def test_a_remote_script_whose_event_invents_a_character_gets_a_finding() -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 
 from videodrafter.errors import VideoDrafterError
-from videodrafter.planning.cast import Cast, CastMember, CastRole, classify
+from videodrafter.planning.cast import Cast, CastMember, CastRole, character_likeness, classify
 from videodrafter.planning.noun_phrases import NounPhrase, is_known_word, noun_phrases
 from videodrafter.script import Entity, EntityKind, VideoScript
 from videodrafter.text import content_words
@@ -101,6 +101,8 @@ REFERRING_WORDS = frozenset(
 """Words a story uses for its own cast ('the bird' for the crow, 'the two friends'): never strangers."""
 
 
+CLEAR_CHARACTER = 0.5
+"""Character likeness (see ``cast.character_likeness``) from which an acting word is someone."""
 COMPANY = frozenset({"with", "at", "to"})
 """Prepositions after which a character takes part ('plays with a girl', 'waves at a seagull')."""
 
@@ -128,6 +130,9 @@ def strangers(text: str, entities: list[Entity], prompt: str) -> list[str]:
         if role is CastRole.CHARACTER and _acts(phrase)
         and not ({phrase.head_lemma, *phrase.words} & known) and phrase.head_lemma not in REFERRING_WORDS
     ]
+    # the classifier leans to 'character' for whatever acts; a stranger must also mean one ('the cat', not 'now')
+    likeness = character_likeness([phrase.head_lemma for phrase in candidates])
+    candidates = [phrase for phrase, score in zip(candidates, likeness, strict=True) if phrase.proper or score >= CLEAR_CHARACTER]
     heads = sorted({entity.name.split()[-1].lower() for entity in entities if entity.kind is EntityKind.FOREGROUND})
     if not candidates or not heads:
         return [phrase.written or phrase.text for phrase in candidates]
