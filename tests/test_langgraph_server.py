@@ -17,8 +17,8 @@ from videodrafter.media.video import probe_video
 
 REPO = Path(__file__).resolve().parents[1]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
-STARTUP_S = 90
 """Installed by `make setup` (the 'server' extra); no skip when it is missing: set-up is then broken."""
+STARTUP_S = 90
 
 
 def _script(title: str) -> dict:
@@ -44,8 +44,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     home = tmp_path_factory.mktemp("langgraph-server")
     runs = home / "runs"
     port = free_port()
+    keys = ("OPENAI_API_KEY", "VIDEODRAFTER_LLM", "VIDEODRAFTER_VLLM_API_KEY")  # the suite's offline guard, for the server too
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in keys},
         "VIDEODRAFTER_RUNS_DIR": str(runs),
         "VIDEODRAFTER_VOICE": "none",
         "VIDEODRAFTER_CACHE_DIR": str(home / "cache"),
@@ -105,6 +106,7 @@ def test_a_run_with_a_script_and_a_json_context_streams_its_stages_and_makes_a_v
     assert info.frames > 0 and info.duration_s == pytest.approx(2.0, abs=0.3)
     manifest = json.loads(Path(result["manifest"]).read_text())
     assert manifest["engine"]["engine"] == "animatic"
+    assert manifest["settings"]["engine"] == "animatic" and "run_dir" not in manifest["settings"], "the settings, not the context"
 
 
 def test_an_approval_interrupt_is_answered_through_the_api_with_an_edited_script(server: tuple[str, Path]) -> None:

@@ -22,7 +22,7 @@ def test_settings_given_flat_reach_the_context_and_the_environment_fills_the_res
     monkeypatch.setenv("VIDEODRAFTER_SEED", "77")
     context = RunContext(**{"engine": "tiny", "approve_script": True, "max_scenes": 4})
     assert (context.settings.engine, context.approve_script, context.max_scenes, context.seed) == ("tiny", True, 4, 77)
-    assert context.run_folder is None and context.overrides == []
+    assert context.run_dir is None and context.overrides == []
     assert RunContext().settings.engine == Settings().engine, "a run may start with no context at all"
 
 
@@ -36,7 +36,7 @@ def test_a_bad_context_names_the_key_or_the_setting() -> None:
 def test_a_context_for_resolved_settings_keeps_them_and_round_trips_through_json(tmp_path: Path) -> None:
     settings = Settings(engine="tiny", seed=5, runs_dir=tmp_path)
     context = RunContext.for_run(settings, tmp_path / "run-1", [{"at": "now", "settings": {"llm": "local:gemma3"}}])
-    assert (context.engine, context.seed, context.run_dir) == ("tiny", 5, tmp_path / "run-1")
+    assert (context.engine, context.seed, context.folder) == ("tiny", 5, tmp_path / "run-1")
     again = RunContext.model_validate_json(context.model_dump_json(by_alias=True))
     assert again.run_dir == context.run_dir and again.overrides == context.overrides and again.seed == 5
 
@@ -57,7 +57,7 @@ class _Probe(BaseModel):
 
 def test_without_a_run_folder_the_thread_id_names_one_under_runs_dir(tmp_path: Path) -> None:
     def node(state: _Probe, runtime: Runtime[RunContext]) -> dict:
-        return {"folder": str(runtime.context.run_dir)}
+        return {"folder": str(runtime.context.folder)}
 
     builder = StateGraph(_Probe, context_schema=RunContext)
     builder.add_node("node", node)

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fixtures.models import ScriptedChatModel, critique_verdict
 from videodrafter.config import Settings
+from videodrafter.errors import InputError
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.review import build_review_graph, route_enrichment, write_script
 from videodrafter.graph.state import ReviewState
@@ -29,7 +30,7 @@ def _answer(events: list[str], mouse: bool = False) -> str:
     return json.dumps({"title": "Fox", "entities": entities, "scenes": scenes})
 
 
-def test_the_script_command_gets_the_critique_loop(tmp_path) -> None:
+def test_the_script_command_gets_the_critique_loop() -> None:
     model = ScriptedChatModel(replies=[
         _answer(["The fox wakes up in the field.", "The fox walks."]),
         critique_verdict(False, "give scene 2 a place and a purpose"),
@@ -54,8 +55,9 @@ def test_review_rounds_are_bounded_and_the_best_script_is_kept() -> None:
         critique_verdict(False, "still more"),
     ])
     report = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 2}), scenes=2, enrich="none", model=model)
-    assert report.rounds == 2 and model.seen.__len__() == 4
+    assert report.rounds == 2 and len(model.seen) == 4
     assert any("still criticised after 2 rounds" in note for note in report.notes)
+    assert report.script.scenes[0].event == "The fox wakes up in the field.", "both had no findings: the first is kept"
 
 
 def test_enrich_all_describes_every_entity_and_none_leaves_them() -> None:
@@ -105,6 +107,6 @@ def test_the_review_is_a_subgraph_with_its_own_input_and_output() -> None:
 
 def test_a_bad_prompt_is_refused_before_any_call() -> None:
     model = ScriptedChatModel(replies=[])
-    with pytest.raises(Exception, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         write_script("   ", REMOTE, model=model)
     assert model.seen == []

@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langgraph.config import get_config
-from pydantic import AliasChoices, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 from pydantic_settings import SettingsConfigDict
 
 from videodrafter.config import Settings
@@ -33,11 +33,7 @@ class RunContext(Settings):
 
     model_config = SettingsConfigDict(env_prefix="VIDEODRAFTER_", extra="forbid")
 
-    run_folder: Path | None = Field(
-        default=None,
-        validation_alias=AliasChoices("run_dir", "run_folder"),
-        description="Where the run's artifacts go; default <runs_dir>/<thread id>.",
-    )
+    run_dir: Path | None = Field(default=None, description="Where the run's artifacts go; default <runs_dir>/<thread id>.")
     overrides: list[dict[str, Any]] = Field(
         default_factory=list, description="Settings changed by `resume --engine/--llm`, in order (recorded in the manifest)."
     )
@@ -74,10 +70,10 @@ class RunContext(Settings):
         return self
 
     @property
-    def run_dir(self) -> Path:
-        """The run folder: the one given, else ``<runs_dir>/<thread id>`` of the run being executed."""
-        if self.run_folder is not None:
-            return self.run_folder
+    def folder(self) -> Path:
+        """The run folder: ``run_dir`` when given, else ``<runs_dir>/<thread id>`` of the run being executed."""
+        if self.run_dir is not None:
+            return self.run_dir
         with self._lock:
             if self._resolved_dir is None:
                 thread_id = str(get_config().get("configurable", {}).get("thread_id") or "default")

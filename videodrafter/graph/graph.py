@@ -19,7 +19,7 @@ from videodrafter.graph.media_nodes import (
 from videodrafter.graph.narration_node import narration_node
 from videodrafter.graph.review import build_review_graph
 from videodrafter.graph.script_nodes import approve_script_node
-from videodrafter.graph.state import InputState, OutputState, State
+from videodrafter.graph.state import InputState, OutputState, ReviewInput, State
 
 
 def route_start(state: State) -> Literal["review_script", "approve_script"]:
@@ -38,7 +38,8 @@ def route_after_consistency(state: State) -> Literal["scene_images", "scene_clip
 
 def build_graph(checkpointer=None, interrupt_before: list[str] | None = None):
     builder = StateGraph(State, context_schema=RunContext, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("review_script", build_review_graph())
+    # the subgraph gets (and checkpoints) only its own input, not the video graph's whole state
+    builder.add_node("review_script", build_review_graph(), input_schema=ReviewInput)
     builder.add_node("approve_script", approve_script_node)
     builder.add_node("reference_images", reference_images_node)
     builder.add_node("scene_images", scene_images_node)

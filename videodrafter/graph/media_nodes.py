@@ -15,6 +15,7 @@ from PIL import Image
 
 from videodrafter.audio.narration import find_narration
 from videodrafter.engines.base import plan_layout
+from videodrafter.config import Settings
 from videodrafter.critic import CriticReference, selection
 from videodrafter.errors import VideoDrafterError
 from videodrafter.graph.artifacts import (
@@ -87,10 +88,10 @@ def reference_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
             continue
         entity = script.entity(entity_id)
         emit("references", f"reference for '{entity.name}'", done, len(wanted))
-        image = artifact_path(context.run_dir, "entities", entity_id, key, ".png")
-        conditioned = artifact_path(context.run_dir, "entities", entity_id, key, ".ref.png")
-        mask = artifact_path(context.run_dir, "entities", entity_id, key, ".mask.png")
-        record = artifact_path(context.run_dir, "entities", entity_id, key, ".json")
+        image = artifact_path(context.folder, "entities", entity_id, key, ".png")
+        conditioned = artifact_path(context.folder, "entities", entity_id, key, ".ref.png")
+        mask = artifact_path(context.folder, "entities", entity_id, key, ".mask.png")
+        record = artifact_path(context.folder, "entities", entity_id, key, ".json")
         if all(is_complete(path) for path in (image, conditioned, mask)):
             # finished before a kill: reuse the pictures; what was measured on them is in the record,
             # or (killed just before the record was written) is read back from the mask
@@ -187,7 +188,7 @@ def scene_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
         for rank in range(context.settings.candidates):
             key = scene_key(state, index, attempt, runtime, rank)
             seed = _scene_seed(context, spec, attempt, rank)
-            output = artifact_path(context.run_dir, "scenes", "scene", key, ".png")
+            output = artifact_path(context.folder, "scenes", "scene", key, ".png")
             if (rank, key) in current and key in known:
                 continue
             if key in known:  # the same picture was made for this content before (e.g. scenes were reordered)
@@ -392,7 +393,7 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
 
 
 def _make_clip(context: RunContext, tools: ToolContext, image: SceneCandidate, spec: Scene, key: str, request_key: str, seed: int, action: str, seconds: dict) -> ClipArtifact:
-    output = artifact_path(context.run_dir, "clips", "clip", key, ".mp4")
+    output = artifact_path(context.folder, "clips", "clip", key, ".mp4")
     if is_complete(output):
         info = probe_video(output)
         return ClipArtifact(scene=image.scene, key=key, request_key=request_key, path=output, image_key=image.key, frames=info.frames, fps=info.fps)
@@ -436,7 +437,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
     emit("assemble", "joining clips", 0, 1)
     threshold = consistency_threshold(context)
     chosen = [chosen_candidate(state, index, threshold) for index in range(len(script.scenes))]
-    spoken = find_narration(script, context.settings.voice, context.run_dir)
+    spoken = find_narration(script, context.settings.voice, context.folder)
     entries = [
         ClipEntry(
             clip=state.clips[index].path, scene_image=chosen[index].image, caption=spec.event,
@@ -447,8 +448,8 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
         for index, spec in enumerate(script.scenes)
     ]
     with timed("assemble", seconds):
-        assembled = assemble_video(AssembleArgs(title=script.title, clips=entries, output_dir=context.run_dir), context.tools())
-    manifest = context.run_dir / "manifest.json"
+        assembled = assemble_video(AssembleArgs(title=script.title, clips=entries, output_dir=context.folder), context.tools())
+    manifest = context.folder / "manifest.json"
     all_seconds = {**state.seconds}
     for key, value in seconds.items():
         all_seconds[key] = all_seconds.get(key, 0.0) + value
@@ -462,7 +463,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
             "engine": context.tools().engine.describe(),
             "engine_loaded": context.tools().engine.loaded_state(),
             "seed": context.settings.seed,
-            "settings": json.loads(context.settings.model_dump_json()),
+            "settings": json.loads(context.settings.model_dump_json(include=set(Settings.model_fields))),
             "resume_overrides": context.overrides,
             "plan_rounds": state.plan_rounds,
             "consistency_rounds": state.consistency_rounds,
@@ -493,7 +494,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
         },
     )
     result = VideoResult(
-        run_dir=context.run_dir, video=assembled.video, contact_sheet=assembled.contact_sheet,
+        run_dir=context.folder, video=assembled.video, contact_sheet=assembled.contact_sheet,
         subtitles=assembled.subtitles, timeline=assembled.timeline, manifest=manifest, info=assembled.info,
     )
     emit("assemble", "done", 1, 1)

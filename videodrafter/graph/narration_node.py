@@ -26,7 +26,7 @@ def narration_node(state: State, runtime: Runtime[RunContext]) -> dict:
         emit("narration", f"scene {index + 1}", index, total)
 
     with timed("narration", seconds):
-        _, notes, made = speak_scenes(script, context.settings.voice, context.run_dir, on_scene=progress)
+        _, notes, made = speak_scenes(script, context.settings.voice, context.folder, on_scene=progress)
     if made:
         emit("narration", f"{made} line(s) spoken", len(script.scenes), len(script.scenes))
     return {"seconds": seconds, "notes": notes}

@@ -54,7 +54,7 @@ def plan_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
 
 
 def _instructions(state: ReviewState) -> str:
-    parts = [finding for finding in state.findings]
+    parts = list(state.findings)
     if state.critique and state.critique.improvement_instructions:
         parts.append(state.critique.improvement_instructions)
     return "\n".join(f"- {part}" for part in parts)
@@ -113,7 +113,6 @@ def enrich_entity_node(task: EnrichTask, runtime: Runtime[RunContext]) -> dict:
         with timed("enrich_entity", seconds):
             descriptions[entity.id] = enrich_entity(entity, task.prompt, context.model(), context.settings, usage=usage).description
     return {"descriptions": descriptions, "usage": usage, "seconds": seconds}
-
 
 
 def route_after_check(state: ReviewState, runtime: Runtime[RunContext]) -> Literal["plan_script", "finalize_draft"]:
@@ -178,8 +177,6 @@ class ScriptReport(BaseModel):
     rounds: int
     """plan → check rounds."""
     problems: list[str]
-    findings: list[str]
-    """Automatic findings left on the script that was kept."""
     notes: list[str]
     usage: TokenUsage
     seconds: float
@@ -212,6 +209,6 @@ def write_script(
     script = with_descriptions(review.script, review.descriptions)
     return ScriptReport(
         script=script, llm=settings.llm, prompt_set=review.prompt_set, attempts=review.plan_attempts,
-        rounds=review.plan_rounds, problems=review.problems, findings=review.findings, notes=list(dict.fromkeys(review.notes)),
+        rounds=review.plan_rounds, problems=review.problems, notes=list(dict.fromkeys(review.notes)),
         usage=review.usage, seconds=time.perf_counter() - started,
     )

@@ -200,10 +200,10 @@ def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, 
         from videodrafter.engines.learned_embedders import check_embedder_spec
 
         check_embedder_spec(settings.image_embedder, settings.engine)
-        if settings.critic:
-            from videodrafter.critic.vision import check_critic_spec
+    if settings.critic:
+        from videodrafter.critic.vision import check_critic_spec
 
-            check_critic_spec(settings.critic)
+        check_critic_spec(settings.critic)
     if not llm:
         return
     spec = parse_llm_spec(settings.llm)
@@ -282,6 +282,7 @@ CHECKPOINT_TYPES = [
     ("videodrafter.media.video", "VideoInfo"),
     ("videodrafter.graph.state", "EnrichTask"),
     ("videodrafter.graph.state", "InputState"),  # the first checkpoint holds the graph's input as is
+    ("videodrafter.graph.state", "ReviewInput"),  # and the review subgraph's first one its input
 ]
 """Our own types, allowed back out of checkpoints (LangGraph refuses unknown types)."""
 
@@ -415,8 +416,8 @@ def edit_run(
         settings, runs_dir / run_id, [override.model_dump() for override in request.overrides],
     ).with_resources(chat_model=chat_model, engine=engine)
     config = {"configurable": {"thread_id": run_id}}
-    with run_lock(context.run_dir, run_id) as lock:
-        with checkpointer(context.run_dir) as saver:
+    with run_lock(context.folder, run_id) as lock:
+        with checkpointer(context.folder) as saver:
             graph = build_graph(checkpointer=saver)
             if graph.get_state(config).created_at is None:
                 raise InputError(
@@ -452,8 +453,8 @@ def _drive(
     Python code again, and an untimed wait would hold it off until the whole step had finished.
     """
     started = time.perf_counter()
-    remove_stale_temporaries(context.run_dir)  # a killed writer's leftovers; nobody else writes here (the lock)
-    _record_status(context.run_dir, "running")
+    remove_stale_temporaries(context.folder)  # a killed writer's leftovers; nobody else writes here (the lock)
+    _record_status(context.folder, "running")
     messages: queue.Queue = queue.Queue()
     worker = threading.Thread(
         target=_stream, args=(graph_input, context, run_id, first_input, messages), name=f"run-{run_id}", daemon=True
@@ -472,7 +473,7 @@ def _drive(
                 event = ProgressEvent.model_validate(payload)
                 if event.stage != stage:
                     stage = event.stage
-                    _record_status(context.run_dir, "running", stage=stage)
+                    _record_status(context.folder, "running", stage=stage)
                 on_event(event)
             elif kind == "error":
                 raise payload
@@ -481,13 +482,13 @@ def _drive(
                 break
     except KeyboardInterrupt:
         context.cancelled.set()
-        _record_status(context.run_dir, "interrupted", stage=stage)
+        _record_status(context.folder, "interrupted", stage=stage)
         worker.join(INTERRUPT_GRACE_S)
         lock.release_after(worker)
-        raise RunInterrupted(run_id, resume_command(run_id, context.run_dir.parent)) from None
+        raise RunInterrupted(run_id, resume_command(run_id, context.folder.parent)) from None
     except VideoDrafterError as error:
-        _record_status(context.run_dir, "failed", error=error.message)
-        hint = f"{error.hint} Everything finished so far is kept: continue with `{resume_command(run_id, context.run_dir.parent)}`."
+        _record_status(context.folder, "failed", error=error.message)
+        hint = f"{error.hint} Everything finished so far is kept: continue with `{resume_command(run_id, context.folder.parent)}`."
         raise RunFailed(error.message, hint.strip()) from error
     worker.join()
     values = snapshot.values
@@ -499,13 +500,13 @@ def _drive(
     if status == "done" and values.get("result") is None:
         raise RunFailed(
             f"The run '{run_id}' stopped before its video was made.",
-            f"Continue it with `{resume_command(run_id, context.run_dir.parent)}`.",
+            f"Continue it with `{resume_command(run_id, context.folder.parent)}`.",
         )
     if status == "done":
-        remove_stale_temporaries(context.run_dir)
-    _record_status(context.run_dir, status)
+        remove_stale_temporaries(context.folder)
+    _record_status(context.folder, status)
     return RunOutcome(
-        run_id=run_id, run_dir=context.run_dir, status=status, script=values.get("script"), result=values.get("result"),
+        run_id=run_id, run_dir=context.folder, status=status, script=values.get("script"), result=values.get("result"),
         notes=list(dict.fromkeys(values.get("notes", []))), usage=values.get("usage") or TokenUsage(), seconds=time.perf_counter() - started,
         pending_question=question,
     )
@@ -527,9 +528,15 @@ def _stream(graph_input, context: RunContext, run_id: str, first_input: InputSta
     """The worker thread of ``_drive``: stream the graph, hand progress and the final snapshot over."""
     config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
     try:
-        with checkpointer(context.run_dir) as saver:
+        with checkpointer(context.folder) as saver:
             graph = build_graph(checkpointer=saver)
             snapshot = graph.get_state(config)
+            gone = [name for name in snapshot.next if name not in graph.nodes]
+            if gone:
+                raise InputError(
+                    f"The run '{run_id}' was saved by an older videodrafter before a step that no longer exists ({', '.join(gone)}).",
+                    f"Render its script again: `videodrafter make --script {context.folder / 'script.json'}` (if it has one), or start a new run.",
+                )
             if snapshot.created_at is None and graph_input is None:
                 graph_input = first_input  # killed before the first checkpoint: start from the request
             # nothing left to run: no next node and no task whose saved writes still have to be applied

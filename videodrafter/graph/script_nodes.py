@@ -21,5 +21,5 @@ def approve_script_node(state: State, runtime: Runtime[RunContext]) -> dict:
         answer = interrupt({"question": "Approve this script (or send an edited one)?", "script": script.model_dump(mode="json")})
         if isinstance(answer, dict) and answer.get("script"):
             script = VideoScript.model_validate(answer["script"])
-    write_json_atomic(context.run_dir / "script.json", script.model_dump(mode="json"))
+    write_json_atomic(context.folder / "script.json", script.model_dump(mode="json"))
     return {"script": script, "approved": True}

@@ -73,7 +73,7 @@ class ReviewState(ReviewInput):
     plan_rounds: Annotated[int, operator.add] = Field(default=0, description="plan → check rounds done.")
     plan_attempts: Annotated[int, operator.add] = Field(default=0, description="LLM answers asked for while planning.")
     problems: Annotated[list[str], operator.add] = Field(default_factory=list, description="Problems fed back to the planner.")
-    prompt_set: str = ""
+    prompt_set: str = Field(default="", description="The prompt set the planner used.")
     findings: list[str] = Field(default_factory=list, description="Automatic findings on the latest script.")
     critique: Critique | None = Field(default=None, description="The latest review of the script.")
     best_script: VideoScript | None = Field(default=None, description="Script with the fewest findings so far.")
@@ -90,16 +90,16 @@ class ReviewState(ReviewInput):
 class ReviewOutput(BaseModel):
     """What the script review hands on: the settled script, its enrichments, and what it took."""
 
-    script: VideoScript | None = None
-    descriptions: dict[str, str] = Field(default_factory=dict)
-    notes: list[str] = Field(default_factory=list)
-    usage: TokenUsage = Field(default_factory=TokenUsage)
-    seconds: dict[str, float] = Field(default_factory=dict)
-    plan_rounds: int = 0
-    plan_attempts: int = 0
-    problems: list[str] = Field(default_factory=list)
-    prompt_set: str = ""
-    findings: list[str] = Field(default_factory=list)
+    script: VideoScript | None = Field(default=None, description="The settled script (the best one when rounds ran out).")
+    descriptions: dict[str, str] = Field(default_factory=dict, description="Enriched descriptions by entity id.")
+    notes: list[str] = Field(default_factory=list, description="Things a user should know.")
+    usage: TokenUsage = Field(default_factory=TokenUsage, description="LLM calls and tokens of the review.")
+    seconds: dict[str, float] = Field(default_factory=dict, description="Time spent per node.")
+    plan_rounds: int = Field(default=0, description="plan → check rounds done.")
+    plan_attempts: int = Field(default=0, description="LLM answers asked for while planning.")
+    problems: list[str] = Field(default_factory=list, description="Problems fed back to the planner.")
+    prompt_set: str = Field(default="", description="The prompt set the planner used.")
+    findings: list[str] = Field(default_factory=list, description="Automatic findings on the latest script.")
 
 
 class State(InputState):
