@@ -204,6 +204,9 @@ def test_a_retold_scene_keeps_a_verb_phrase_of_an_action_and_drops_a_sentence() 
     cast = [Entity(id="dog", name="dog", kind="foreground"), Entity(id="beach", name="beach", kind="background")]
     scene = Scene(event="x", action="the dog nuzzles the towel", foreground=["dog"], background="beach")
     assert told_by_the_cast(scene, cast, "beginning", 0, "a dog's day at the beach").event == "One day, the dog nuzzles the towel at the beach."
+    named = [Entity(id="luna", name="Luna", kind="foreground"), cast[1]]
+    luna = scene.model_copy(update={"foreground": ["luna"], "action": "Luna hoots"})
+    assert told_by_the_cast(luna, named, "middle", 1, "Luna the owl at the beach").event == "Next, Luna hoots at the beach."
     sentence = scene.model_copy(update={"action": "It ate half of the pizza however the dog was still left"})
     assert told_by_the_cast(sentence, cast, "turn", 2, "a dog's day at the beach").event == "All at once, the dog stops short at the beach."
 
@@ -223,6 +226,7 @@ def test_other_words_for_a_cast_member_are_not_strangers() -> None:
     assert strangers("The dog plays with a boy, then barks at a seagull.", cast, prompt) == ["boy", "seagull"]
     assert strangers("The girl catches a fish.", cast, prompt) == [], "what is acted on is not a character of the story"
     assert strangers("Now the dog's soft tail wags, and the surprise is over.", cast, prompt) == [], "acting words, not someone"
+    assert strangers("A brown cat sleeps.", [Entity(id="dog", name="brown dog", kind="foreground")], "a brown dog") == ["brown cat"]
 
 
 def test_a_remote_script_whose_event_invents_a_character_gets_a_finding() -> None:

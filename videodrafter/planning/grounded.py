@@ -294,17 +294,25 @@ def _own_action(action: str, subject: str, entities: list[Entity], prompt: str, 
     return text
 
 
+def _called(name: str) -> str:
+    """How a retold event says a name: 'the fox', but 'Luna'."""
+    return name if name[:1].isupper() else f"the {name}"
+
+
 def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: int, prompt: str) -> Scene:
     """The scene retold with only its own cast ('Then, the dog nuzzles the towel with the girl at the
     beach.'): the model's event told of someone the story does not have. The embedded models do not
-    act on that feedback, so the scene is retold at once instead of asked for again."""
+    act on that feedback, so the scene is retold at once instead of asked for again. The scene shows
+    someone (a place-only scene keeps its event)."""
     by_id = {entity.id: entity for entity in entities}
-    names = [f"the {by_id[entity_id].name}" for entity_id in scene.foreground]
-    who = names[0] if names else f"the {by_id[scene.background].name}"
+    names = [_called(by_id[entity_id].name) for entity_id in scene.foreground]
+    who = names[0]
     action = _own_action(scene.action, who, entities, prompt, beat)
     company = f" with {' and '.join(names[1:])}" if len(names) > 1 else ""
-    event = _with_opening(f"{who} {action}{company} at the {by_id[scene.background].name}.", beat, number)
-    return scene.model_copy(update={"event": event[:1].upper() + event[1:], "action": action})
+    told = f"{who} {action}{company} at the {by_id[scene.background].name}."
+    openings = BEAT_OPENINGS.get(beat)
+    event = f"{openings[number % len(openings)]}, {told}" if openings else told[:1].upper() + told[1:]
+    return scene.model_copy(update={"event": event, "action": action})
 
 
 def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
@@ -330,11 +338,6 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
                 )
             )
         notes = []
-        told = {number: strangers(f"{scene.event} {scene.action}", entities, prompt) for number, scene in enumerate(scenes, start=1)}
-        told = {number: list(dict.fromkeys(others)) for number, others in told.items() if others}
-        for number, others in told.items():
-            scenes[number - 1] = told_by_the_cast(scenes[number - 1], entities, beats[number - 1], number, prompt)
-            notes.append(f"scene {number} told of {', '.join(map(repr, others))}, who {'is' if len(others) == 1 else 'are'} not in the story; it was retold with its own cast")
         probe = VideoScript(prompt="-", entities=entities, scenes=scenes)
         duplicates = repeated_events(probe)  # MiniLM, or word overlap without the embedder
         if duplicates:
@@ -342,6 +345,14 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
             if not last_attempt:
                 raise OutputProblem(f"{problem}. Make every scene a new step of the story.")
             notes.append(f"kept although {problem}")
+        # after the duplicate check: two plain retold scenes are not the model's repetition
+        told = {number: strangers(f"{scene.event} {scene.action}", entities, prompt) for number, scene in enumerate(scenes, start=1)}
+        for number, others in told.items():
+            others = list(dict.fromkeys(others))
+            if others and scenes[number - 1].foreground:
+                scenes[number - 1] = told_by_the_cast(scenes[number - 1], entities, beats[number - 1], number, prompt)
+                who = ", ".join(map(repr, others))
+                notes.append(f"scene {number} told of {who}, who {'is' if len(others) == 1 else 'are'} not in the story; it was retold with its own cast")
         return scenes, notes
 
     return parse

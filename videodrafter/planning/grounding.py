@@ -128,7 +128,7 @@ def strangers(text: str, entities: list[Entity], prompt: str) -> list[str]:
     candidates = [
         phrase for phrase, role in zip(phrases, classify(phrases), strict=True)
         if role is CastRole.CHARACTER and _acts(phrase)
-        and not ({phrase.head_lemma, *phrase.words} & known) and phrase.head_lemma not in REFERRING_WORDS
+        and phrase.head_lemma not in known and phrase.head_lemma not in REFERRING_WORDS
     ]
     # the classifier leans to 'character' for whatever acts; a stranger must also mean one ('the cat', not 'now')
     likeness = character_likeness([phrase.head_lemma for phrase in candidates])
@@ -203,7 +203,7 @@ def camera_findings(script: VideoScript) -> list[str]:
 
 
 def grounding_findings(
-    script: VideoScript, cast: Cast, *, embeddings: np.ndarray | None = None, camera: bool = True
+    script: VideoScript, cast: Cast, *, embeddings: np.ndarray | None = None, camera: bool = True, strangers: bool = True
 ) -> list[str]:
     """Everything that ties the script to the prompt, as findings."""
     findings: list[str] = []
@@ -224,7 +224,8 @@ def grounding_findings(
             findings.append(f"'{entity.name}' is weather or a time of day, not a character: make it part of the background")
     for name in invented_names(script, script.prompt):
         findings.append(f"'{name}' is not a real name for anything in the story; use the prompt's words")
-    findings += stranger_findings(script)
+    if strangers:
+        findings += stranger_findings(script)
     if not characters_meet(script, cast):
         names = " and ".join(f"'{member.name}'" for member in cast.characters)
         findings.append(f"{names} never appear in the same scene; show them together at least once")

@@ -94,8 +94,8 @@ def _answer_parser(
     def parse(text: str, last_attempt: bool) -> ConvertedScript:
         draft = ScriptDraft.model_validate(read(text))
         converted = draft_to_script(draft, prompt, min_scenes, max_scenes, repair=last_attempt)
-        # camera variety is the reviewer's finding, not a format error
-        findings = grounding_findings(converted.script, cast, camera=False)
+        # camera variety and strangers in the text are the reviewer's findings, not format errors
+        findings = grounding_findings(converted.script, cast, camera=False, strangers=False)
         if findings and not last_attempt:
             raise OutputProblem("\n".join(f"- {finding}" for finding in findings))
         return converted.model_copy(update={"notes": [*converted.notes, *(f"kept although {f}" for f in findings)]})
