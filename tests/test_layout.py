@@ -13,9 +13,10 @@ def _imported_modules(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or "tests"  # 'from . import test_x' inside tests/
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -28,7 +29,8 @@ def _test_module_imports(path: Path) -> list[str]:
 
 
 def test_no_test_module_imports_another_test_module() -> None:
-    offenders = {path.name: found for path in sorted(TESTS.glob("test_*.py")) if (found := _test_module_imports(path))}
+    modules = [*TESTS.glob("test_*.py"), *(TESTS / "fixtures").glob("*.py")]
+    offenders = {path.name: found for path in sorted(modules) if (found := _test_module_imports(path))}
     assert not offenders, f"test modules import other test modules; move what they share to tests/fixtures/: {offenders}"
 
 
@@ -38,3 +40,5 @@ def test_the_guard_sees_an_import_of_a_test_module(tmp_path: Path) -> None:
     assert _test_module_imports(module) == ["tests.test_graph", "tests.test_graph.helper"]
     module.write_text("from tests.fixtures.models import RoutedChatModel\nimport test_cli\n")
     assert _test_module_imports(module) == ["test_cli"]
+    module.write_text("from . import test_chat\n")
+    assert _test_module_imports(module) == ["tests.test_chat"]

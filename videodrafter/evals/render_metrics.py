@@ -6,7 +6,8 @@ from pydantic import BaseModel, Field
 
 
 class RenderMetrics(BaseModel):
-    """Per rendered case; NaN where there is nothing to measure (no critic, or a critic that was down)."""
+    """Per rendered case; NaN where there is nothing to measure (no critic; a critic that was down gives
+    no verdicts, so its pass rate is NaN, while the clips it had redone before still count)."""
 
     critic_pass_rate: float = Field(description="Share of the critic's scene verdicts that passed (NaN: no verdicts).")
     regenerations_per_scene: float = Field(description="Mean redraw rounds per scene (critic or embedder caused them).")

@@ -203,6 +203,7 @@ def render_and_score(result: CaseResult, config: EvalConfig, settings: Settings,
         "", settings.model_copy(update={"engine": config.engine, "runs_dir": runs, "critic": config.critic}), script=result.script, run_id=run_id
     )
     if outcome.result is None:
+        result.notes.append(f"the render stopped before its video ({outcome.status.replace('_', ' ')})")
         return None
     manifest = json.loads(outcome.result.manifest.read_text())
     result.render = render_metrics(manifest)
