@@ -49,7 +49,7 @@ demo: setup
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; exit $$rc
 
 test-fast: setup
