@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from videodrafter.agent.edits import (
     EDIT_TYPES,
     AddScene,
-    EditCommand,
     ChangeEntity,
     Clarify,
+    EditCommand,
     MakeVideo,
     ParsedCommand,
     RemoveScene,
