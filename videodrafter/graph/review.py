@@ -20,7 +20,7 @@ from videodrafter.config import Settings
 from videodrafter.errors import PlanningError
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import ProgressEvent, emit, timed
-from videodrafter.graph.state import EnrichTask, ReviewInput, ReviewOutput, ReviewState
+from videodrafter.graph.state import EnrichChoice, EnrichTask, ReviewInput, ReviewOutput, ReviewState
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.checks import script_findings
 from videodrafter.planning.critique import Critique, critique_script
@@ -28,9 +28,6 @@ from videodrafter.planning.enrich import enrich_entity
 from videodrafter.planning.inputs import scene_bounds, validate_prompt
 from videodrafter.planning.planner import Revision, plan_script
 from videodrafter.script import VideoScript
-
-EnrichChoice = Literal["common", "all", "none"]
-
 
 def plan_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     """Write (or rewrite, with the reviewer's instructions) the script."""

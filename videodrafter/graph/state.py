@@ -58,12 +58,16 @@ class InputState(BaseModel):
     script: VideoScript | None = Field(default=None, description="A finished script: planning is skipped.")
 
 
+EnrichChoice = Literal["common", "all", "none"]
+"""Which entities the review enriches: those in two or more scenes, every one, or none."""
+
+
 class ReviewInput(BaseModel):
     """What the script review starts from."""
 
     prompt: str = Field(description="What the video is about.")
     scenes: int | None = Field(default=None, description="Exact scene count; None lets the planner choose.")
-    enrich: Literal["common", "all", "none"] = Field(default="common", description="Which entities get enriched descriptions.")
+    enrich: EnrichChoice = Field(default="common", description="Which entities get enriched descriptions.")
 
 
 class ReviewState(ReviewInput):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from functools import cache
 
 import numpy as np
 
@@ -113,9 +114,15 @@ def _acts(phrase: NounPhrase) -> bool:
     return phrase.subject or phrase.proper or phrase.possessor or phrase.preposition in COMPANY
 
 
+@cache
+def _prompt_heads(prompt: str) -> frozenset[str]:
+    """The prompt's noun heads in the singular (parsed once per prompt: every scene and line asks)."""
+    return frozenset(phrase.head_lemma for phrase in noun_phrases(prompt))
+
+
 def _known_words(entities: list[Entity], prompt: str) -> set[str]:
     words = set(re.findall(r"[a-z]+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
-    return words | {phrase.head_lemma for phrase in noun_phrases(prompt)}
+    return words | _prompt_heads(prompt)
 
 
 def strangers(text: str, entities: list[Entity], prompt: str) -> list[str]:
