@@ -93,7 +93,8 @@ def finalize_draft_node(state: ReviewState, runtime: Runtime[RunContext]) -> dic
         script = state.best_script
         notes = [
             *state.best_script_notes,
-            f"the script was still criticised after {state.plan_rounds} rounds; the version with the fewest findings was kept",
+            f"the script was still criticised after {state.plan_rounds} round{'s' if state.plan_rounds != 1 else ''}; "
+            "the version with the fewest findings was kept",
         ]
     serial = runtime.context.settings.llm_spec.is_embedded
     return {"script": script, "notes": notes, "enrich_serially": serial}
