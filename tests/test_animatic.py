@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.animatic.engine import AnimaticEngine
 from videodrafter.engines.base import EntityPicture, ForegroundCutout, plan_layout
 from videodrafter.engines.camera import estimate_shift
 from videodrafter.engines.segmentation import cut_out_foreground, saliency_mask
@@ -30,7 +30,7 @@ def test_references_are_a_function_of_the_entity(engine: AnimaticEngine) -> None
 
 
 def test_an_entity_looks_the_same_in_two_scenes(engine: AnimaticEngine) -> None:
-    from videodrafter.engines.embedding import AppearanceEmbedder, cosine
+    from videodrafter.consistency.appearance import AppearanceEmbedder, cosine
 
     reference = engine.reference_image(DOG, seed=0)
     cutout = cut_out_foreground(reference, saliency_mask(reference).mask)
@@ -66,7 +66,7 @@ def test_captions_are_burned_into_the_bottom_of_every_frame(engine: AnimaticEngi
 
 
 def test_animals_without_a_colour_word_get_a_fur_colour() -> None:
-    from videodrafter.engines.animatic_art import COLOR_WORDS, FUR_COLORS, entity_colors
+    from videodrafter.animatic.art import COLOR_WORDS, FUR_COLORS, entity_colors
 
     fur = {COLOR_WORDS[name] for name in FUR_COLORS}
     for index in range(12):

@@ -232,7 +232,8 @@ def test_a_scene_in_the_users_words_with_the_embedded_model(tmp_path: Path) -> N
     """The real SmolLM2 writes the action and camera of 'add a scene where …'; the event is the user's sentence."""
     from tests.fixtures.scripts import write_script
     from tests.fixtures.settings import small_settings
-    from videodrafter.graph.runner import load_script_file, start_run
+    from videodrafter.run_inputs import load_script_file
+    from videodrafter.graph.runner import start_run
     from videodrafter.text import content_words
 
     settings = small_settings(tmp_path, critique=False)

@@ -1,5 +1,5 @@
 from videodrafter.planning.checks import script_findings
-from videodrafter.planning.grounding import word_overlap
+from videodrafter.planning.grounding_checks import word_overlap
 from videodrafter.script import CameraMove, Entity, EntityKind, Scene, VideoScript
 
 

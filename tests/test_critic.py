@@ -13,7 +13,7 @@ from tests.fixtures.scripts import beach_dog_script
 from tests.fixtures.servers import free_port
 from tests.fixtures.vision_server import SeenRequest, verdict, vision_critic
 from videodrafter.config import Settings
-from videodrafter.critic import Verdict
+from videodrafter.consistency.verdict import Verdict
 from videodrafter.graph.runner import start_run
 from videodrafter.media.contact_sheet import CHOSEN, contact_sheet
 from videodrafter.script import VideoScript
@@ -168,7 +168,7 @@ def test_a_revised_prompt_comes_back_out_of_a_checkpoint_as_itself() -> None:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     from videodrafter.graph.artifacts import PromptRevision
-    from videodrafter.graph.runner import CHECKPOINT_TYPES
+    from videodrafter.graph.checkpoints import CHECKPOINT_TYPES
 
     serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
     revisions = {1: PromptRevision(event="The dog chases a red ball.", from_attempt=1, prompt=REVISED)}
@@ -207,7 +207,7 @@ def test_eval_reports_show_the_critics_pass_rate_and_regenerations_per_scene(set
 
 
 def test_a_critic_spec_that_cannot_work_is_refused_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    from videodrafter.critic.vision import check_critic_spec
+    from videodrafter.consistency.vision_critic import check_critic_spec
     from videodrafter.errors import InputError
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

@@ -3,7 +3,7 @@ import json
 from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.critique import critique_script
+from videodrafter.planning.script_critique import critique_script
 from videodrafter.planning.draft import ScriptDraft, draft_to_script
 from videodrafter.prompts import load_prompt_set
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from videodrafter.config import Settings
 from videodrafter.engines import diffusers_engine
-from videodrafter.engines.animatic_art import draw_place
+from videodrafter.animatic.art import draw_place
 from videodrafter.engines.base import EntityPicture
 from videodrafter.engines.camera import camera_move_scores, estimate_shift
 from videodrafter.engines.latent_camera import warp_latent_frames
@@ -19,6 +19,7 @@ from videodrafter.engines.registry import get_engine
 from videodrafter.errors import InputError
 from videodrafter.resources import RESOURCES
 from videodrafter.script import CameraMove, Entity, EntityKind
+from videodrafter.run_resources import RunResources
 from videodrafter.tools import (
     AssembleArgs,
     ClipEntry,
@@ -27,7 +28,6 @@ from videodrafter.tools import (
     SceneClipArgs,
     SceneImageArgs,
     SegmentArgs,
-    ToolContext,
     assemble_video,
     generate_reference_image,
     generate_scene_clip,
@@ -39,8 +39,8 @@ from videodrafter.tools.scenes import ForegroundReference
 
 
 @pytest.fixture(scope="module")
-def context() -> ToolContext:
-    return ToolContext(Settings(engine="tiny"))
+def context() -> RunResources:
+    return RunResources(Settings(engine="tiny"))
 
 
 def _cutout(path: Path, colour: tuple[int, int, int]) -> Path:
@@ -50,7 +50,7 @@ def _cutout(path: Path, colour: tuple[int, int, int]) -> Path:
     return path
 
 
-def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: ToolContext) -> None:
+def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: RunResources) -> None:
     dog = Entity(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog")
     park = Entity(id="park", name="park", kind=EntityKind.BACKGROUND, description="a green park")
     refs = {e.id: generate_reference_image(ReferenceImageArgs(entity=e, output=tmp_path / f"{e.id}.png", seed=1), context) for e in (dog, park)}
@@ -81,14 +81,14 @@ def test_every_tool_runs_end_to_end_on_the_tiny_preset(tmp_path: Path, context: 
     assert loads["diffusers:tiny:video"] == loads_after_first_clip["diffusers:tiny:video"] >= 1
 
 
-def test_the_foreground_reference_conditions_the_scene_image_through_the_ip_adapter(tmp_path: Path, context: ToolContext) -> None:
+def test_the_foreground_reference_conditions_the_scene_image_through_the_ip_adapter(tmp_path: Path, context: RunResources) -> None:
     background = tmp_path / "bg.png"
     Image.new("RGB", (64, 64), (90, 160, 90)).save(background)
     red, blue = _cutout(tmp_path / "red.png", (220, 30, 30)), _cutout(tmp_path / "blue.png", (30, 30, 220))
 
     def render(cutout: Path, settings: Settings, name: str) -> np.ndarray:
         args = SceneImageArgs(event="a toy", foreground=[ForegroundReference(entity_id="toy", cutout=cutout)], background=background, output=tmp_path / name)
-        path = generate_scene_image(args, ToolContext(settings)).path
+        path = generate_scene_image(args, RunResources(settings)).path
         return np.asarray(Image.open(path), dtype=np.int16)
 
     on = Settings(engine="tiny")
@@ -160,7 +160,7 @@ def test_the_full_random_architectures_have_the_published_sizes() -> None:
         T5EncoderModel,
     )
 
-    from videodrafter.engines.random_components import COGVIDEOX_ARCHITECTURES, SDXL_ARCHITECTURES
+    from videodrafter.engines.random_weights import COGVIDEOX_ARCHITECTURES, SDXL_ARCHITECTURES
 
     def billions(module: torch.nn.Module) -> float:
         return round(sum(parameter.numel() for parameter in module.parameters()) / 1e9, 2)
@@ -183,7 +183,7 @@ def test_the_camera_blend_keeps_bf16_latents_with_the_released_cogvideox_schedul
     from diffusers import CogVideoXDPMScheduler
 
     from videodrafter.engines.latent_camera import LatentCameraControl
-    from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline
+    from videodrafter.engines.random_weights import random_cogvideox_i2v_pipeline
 
     pipe = random_cogvideox_i2v_pipeline("tiny", dtype=torch.bfloat16)
     pipe.scheduler = CogVideoXDPMScheduler(

@@ -12,11 +12,12 @@ from PIL import Image
 
 from tests.fixtures.scripts import beach_dog_script
 from videodrafter.config import Settings
-from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.animatic.engine import AnimaticEngine
 from videodrafter.engines.diffusers_engine import DiffusersEngine
 from videodrafter.engines.diffusers_presets import PRESETS
-from videodrafter.engines.embedding import cosine, get_image_embedder
-from videodrafter.engines.learned_embedders import effective_spec, resolve_embedder
+from videodrafter.consistency.appearance import cosine
+from videodrafter.consistency.embedders import get_image_embedder
+from videodrafter.consistency.learned_embedders import effective_spec, resolve_embedder
 from videodrafter.errors import InputError
 from videodrafter.evals.embedder_calibration import calibrate, equal_error, roc_auc
 from videodrafter.graph.runner import start_run
@@ -142,6 +143,6 @@ def test_a_bad_image_embedder_is_refused_before_the_run_folder_exists(tmp_path: 
 @pytest.mark.parametrize("spec, engine", [("auto", "animatic"), ("appearance", "tiny"), ("clip", "tiny"), ("clip:tiny", "animatic"),
                                           ("dinov2", "animatic"), ("dinov2:facebook/dinov2-base", "tiny")])
 def test_good_image_embedder_specs_pass_the_early_check(spec: str, engine: str) -> None:
-    from videodrafter.engines.learned_embedders import check_embedder_spec
+    from videodrafter.consistency.learned_embedders import check_embedder_spec
 
     check_embedder_spec(spec, engine)  # nothing loads: no weights, no network

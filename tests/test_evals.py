@@ -75,7 +75,7 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
-    from videodrafter.engines.random_components import clip_tokenizer
+    from videodrafter.engines.random_weights import clip_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-clip")
     torch.manual_seed(0)

@@ -22,7 +22,7 @@ from tests.fixtures.models import (
 )
 from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
-from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.animatic.engine import AnimaticEngine
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.runner import resume_run, start_run
 from videodrafter.media.video import probe_video
@@ -206,7 +206,7 @@ def test_the_graph_input_comes_back_out_of_a_checkpoint_as_itself() -> None:
     """The input checkpoint stores the InputState object; a blocked type would come back as nothing usable."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    from videodrafter.graph.runner import CHECKPOINT_TYPES
+    from videodrafter.graph.checkpoints import CHECKPOINT_TYPES
     from videodrafter.graph.state import InputState
 
     serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)

@@ -7,7 +7,7 @@ import pytest
 from videodrafter.config import Settings
 from videodrafter.llm.factory import create_chat_model
 from videodrafter.planning.cast import extract_cast
-from videodrafter.planning.grounding import cast_coverage, characters_meet, invented_names, is_meta_text, member_in_script
+from videodrafter.planning.grounding_checks import cast_coverage, characters_meet, invented_names, is_meta_text, member_in_script
 from videodrafter.planning.planner import plan_script
 from videodrafter.script import EntityKind
 

@@ -7,7 +7,7 @@ import pytest
 from tests.fixtures.models import ScriptedChatModel
 from videodrafter.config import Settings
 from videodrafter.llm.local_chat import LlamaCppChatModel
-from videodrafter.planning.grounded import BEAT_OPENINGS, CAMERA_GROUPS
+from videodrafter.planning.constrained_planner import BEAT_OPENINGS, CAMERA_GROUPS
 from videodrafter.planning.planner import plan_script
 from videodrafter.script import EntityKind
 
@@ -198,7 +198,7 @@ def test_an_event_that_tells_of_someone_outside_the_cast_is_retold_with_the_cast
 
 
 def test_a_retold_scene_keeps_a_verb_phrase_of_an_action_and_drops_a_sentence() -> None:
-    from videodrafter.planning.grounded import told_by_the_cast
+    from videodrafter.planning.constrained_planner import told_by_the_cast
     from videodrafter.script import Entity, Scene
 
     cast = [Entity(id="dog", name="dog", kind="foreground"), Entity(id="beach", name="beach", kind="background")]
@@ -212,7 +212,7 @@ def test_a_retold_scene_keeps_a_verb_phrase_of_an_action_and_drops_a_sentence() 
 
 
 def test_other_words_for_a_cast_member_are_not_strangers() -> None:
-    from videodrafter.planning.grounding import strangers
+    from videodrafter.planning.grounding_checks import strangers
     from videodrafter.script import Entity
 
     cast = [Entity(id="dog", name="brown dog", kind="foreground"), Entity(id="girl", name="girl", kind="foreground"),
@@ -230,7 +230,7 @@ def test_other_words_for_a_cast_member_are_not_strangers() -> None:
 
 
 def test_a_remote_script_whose_event_invents_a_character_gets_a_finding() -> None:
-    from videodrafter.planning.grounding import stranger_findings
+    from videodrafter.planning.grounding_checks import stranger_findings
     from videodrafter.script import VideoScript
 
     script = VideoScript.model_validate({

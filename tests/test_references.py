@@ -10,16 +10,16 @@ from PIL import Image
 
 from videodrafter.config import Settings
 from videodrafter.engines import segmentation
-from videodrafter.engines.animatic_art import draw_figure
+from videodrafter.animatic.art import draw_figure
 from videodrafter.engines.base import EntityPicture
 from videodrafter.errors import InputError
 from videodrafter.resources import RESOURCES
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
+from videodrafter.run_resources import RunResources
 from videodrafter.tools import (
     ReferenceImageArgs,
     SegmentArgs,
-    ToolContext,
     generate_reference_image,
     segment_foreground,
 )
@@ -33,7 +33,7 @@ def test_a_user_photo_replaces_the_generated_reference(tmp_path: Path) -> None:
     photo = tmp_path / "grandma.jpg"
     _dog_picture().save(photo, format="JPEG")
     entity = Entity(id="grandma", name="grandmother", kind=EntityKind.FOREGROUND, reference_image=photo)
-    result = generate_reference_image(ReferenceImageArgs(entity=entity, output=tmp_path / "ref.png"), ToolContext(Settings()))
+    result = generate_reference_image(ReferenceImageArgs(entity=entity, output=tmp_path / "ref.png"), RunResources(Settings()))
     assert result.source == "photo"
     with Image.open(result.path) as saved:
         assert saved.size == (384, 384) and saved.mode == "RGB"
@@ -81,7 +81,7 @@ def test_u2net_finds_the_figure_and_loads_once(tmp_path: Path) -> None:
 def test_segment_tool_writes_cutout_and_mask_and_cleans_backgrounds(tmp_path: Path) -> None:
     picture = tmp_path / "dog.png"
     _dog_picture().save(picture)
-    context = ToolContext(Settings())
+    context = RunResources(Settings())
     fg = segment_foreground(
         SegmentArgs(image=picture, kind=EntityKind.FOREGROUND, output=tmp_path / "cut.png", mask_output=tmp_path / "mask.png"), context
     )

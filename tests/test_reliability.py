@@ -66,7 +66,7 @@ def test_a_prompt_of_only_invisible_characters_is_empty(prompt: str, tmp_path: P
 def test_make_refuses_an_invisible_prompt_before_making_a_folder(tmp_path: Path, cli: CliRunner) -> None:
     result = cli("make", "\u00a0\u200b\u3000", "--runs-dir", str(tmp_path / "runs"), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "The prompt is empty (it has only invisible characters)" in _said(result)
+    assert "The prompt is empty: it has only invisible characters" in _said(result)
     assert not (tmp_path / "runs").exists()
 
 
@@ -92,9 +92,9 @@ def _stamps(paths) -> dict[Path, tuple[int, int]]:
 
 
 def test_scene_images_made_before_a_kill_are_reused_not_rewritten(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from videodrafter.graph import media_nodes
+    from videodrafter.graph.stages import scene_images
 
-    real = media_nodes.generate_scene_candidates
+    real = scene_images.generate_scene_candidates
     calls: list[int] = []
 
     def dies_on_the_third(args, tools):  # one call per scene (one candidate each by default)
@@ -103,10 +103,10 @@ def test_scene_images_made_before_a_kill_are_reused_not_rewritten(settings: Sett
             raise _Killed
         return real(args, tools)
 
-    monkeypatch.setattr(media_nodes, "generate_scene_candidates", dies_on_the_third)
+    monkeypatch.setattr(scene_images, "generate_scene_candidates", dies_on_the_third)
     with pytest.raises(_Killed):
         start_run("", settings, script=_load(_script(tmp_path, scenes=4)), run_id="k")
-    monkeypatch.setattr(media_nodes, "generate_scene_candidates", real)
+    monkeypatch.setattr(scene_images, "generate_scene_candidates", real)
     run_dir = settings.runs_dir / "k"
     before = _stamps(run_dir.glob("scenes/scene-*.png"))
     assert len(before) == 2
@@ -139,12 +139,12 @@ def test_a_finished_video_is_reused_when_the_assembly_is_resumed(settings: Setti
 
 
 def test_stale_temporary_files_are_removed_when_a_run_resumes(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from videodrafter.graph import media_nodes
+    from videodrafter.graph.stages import clips
 
     def dies(args, tools):
         raise _Killed
 
-    monkeypatch.setattr(media_nodes, "generate_scene_clip", dies)
+    monkeypatch.setattr(clips, "generate_scene_clip", dies)
     with pytest.raises(_Killed):
         start_run("", settings, script=_load(_script(tmp_path)), run_id="t")
     monkeypatch.undo()
@@ -287,7 +287,7 @@ def test_relative_reference_photos_are_found_next_to_the_script(tmp_path: Path, 
 
 
 def test_one_process_drives_a_run_at_a_time(settings: Settings, tmp_path: Path, cli: CliRunner) -> None:
-    from videodrafter.graph.runner import RunBusy, RunLock
+    from videodrafter.graph.run_folder import RunBusy, RunLock
 
     paused = start_run("", settings.model_copy(update={"approve_script": True}), script=_load(_script(tmp_path)), run_id="l")
     assert paused.status == "waiting_for_approval"
@@ -378,7 +378,7 @@ def test_ctrl_c_in_chat_says_how_to_continue(tmp_path: Path) -> None:
 
 
 def test_a_script_files_prompt_loses_control_characters(tmp_path: Path) -> None:
-    from videodrafter.graph.runner import load_script_file
+    from videodrafter.run_inputs import load_script_file
 
     script = {
         "prompt": "a \x1b[31mred\x1b[0m 🐶 dog\x07 plays", "title": "t",

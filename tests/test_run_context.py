@@ -11,11 +11,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
 from videodrafter.config import Settings
-from videodrafter.engines.animatic import AnimaticEngine
+from videodrafter.animatic.engine import AnimaticEngine
 from videodrafter.engines.base import Engine
 from videodrafter.engines.diffusers_engine import DiffusersEngine
 from videodrafter.graph.context import RunContext
 from videodrafter.llm.spec import parse_llm_spec
+from videodrafter.resources import RESOURCES
+from videodrafter.run_resources import RunResources
 
 
 def test_settings_given_flat_reach_the_context_and_the_environment_fills_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,14 +43,42 @@ def test_a_context_for_resolved_settings_keeps_them_and_round_trips_through_json
     assert again.run_dir == context.run_dir and again.overrides == context.overrides and again.seed == 5
 
 
-def test_injected_models_stay_out_of_the_data() -> None:
+def test_live_objects_are_one_handle_the_registry_keeps_per_run_and_stay_out_of_the_data(tmp_path: Path) -> None:
     engine = AnimaticEngine()
-    context = RunContext().with_resources(engine=engine)
-    assert context.tools().engine is engine
-    assert context.tools() is context.tools(), "one tool context per run"
-    data = context.model_dump_json()  # would fail on a live object
-    assert "Animatic" not in data and set(RunContext.model_validate_json(data).model_dump()) == set(context.model_dump())
-    assert RunContext().tools().engine is not engine
+    context = RunContext(run_dir=tmp_path / "run-1")
+    handle = RESOURCES.open_run(context.resources_key, RunResources(context, engine=engine))
+    try:
+        assert context.resources() is handle and context.resources().engine is engine
+        data = context.model_dump_json()  # would fail on a live object
+        assert "Animatic" not in data and set(RunContext.model_validate_json(data).model_dump()) == set(context.model_dump())
+        assert RunContext(run_dir=tmp_path / "run-2").resources().engine is not engine, "another run builds its own from its settings"
+    finally:
+        RESOURCES.close_run(context.resources_key, handle)
+    assert context.resources() is not handle, "a closed run's handle is gone"
+    RESOURCES.close_run(context.resources_key)
+    RESOURCES.close_run(RunContext(run_dir=tmp_path / "run-2").resources_key)
+
+
+def test_the_cancel_event_travels_in_the_config_and_stops_a_node() -> None:
+    import threading
+
+    from videodrafter.graph.cancellation import raise_if_cancelled, run_config
+
+    def node(state: _Probe) -> dict:
+        raise_if_cancelled()
+        return {"folder": "ran"}
+
+    builder = StateGraph(_Probe)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    builder.add_edge("node", END)
+    graph = builder.compile()
+    event = threading.Event()
+    assert graph.invoke({}, run_config("t-1", event))["folder"] == "ran"
+    event.set()
+    with pytest.raises(KeyboardInterrupt):
+        graph.invoke({}, run_config("t-1", event))
+    raise_if_cancelled()  # outside a run: nothing to stop
 
 
 class _Probe(BaseModel):

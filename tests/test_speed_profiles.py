@@ -14,7 +14,7 @@ from tests.fixtures.cli import run_cli
 from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
 from videodrafter.engines import speed_profiles
-from videodrafter.engines.animatic_art import draw_place
+from videodrafter.animatic.art import draw_place
 from videodrafter.engines.base import EntityPicture
 from videodrafter.engines.camera import camera_move_scores
 from videodrafter.engines.registry import get_engine

@@ -149,7 +149,8 @@ def _seed_runs(runs: Path, tmp_path: Path) -> None:
 
     from tests.fixtures.scripts import dog_and_girl_script
     from videodrafter.config import Settings
-    from videodrafter.graph.runner import load_script_file, start_run
+    from videodrafter.run_inputs import load_script_file
+    from videodrafter.graph.runner import start_run
 
     small = {"runs_dir": runs, "video_width": 160, "video_height": 96, "fps": 6, "crossfade_s": 0}
     done = tmp_path / "done.json"

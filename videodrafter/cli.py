@@ -100,16 +100,6 @@ VoiceOption = Annotated[
 ]
 
 
-def _check_voice(voice: str) -> None:
-    """--voice names a usable speech engine (espeak-ng installed, an API key for OpenAI), checked before any work."""
-    from videodrafter.audio.engines import check_voice
-
-    try:
-        check_voice(voice)
-    except VideoDrafterError as error:
-        _fail(error)
-
-
 def _fail(error: Exception) -> None:
     # soft_wrap: a long path in a message stays whole (rich would otherwise cut it with "…").
     if isinstance(error, VideoDrafterError):
@@ -139,7 +129,7 @@ def _settings(**overrides: object) -> Settings:
 
 def _check_choices(settings: Settings, **which: bool) -> None:
     """--engine and --llm are checked before any work (see ``check_choices``)."""
-    from videodrafter.graph.runner import check_choices
+    from videodrafter.run_inputs import check_choices
 
     try:
         check_choices(settings, **which)
@@ -222,7 +212,7 @@ def script(
     from videodrafter.graph.review import write_script
 
     settings = _settings(llm=llm, prompt_set=prompts, seed=seed, critique=critique)
-    _check_choices(settings, engine=False)
+    _check_choices(settings, engine=False, voice=False)
     try:
         with stderr.status("writing the script…") as status:
             report = write_script(
@@ -292,21 +282,14 @@ def make(
       videodrafter make --script script.json --candidates 3 --critic vllm:Qwen/Qwen2.5-VL-7B-Instruct@http://gpu:8000/v1
     """
     from videodrafter.graph.runner import start_run
-    from videodrafter.planning.inputs import is_blank
 
-    if voice is not None:
-        _check_voice(voice)  # before the settings: its own message, not a validation error's
     settings = _settings(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
         voice=voice,
     )
-    _check_choices(settings, llm_needed=script_file is None)  # engine, LLM, critic and image embedder
-    _check_voice(settings.voice)
     script = _read_script(script_file) if script_file else None
-    if is_blank(prompt) and script is None:
-        detail = "" if not prompt.strip() else " (it has only invisible characters)"
-        _fail(VideoDrafterError(f"The prompt is empty{detail}.", 'Say what the video is about, e.g. videodrafter make "a dog\'s day at the beach".'))
+    # every choice (engine, LLM, critic, embedder, voice), the prompt and the script are checked once, in start_run
     _run_with_progress(lambda on_event: start_run(prompt, settings, scenes=scenes, script=script, run_id=run_id, on_event=on_event))
 
 
@@ -331,9 +314,7 @@ def resume(
     from videodrafter.graph.runner import resume_run
 
     folder = _settings(runs_dir=runs_dir).runs_dir  # VIDEODRAFTER_RUNS_DIR, like every other command
-    if voice is not None:
-        _check_voice(voice)
-    _check_choices(_settings(llm=llm, engine=engine, voice=voice), engine=engine is not None, llm=llm is not None)
+    _settings(llm=llm, engine=engine, voice=voice)  # the changed settings' syntax; resume_run checks what they name
     _run_with_progress(
         lambda on_event: resume_run(
             run_id, folder, approve={"approved": True} if approve else None, overrides={"engine": engine, "llm": llm, "voice": voice}, on_event=on_event
@@ -403,13 +384,10 @@ def batch(
     from videodrafter.agent.batch import BatchInterrupted, run_batch
     from videodrafter.agent.batch_items import batch_id_for, read_batch_file
     from videodrafter.display import batch_summary_table, batch_table
-    from videodrafter.graph.runner import validate_run_id
+    from videodrafter.graph.run_folder import validate_run_id
 
-    if voice is not None:
-        _check_voice(voice)
     settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, voice=voice)
-    _check_voice(settings.voice)
-    _check_choices(settings, llm_needed=False)  # per item (with its own llm/engine) in run_batch
+    _check_choices(settings, llm_needed=False)  # the batch's defaults; each item's own llm/engine in run_batch
     try:
         items = read_batch_file(items_file)
         name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
@@ -479,11 +457,11 @@ def eval_command(
 
     settings = _settings()
     for spec in [*(llms or []), *([judge] if judge else [])]:
-        _check_choices(_settings(llm=spec), engine=False, llm_needed=False)
+        _check_choices(_settings(llm=spec), engine=False, llm_needed=False, voice=False)
     if engine is not None:
-        _check_choices(_settings(engine=engine), llm=False)
+        _check_choices(_settings(engine=engine), llm=False, voice=False)
     if critic:
-        from videodrafter.critic.vision import check_critic_spec
+        from videodrafter.consistency.vision_critic import check_critic_spec
 
         try:
             check_critic_spec(critic)
@@ -628,7 +606,7 @@ def serve(
 
 
 def _read_script(path: Path):
-    from videodrafter.graph.runner import load_script_file
+    from videodrafter.run_inputs import load_script_file
 
     try:
         return load_script_file(path)
@@ -686,7 +664,7 @@ def _run_with_progress(run) -> None:
     for note in outcome.notes:
         stderr.print(f"[dim]note: {note}[/]")
     if outcome.status == "waiting_for_approval":
-        from videodrafter.graph.runner import resume_command
+        from videodrafter.graph.run_folder import resume_command
 
         command = f"{resume_command(outcome.run_id, outcome.run_dir.parent)} --approve"
         stderr.print(f"[yellow]The script is waiting for approval:[/] review {outcome.run_dir / 'script.json'} then run `{command}`.")

@@ -3,6 +3,10 @@
 Each resource is built on first use, once per (kind, key), and then shared by every run, scene and
 thread of the process; nothing loads at import. Load counts are read through ``load_counts()``
 (benchmarks and the batch report use them to show that a batch loaded each model once).
+
+The registry also keeps the handle of each run being driven (``open_run``/``run``/``close_run``):
+the live objects a run uses (``videodrafter.run_resources.RunResources``), so that a caller or a
+test that holds a model injects it here and the graph's nodes find it by the run's folder.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class ResourceRegistry:
         self._counts: Counter[str] = Counter()
         self._kind_locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
+        self._runs: dict[str, object] = {}
 
     def kind_lock(self, kind: str) -> threading.RLock:
         """The lock that builds of ``kind`` hold; also used to run one model call at a time where a
@@ -55,6 +60,26 @@ class ResourceRegistry:
         for key in keys:
             with self.kind_lock(key[0]):
                 self._items.pop(key, None)
+
+    def open_run(self, key: str, handle: T) -> T:
+        """Register the live objects of the run ``key`` (its folder) while it is driven."""
+        with self._lock:
+            self._runs[key] = handle
+        return handle
+
+    def run(self, key: str, build: Callable[[], T]) -> T:
+        """The handle of the run ``key``: the one opened for it, else one built from its settings and kept
+        (a run started by LangGraph Server, which passes only data)."""
+        with self._lock:
+            if key not in self._runs:
+                self._runs[key] = build()
+            return self._runs[key]  # type: ignore[return-value]
+
+    def close_run(self, key: str, handle: object | None = None) -> None:
+        """Forget the run's handle (only ``handle``, when given: a later driver may have opened its own)."""
+        with self._lock:
+            if handle is None or self._runs.get(key) is handle:
+                self._runs.pop(key, None)
 
 
 RESOURCES = ResourceRegistry()

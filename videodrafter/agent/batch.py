@@ -22,7 +22,7 @@ from videodrafter.agent.batch_worker import item_settings
 from videodrafter.agent.executors import Executor, LocalExecutor, RayExecutor, WorkSpec
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
-from videodrafter.graph.runner import check_choices
+from videodrafter.run_inputs import check_choices
 
 ExecutorName = Literal["local", "ray"]
 

@@ -35,7 +35,9 @@ def item_settings(base: dict[str, Any], item: BatchItem, seed_offset: int) -> Se
 
 def execute_item(item: BatchItem, run_id: str, base_settings: dict[str, Any], seed_offset: int = 0) -> ItemResult:
     """Start the item's run, or resume it if its folder already has progress. Never raises for bad items."""
-    from videodrafter.graph.runner import REQUEST, load_script_file, resume_run, start_run
+    from videodrafter.graph.run_folder import REQUEST
+    from videodrafter.run_inputs import load_script_file
+    from videodrafter.graph.runner import resume_run, start_run
 
     started = time.perf_counter()
     settings = item_settings(base_settings, item, seed_offset)

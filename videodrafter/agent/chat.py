@@ -31,7 +31,8 @@ from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.graph.progress import ProgressEvent
-from videodrafter.graph.runner import CHECKPOINT_TYPES, edit_run, start_run
+from videodrafter.graph.checkpoints import CHECKPOINT_TYPES
+from videodrafter.graph.runner import edit_run, start_run
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
 from videodrafter.planning.inputs import clean_text

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from videodrafter.colours import COLOR_WORDS
 from videodrafter.errors import InputError
-from videodrafter.planning.narration import spoken_sentence
+from videodrafter.planning.narrator_lines import spoken_sentence
 from videodrafter.script import (
     CameraDirection,
     CameraMove,

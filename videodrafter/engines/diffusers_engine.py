@@ -131,7 +131,7 @@ class DiffusersEngine:
     def _load_image_pipeline(self):
         architecture = random_architecture(self.preset.image_model)
         if architecture is not None:
-            from videodrafter.engines.random_components import load_random_ip_adapters, random_sdxl_pipeline
+            from videodrafter.engines.random_weights import load_random_ip_adapters, random_sdxl_pipeline
 
             pipe = random_sdxl_pipeline(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)
             load_random_ip_adapters(pipe, architecture)
@@ -154,7 +154,7 @@ class DiffusersEngine:
     def _load_video_pipeline(self):
         architecture = random_architecture(self.preset.video_model)
         if architecture is not None:
-            from videodrafter.engines.random_components import random_cogvideox_i2v_pipeline, random_wan_i2v_pipeline
+            from videodrafter.engines.random_weights import random_cogvideox_i2v_pipeline, random_wan_i2v_pipeline
 
             build = random_cogvideox_i2v_pipeline if self.preset.video_family == "cogvideox" else random_wan_i2v_pipeline
             return build(architecture, seed=self.settings.seed, device=self._build_device, dtype=self.dtype)

@@ -25,7 +25,7 @@ def get_engine(settings: Settings) -> Engine:
 
 def _create(settings: Settings) -> Engine:
     if settings.engine == "animatic":
-        from videodrafter.engines.animatic import AnimaticEngine
+        from videodrafter.animatic.engine import AnimaticEngine
 
         return AnimaticEngine(settings.video_width, settings.video_height, settings.fps)
     from videodrafter.engines.diffusers_presets import PRESETS

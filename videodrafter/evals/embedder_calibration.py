@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field
 from videodrafter.config import Settings
 from videodrafter.engines.base import Box
 from videodrafter.script import EntityKind
-from videodrafter.tools import ConsistencyArgs, SegmentArgs, ToolContext, measure_consistency, segment_foreground
+from videodrafter.run_resources import RunResources
+from videodrafter.tools import ConsistencyArgs, SegmentArgs, measure_consistency, segment_foreground
 
 SUBJECTS = ["astronaut", "chelsea", "coffee", "rocket", "logo", "colorwheel"]
 """scikit-image photographs (and two graphics) with one clear subject each; all ship inside the package."""
@@ -61,7 +62,7 @@ def _backgrounds() -> list[Image.Image]:
     return [image.convert("RGB") for image in tinted + photos + flat]
 
 
-def cut_out_subjects(folder: Path, context: ToolContext, subjects: list[str] = SUBJECTS) -> dict[str, Path]:
+def cut_out_subjects(folder: Path, context: RunResources, subjects: list[str] = SUBJECTS) -> dict[str, Path]:
     """Each photograph's subject as an RGBA cutout, made by the project's U²-Net step."""
     folder.mkdir(parents=True, exist_ok=True)
     cutouts = {}
@@ -141,7 +142,7 @@ def calibrate(
 ) -> Calibration:
     """Score every (reference, scene) pair with ``embedder`` and summarise the two distributions."""
     settings = (settings or Settings()).model_copy(update={"image_embedder": embedder})
-    context = ToolContext(settings)
+    context = RunResources(settings)
     cutouts = cut_out_subjects(folder / "cutouts", context, subjects)
     scenes = make_scenes(cutouts, folder, views)
     same, different = [], []

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from videodrafter.planning.cast import extract_cast
 from videodrafter.planning.draft import UNLISTED_NOTE
-from videodrafter.planning.grounding import cast_coverage, characters_meet, invented_names, is_meta_text, near_duplicate_pairs
+from videodrafter.planning.grounding_checks import cast_coverage, characters_meet, invented_names, is_meta_text, near_duplicate_pairs
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, Field
 
-from videodrafter.critic.verdict import Verdict
+from videodrafter.consistency.verdict import Verdict
 from videodrafter.engines.base import Depiction, SceneLayout
 from videodrafter.media.video import VideoInfo
 from videodrafter.script import FilePath
@@ -74,7 +72,3 @@ class VideoResult(BaseModel):
     timeline: FilePath
     manifest: FilePath
     info: VideoInfo
-
-
-def artifact_path(run_dir: Path, folder: str, stem: str, key: str, suffix: str) -> Path:
-    return run_dir / folder / f"{stem}-{key}{suffix}"

@@ -9,16 +9,14 @@ from typing import Literal
 from langgraph.graph import END, START, StateGraph
 
 from videodrafter.graph.context import RunContext
-from videodrafter.graph.media_nodes import (
-    assemble_node,
-    check_consistency_node,
-    reference_images_node,
-    scene_clips_node,
-    scene_images_node,
-)
-from videodrafter.graph.narration_node import narration_node
+from videodrafter.graph.approval import approve_script_node
 from videodrafter.graph.review import build_review_graph
-from videodrafter.graph.script_nodes import approve_script_node
+from videodrafter.graph.stages.assemble import assemble_node
+from videodrafter.graph.stages.clips import scene_clips_node
+from videodrafter.graph.stages.consistency_check import check_consistency_node
+from videodrafter.graph.stages.narration import narration_node
+from videodrafter.graph.stages.references import reference_images_node
+from videodrafter.graph.stages.scene_images import scene_images_node
 from videodrafter.graph.state import InputState, OutputState, ReviewInput, State
 
 

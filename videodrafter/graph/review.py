@@ -7,6 +7,7 @@ so both get the same critique loop. Routers are typed so the edges read from the
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Literal
 
@@ -23,10 +24,12 @@ from videodrafter.graph.progress import ProgressEvent, emit, timed
 from videodrafter.graph.state import EnrichChoice, EnrichTask, ReviewInput, ReviewOutput, ReviewState
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.checks import script_findings
-from videodrafter.planning.critique import Critique, critique_script
+from videodrafter.planning.script_critique import Critique, critique_script
 from videodrafter.planning.enrich import enrich_entity
 from videodrafter.planning.inputs import scene_bounds, validate_prompt
 from videodrafter.planning.planner import Revision, plan_script
+from videodrafter.resources import RESOURCES
+from videodrafter.run_resources import RunResources
 from videodrafter.script import VideoScript
 
 def plan_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
@@ -41,7 +44,7 @@ def plan_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     emit("script", "revising the script" if revision else "planning scenes", state.plan_rounds, context.settings.review_rounds)
     with timed("plan_script", seconds):
         plan = plan_script(
-            state.prompt, context.model(), context.settings,
+            state.prompt, context.resources().chat_model(), context.settings,
             min_scenes=min_scenes, max_scenes=max_scenes, revision=revision, usage=usage,
         )
     return {
@@ -74,7 +77,7 @@ def check_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
         # The critique is advice: a reviewer that gives no usable answer leaves the script as it is.
         try:
             with timed("check_script", seconds):
-                verdict = critique_script(state.script, findings, context.model(), context.settings, usage=usage)
+                verdict = critique_script(state.script, findings, context.resources().chat_model(), context.settings, usage=usage)
         except PlanningError as error:
             update["notes"] = [f"the LLM's critique was skipped: {error.message}"]
         else:
@@ -109,7 +112,7 @@ def enrich_entity_node(task: EnrichTask, runtime: Runtime[RunContext]) -> dict:
     for entity in task.entities:
         emit("enrich", f"describing '{entity.name}'")
         with timed("enrich_entity", seconds):
-            descriptions[entity.id] = enrich_entity(entity, task.prompt, context.model(), context.settings, usage=usage).description
+            descriptions[entity.id] = enrich_entity(entity, task.prompt, context.resources().chat_model(), context.settings, usage=usage).description
     return {"descriptions": descriptions, "usage": usage, "seconds": seconds}
 
 
@@ -193,15 +196,22 @@ def write_script(
     started = time.perf_counter()
     text = validate_prompt(prompt, settings)
     scene_bounds(scenes, settings)
-    context = RunContext.for_run(settings).with_resources(chat_model=model)
+    # no run folder: the script's own thread names the live objects' handle
+    thread = f"script-{uuid.uuid4().hex}"
+    context = RunContext.for_run(settings, settings.runs_dir / thread)
+    handle = RESOURCES.open_run(context.resources_key, RunResources(context, chat_model=model))
     output: dict = {}
-    for mode, chunk in build_review_graph().stream(
-        ReviewInput(prompt=text, scenes=scenes, enrich=enrich), context=context, stream_mode=["custom", "values"],
-    ):
-        if mode == "custom":
-            on_step(ProgressEvent.model_validate(chunk).message)
-        else:
-            output = chunk
+    try:
+        for mode, chunk in build_review_graph().stream(
+            ReviewInput(prompt=text, scenes=scenes, enrich=enrich), {"configurable": {"thread_id": thread}},
+            context=context, stream_mode=["custom", "values"],
+        ):
+            if mode == "custom":
+                on_step(ProgressEvent.model_validate(chunk).message)
+            else:
+                output = chunk
+    finally:
+        RESOURCES.close_run(context.resources_key, handle)
     review = ReviewOutput.model_validate(output)
     assert review.script is not None
     script = with_descriptions(review.script, review.descriptions)

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from videodrafter.errors import InputError
-from videodrafter.graph.runner import LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
+from videodrafter.graph.run_folder import LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def find_run(runs_dir: Path, run_id: str) -> RunRecord:
 def pending_script(run_dir: Path):
     """The script a run paused for approval is waiting on (from its checkpoint), or None."""
     from videodrafter.graph.graph import build_graph
-    from videodrafter.graph.runner import CHECKPOINTS, checkpointer
+    from videodrafter.graph.checkpoints import CHECKPOINTS, checkpointer
     from videodrafter.script import VideoScript
 
     if not (run_dir / CHECKPOINTS).is_file():

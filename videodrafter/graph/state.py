@@ -15,7 +15,7 @@ from videodrafter.graph.artifacts import (
     VideoResult,
 )
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.critique import Critique
+from videodrafter.planning.script_critique import Critique
 from videodrafter.script import Entity, VideoScript
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from videodrafter.planning.cast import extract_cast
-from videodrafter.planning.grounding import grounding_findings
+from videodrafter.planning.grounding_checks import grounding_findings
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 

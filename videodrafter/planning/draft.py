@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from videodrafter.llm.structured import OutputProblem
-from videodrafter.planning.narration import ground_script_narration
+from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.script import (
     CameraDirection,
     CameraMove,

@@ -13,7 +13,7 @@ from videodrafter.errors import PlanningError
 from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.grounding import is_meta_text
+from videodrafter.planning.grounding_checks import is_meta_text
 from videodrafter.prompts import load_prompt_set
 from videodrafter.script import Entity, normalize_entity_name
 from videodrafter.text import content_words

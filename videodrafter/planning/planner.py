@@ -27,8 +27,8 @@ from videodrafter.planning.draft import (
     draft_to_script,
     script_to_draft,
 )
-from videodrafter.planning.grounded import plan_grounded
-from videodrafter.planning.grounding import grounding_findings
+from videodrafter.planning.constrained_planner import plan_grounded
+from videodrafter.planning.grounding_checks import grounding_findings
 from videodrafter.planning.line_format import parse_line_script, render_line_script
 from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import VideoScript

@@ -1,4 +1,6 @@
-"""Typed tools (pydantic arguments in, pydantic results out) that the graph and the chat agent call."""
+"""Typed tools (pydantic arguments in, pydantic results out): what the graph's media stages call to
+make and measure pictures and clips on the run's engine. Each takes a narrow argument model and
+returns a result model; none of them knows the graph, the run folder's layout or the LLM."""
 
 from videodrafter.tools.assembly import (
     AssembleArgs,
@@ -11,7 +13,6 @@ from videodrafter.tools.consistency import (
     ConsistencyResult,
     measure_consistency,
 )
-from videodrafter.tools.context import ToolContext
 from videodrafter.tools.references import (
     ReferenceImageArgs,
     ReferenceImageResult,
@@ -36,6 +37,6 @@ __all__ = [
     "CandidateTarget", "SceneCandidatesArgs", "generate_scene_candidates",
     "AssembleArgs", "AssembleResult", "ClipEntry", "ConsistencyArgs", "ConsistencyResult", "ReferenceImageArgs",
     "ReferenceImageResult", "SceneClipArgs", "SceneClipResult", "SceneImageArgs", "SceneImageResult", "SegmentArgs",
-    "SegmentResult", "ToolContext", "assemble_video", "generate_reference_image", "generate_scene_clip",
+    "SegmentResult", "assemble_video", "generate_reference_image", "generate_scene_clip",
     "generate_scene_image", "measure_consistency", "segment_foreground",
 ]

@@ -23,7 +23,7 @@ from videodrafter.media.video import (
     scene_spans,
 )
 from videodrafter.script import MAX_SCENE_S
-from videodrafter.tools.context import ToolContext
+from videodrafter.run_resources import RunResources
 
 LEDGER = "outputs.json"
 """Next to the deliverables: the input key each one was made from (see ``OutputLedger``)."""
@@ -62,7 +62,7 @@ class AssembleResult(BaseModel):
     holds: list[int] = Field(default_factory=list, description="Frames each scene's last picture is held for its narration.")
 
 
-def assemble_video(args: AssembleArgs, context: ToolContext) -> AssembleResult:
+def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
     """Write the four deliverables; one already made from the same inputs is kept as it is
     (a resumed run does not rewrite a finished ``video.mp4``).
 

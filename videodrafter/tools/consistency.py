@@ -8,8 +8,8 @@ from PIL import Image, ImageFilter
 from pydantic import BaseModel, Field
 
 from videodrafter.engines.base import Box
-from videodrafter.engines.embedding import cosine
-from videodrafter.tools.context import ToolContext
+from videodrafter.consistency.appearance import cosine
+from videodrafter.run_resources import RunResources
 
 
 class ConsistencyArgs(BaseModel):
@@ -25,7 +25,7 @@ class ConsistencyResult(BaseModel):
     embedder: str
 
 
-def measure_consistency(args: ConsistencyArgs, context: ToolContext) -> ConsistencyResult:
+def measure_consistency(args: ConsistencyArgs, context: RunResources) -> ConsistencyResult:
     embedder = context.embedder
     with Image.open(args.reference) as opened:
         reference = opened.convert("RGBA")

@@ -18,7 +18,7 @@ from videodrafter.engines.segmentation import (
 from videodrafter.media.files import save_png_atomic
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
-from videodrafter.tools.context import ToolContext
+from videodrafter.run_resources import RunResources
 
 MIN_FOREGROUND_COVERAGE = 0.01
 
@@ -38,14 +38,14 @@ class ReferenceImageResult(BaseModel):
     depiction: Depiction | None = Field(default=None, description="What the engine drew, where it can say (the animatic).")
 
 
-def depict_entity(entity: Entity, context: ToolContext) -> Depiction | None:
+def depict_entity(entity: Entity, context: RunResources) -> Depiction | None:
     """What the engine draws for an entity without a photo; None for engines that sample rather than choose."""
     if entity.reference_image is not None or not isinstance(context.engine, DepictingEngine):
         return None
     return context.engine.depict(EntityPicture(id=entity.id, name=entity.name, kind=entity.kind, description=entity.description))
 
 
-def generate_reference_image(args: ReferenceImageArgs, context: ToolContext) -> ReferenceImageResult:
+def generate_reference_image(args: ReferenceImageArgs, context: RunResources) -> ReferenceImageResult:
     """The user's photo when the entity has one, else the engine's text-to-image picture."""
     entity = args.entity
     if entity.reference_image is not None:
@@ -92,7 +92,7 @@ def fill_mask_holes(mask: np.ndarray, threshold: float = 0.35) -> np.ndarray:
     return np.where(holes, 1.0, mask).astype(mask.dtype)
 
 
-def segment_foreground(args: SegmentArgs, context: ToolContext) -> SegmentResult:
+def segment_foreground(args: SegmentArgs, context: RunResources) -> SegmentResult:
     with Image.open(args.image) as opened:
         image = opened.convert("RGB")
     segmentation = saliency_mask(image, context.settings.segmentation_model)

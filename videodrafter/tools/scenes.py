@@ -12,7 +12,7 @@ from videodrafter.engines.base import Engine, ForegroundCutout, SceneLayout, pla
 from videodrafter.media.files import save_png_atomic
 from videodrafter.media.video import encode_mp4
 from videodrafter.script import CameraMove
-from videodrafter.tools.context import ToolContext
+from videodrafter.run_resources import RunResources
 
 
 class ForegroundReference(BaseModel):
@@ -46,7 +46,7 @@ def _open_references(foreground: list[ForegroundReference], background_path: Pat
     return cutouts, background
 
 
-def generate_scene_image(args: SceneImageArgs, context: ToolContext) -> SceneImageResult:
+def generate_scene_image(args: SceneImageArgs, context: RunResources) -> SceneImageResult:
     cutouts, background = _open_references(args.foreground, args.background)
     layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.event)
     image = context.engine.scene_image(args.event, cutouts, background, layout, seed=args.seed)
@@ -78,7 +78,7 @@ class BatchingEngine(Engine, Protocol):
     ) -> list[Image.Image]: ...
 
 
-def generate_scene_candidates(args: SceneCandidatesArgs, context: ToolContext) -> list[SceneImageResult]:
+def generate_scene_candidates(args: SceneCandidatesArgs, context: RunResources) -> list[SceneImageResult]:
     """Candidates in one batched pipeline call where the engine batches, else one seed after another."""
     cutouts, background = _open_references(args.foreground, args.background)
     layout = plan_layout([reference.entity_id for reference in args.foreground], variant=args.layout_variant)
@@ -111,7 +111,7 @@ class SceneClipResult(BaseModel):
     fps: float
 
 
-def generate_scene_clip(args: SceneClipArgs, context: ToolContext) -> SceneClipResult:
+def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClipResult:
     engine = context.engine
     with Image.open(args.image) as opened:
         image = opened.convert("RGB")

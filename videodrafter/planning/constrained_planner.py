@@ -26,8 +26,8 @@ from videodrafter.llm.structured import OutputProblem, extract_json_object, gene
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
-from videodrafter.planning.grounding import is_meta_text, repeated_events, strangers, user_asked_for_camera
-from videodrafter.planning.narration import ground_script_narration
+from videodrafter.planning.grounding_checks import is_meta_text, repeated_events, strangers, user_asked_for_camera
+from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (

@@ -11,8 +11,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from videodrafter.config import Settings
-from videodrafter.critic.images import image_part, text_part
-from videodrafter.critic.verdict import Verdict
+from videodrafter.consistency.critic_images import image_part, text_part
+from videodrafter.consistency.verdict import Verdict
 from videodrafter.llm.structured import generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.prompts import load_prompt_set

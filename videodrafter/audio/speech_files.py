@@ -3,19 +3,17 @@ speaks only the lines that changed."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from videodrafter.advisory import AdvisoryStep
 from videodrafter.audio.engines import SpeechEngine, SpeechUnavailableError, speech_engine, wav_duration
 from videodrafter.audio.spec import VoiceSpec, parse_voice_spec
 from videodrafter.media.files import content_hash, is_complete
 from videodrafter.script import Scene, VideoScript
-
-logger = logging.getLogger(__name__)
 
 AUDIO_DIR = "audio"
 
@@ -80,10 +78,9 @@ def speak_scenes(
     with a note: the video is still made.
     """
     engine, slots = _slots(script, voice)
+    speech = speech_step()
     spoken: list[NarrationAudio | None] = []
-    notes: list[str] = []
     made = 0
-    down = False
     for slot in slots:
         if slot is None or engine is None:
             spoken.append(None)
@@ -91,22 +88,22 @@ def speak_scenes(
         index, text, key = slot
         path = narration_path(run_dir, key)
         if not is_complete(path):
-            if down:
+            if speech.down:
                 spoken.append(None)
                 continue
             if on_scene is not None:
                 on_scene(index, len(slots))
-            try:
-                engine.synthesize(text, path)
-            except SpeechUnavailableError as error:
-                down = True
-                logger.warning("narration: %s", error)
-                notes.append(f"the narration was not spoken ({error.message[:300]}); scenes without speech are silent")
+            if speech.attempt(lambda: engine.synthesize(text, path)) is None:
                 spoken.append(None)
                 continue
             made += 1
         spoken.append(NarrationAudio(scene=index, text=text, key=key, path=path, duration_s=wav_duration(path)))
-    return spoken, notes, made
+    return spoken, speech.notes, made
+
+
+def speech_step() -> AdvisoryStep:
+    """Speech advises: a voice that cannot speak leaves the rest of the scenes silent, with a note."""
+    return AdvisoryStep("the narration was not spoken", "scenes without speech are silent", errors=(SpeechUnavailableError,))
 
 
 def voice_label(voice: str) -> str:

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from videodrafter.engines.animatic_art import COLOR_WORDS, HORIZON, draw_figure, draw_place, place_style, stable_hash
+from videodrafter.animatic.art import COLOR_WORDS, HORIZON, draw_figure, draw_place, place_style, stable_hash
 from videodrafter.engines.base import Depiction, EntityPicture, ForegroundCutout, SceneLayout
 from videodrafter.engines.camera import camera_map, warp_image
 from videodrafter.engines.composition import compose_foreground
-from videodrafter.engines.pictogram_art import Placement, badge_color, decorate_place, pictogram_figure
-from videodrafter.engines.pictogram_catalog import pictogram_set_name
-from videodrafter.engines.pictograms import PictogramChooser, badge_index, flips
+from videodrafter.animatic.pictogram_art import Placement, badge_color, decorate_place, pictogram_figure
+from videodrafter.animatic.pictogram_catalog import pictogram_set_name
+from videodrafter.animatic.pictograms import PictogramChooser, badge_index, flips
 from videodrafter.media.fonts import font, wrap_text
 from videodrafter.media.images import cover
 from videodrafter.script import CameraMove, EntityKind

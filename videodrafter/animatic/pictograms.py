@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from videodrafter.engines.animatic_art import COLOR_WORDS, stable_hash
+from videodrafter.animatic.art import COLOR_WORDS, stable_hash
 from videodrafter.engines.base import Depiction, EntityPicture, PictogramUse
-from videodrafter.engines.pictogram_art import Placement, badge_color
-from videodrafter.engines.pictogram_catalog import Pictogram, PictogramIndex, load_pictograms, pictogram_set_name
+from videodrafter.animatic.pictogram_art import Placement, badge_color
+from videodrafter.animatic.pictogram_catalog import Pictogram, PictogramIndex, load_pictograms, pictogram_set_name
 from videodrafter.errors import VideoDrafterError
 
 MATCH_THRESHOLD = 0.55

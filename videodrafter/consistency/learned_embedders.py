@@ -3,7 +3,7 @@
 Specs (``--image-embedder`` / VIDEODRAFTER_IMAGE_EMBEDDER):
 
 - ``auto``: follows the engine: ``appearance`` for the animatic (flat drawings), ``clip`` for diffusers presets.
-- ``appearance``: the offline colour/shape descriptor (embedding.AppearanceEmbedder).
+- ``appearance``: the offline colour/shape descriptor (appearance.AppearanceEmbedder).
 - ``clip``: the CLIP vision tower the diffusers engine already loaded for its IP-Adapters; no extra download.
 - ``clip:<folder>``: a CLIP model folder (transformers format), e.g. one fetched with ``hf download``.
 - ``dinov2`` / ``dinov2:<hub id or folder>``: DINOv2 (default ``facebook/dinov2-small``), downloaded on first use.
@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
-from videodrafter.engines.embedding import AppearanceEmbedder, ImageEmbedder
+from videodrafter.consistency.appearance import AppearanceEmbedder, ImageEmbedder
 from videodrafter.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def tiny_clip_embedder(seed: int = 0) -> ClipEmbedder:
     import torch
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    from videodrafter.engines.random_components import SDXL_ARCHITECTURES
+    from videodrafter.engines.random_weights import SDXL_ARCHITECTURES
 
     config = SDXL_ARCHITECTURES["tiny"].image_encoder
     with torch.random.fork_rng():
@@ -224,7 +224,7 @@ def _no_image_encoder(engine_name: str) -> InputError:
 
 
 def resolve_embedder(spec: str, engine: Any = None) -> ImageEmbedder:
-    """Build the embedder a spec names (callers cache it: see embedding.get_image_embedder)."""
+    """Build the embedder a spec names (callers cache it: see embedders.get_image_embedder)."""
     resolved = effective_spec(spec, engine)
     if resolved == "appearance":
         return AppearanceEmbedder()

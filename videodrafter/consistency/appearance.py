@@ -1,4 +1,4 @@
-"""Image embeddings for consistency checks: an offline appearance descriptor, or learned features.
+"""The image-embedder protocol and the offline appearance descriptor (colour + silhouette).
 
 Every embedder carries the similarity threshold that goes with its feature space (a cosine of 0.8
 means different things for a colour histogram and for DINOv2): see ``threshold`` on each class and
@@ -11,8 +11,6 @@ from typing import Protocol
 
 import numpy as np
 from PIL import Image
-
-from videodrafter.resources import RESOURCES
 
 
 class ImageEmbedder(Protocol):
@@ -66,21 +64,3 @@ class AppearanceEmbedder:
             shape = np.ones(64, dtype=np.float32)
         vector = np.concatenate([colour, 0.35 * shape / (np.linalg.norm(shape) + 1e-12)])
         return vector / (np.linalg.norm(vector) + 1e-12)
-
-
-def get_image_embedder(spec: str, engine=None) -> ImageEmbedder:
-    """An embedder by spec, loaded once per process (see ``learned_embedders.resolve_embedder``)."""
-    from videodrafter.engines.learned_embedders import resolve_embedder
-
-    key = resolve_cache_key(spec, engine)
-    return RESOURCES.get("embedder", key, lambda: resolve_embedder(spec, engine), label=key[0])
-
-
-def resolve_cache_key(spec: str, engine) -> tuple:
-    """Embedders that read the engine's own image encoder are one per engine load; the others one per spec."""
-    from videodrafter.engines.learned_embedders import effective_spec
-
-    spec = effective_spec(spec, engine)
-    if spec == "clip" and engine is not None:
-        return (spec, tuple(sorted(engine.describe().items())))
-    return (spec,)

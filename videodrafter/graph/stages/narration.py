@@ -1,4 +1,4 @@
-"""The narration step: each scene's line spoken into a file named by its inputs' hash.
+"""Stage: each scene's line spoken into a file named by its inputs' hash.
 
 Its own node (between the clips and the assembly) so that a run killed while speaking resumes
 here, and the progress shows it. The assembly finds the same files by the same keys.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from videodrafter.audio.narration import speak_scenes
+from videodrafter.audio.speech_files import speak_scenes
+from videodrafter.graph.cancellation import raise_if_cancelled
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.state import State
@@ -22,7 +23,7 @@ def narration_node(state: State, runtime: Runtime[RunContext]) -> dict:
     seconds: dict[str, float] = {}
 
     def progress(index: int, total: int) -> None:
-        context.raise_if_cancelled()
+        raise_if_cancelled()
         emit("narration", f"scene {index + 1}", index, total)
 
     with timed("narration", seconds):

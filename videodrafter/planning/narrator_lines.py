@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from videodrafter.planning.grounding import is_meta_text, strangers
+from videodrafter.planning.grounding_checks import is_meta_text, strangers
 from videodrafter.planning.noun_phrases import (
     ADVERBS,
     AUXILIARIES,

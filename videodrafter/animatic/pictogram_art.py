@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from videodrafter.engines.pictogram_catalog import Pictogram, font_path
+from videodrafter.animatic.pictogram_catalog import Pictogram, font_path
 
 Color = tuple[int, int, int]
 

@@ -1,0 +1,99 @@
+"""Stage: animate each scene's chosen image with its action and camera move; the critic may have one clip redone."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from videodrafter.advisory import vision_critic_step
+from videodrafter.consistency.vision_critic import VisionCritic
+from videodrafter.graph.artifacts import ClipArtifact, SceneCandidate
+from videodrafter.graph.cancellation import raise_if_cancelled
+from videodrafter.graph.context import RunContext
+from videodrafter.graph.progress import emit, timed
+from videodrafter.graph.stages import store
+from videodrafter.graph.stages.consistency_check import chosen_candidate, consistency_threshold, open_critic
+from videodrafter.graph.state import State
+from videodrafter.llm.usage import TokenUsage
+from videodrafter.media.files import content_hash
+from videodrafter.media.video import decode_frames, probe_video
+from videodrafter.script import Scene
+from videodrafter.tools import SceneClipArgs, generate_scene_clip
+
+
+def clip_key(image: SceneCandidate, spec: Scene, engine: dict, seed: int, action: str) -> str:
+    return content_hash("clip-v2", image.key, action, spec.camera.model_dump(mode="json"), spec.duration_s, spec.action, seed, engine)
+
+
+class _ClipMaker:
+    """Makes (or finds) the clips of one node call, and has the critic judge them where it still answers."""
+
+    def __init__(self, state: State, context: RunContext) -> None:
+        self.context = context
+        self.engine = context.resources().engine.describe()
+        self.step = vision_critic_step(down=state.critic_down)
+        # the scene check already noted a critic that cannot be created
+        self.critic: VisionCritic | None = open_critic(context, self.step) if context.settings.critic_clips else None
+        self.step.notes.clear()
+        self.usage = TokenUsage()
+        self.seconds: dict[str, float] = {}
+
+    def make(self, image: SceneCandidate, spec: Scene, seed: int, action: str, request_key: str) -> ClipArtifact:
+        key = clip_key(image, spec, self.engine, seed, action)
+        output = store.artifact_path(self.context.folder, "clips", "clip", key, ".mp4")
+
+        def generate() -> ClipArtifact:
+            with timed("scene_clips", self.seconds):
+                result = generate_scene_clip(
+                    SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s, caption=spec.action, output=output, seed=seed),
+                    self.context.resources(),
+                )
+            return ClipArtifact(scene=image.scene, key=key, request_key=request_key, path=output, image_key=image.key, frames=result.frames, fps=result.fps)
+
+        def from_file() -> ClipArtifact:
+            info = probe_video(output)
+            return ClipArtifact(scene=image.scene, key=key, request_key=request_key, path=output, image_key=image.key, frames=info.frames, fps=info.fps)
+
+        return store.reuse_or_make({"path": output}, ClipArtifact, make=generate, recover=from_file)
+
+    def judged(self, clip: ClipArtifact, image: SceneCandidate, spec: Scene, action: str) -> ClipArtifact:
+        """The clip with the critic's verdict, or as it is when there is no critic (or it failed)."""
+        if self.critic is None or self.step.down:
+            return clip
+        critic = self.critic
+        with timed("critic", self.seconds):
+            verdict = self.step.attempt(lambda: critic.judge_clip(image.prompt or spec.event, action, image.image, list(decode_frames(clip.path)), self.usage))
+        return clip if verdict is None else clip.model_copy(update={"verdict": verdict})
+
+
+def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
+    """One clip per scene; a clip the critic rejects is redone once, with a new seed and the critic's action."""
+    context = runtime.context
+    script = state.script
+    assert script is not None
+    maker = _ClipMaker(state, context)
+    threshold = consistency_threshold(context)
+    clips: dict[int, ClipArtifact] = {}
+    for index, spec in enumerate(script.scenes):
+        # 1. Known under the same key: here, or at another position (scenes were reordered)
+        image = chosen_candidate(state, index, threshold)
+        key = clip_key(image, spec, maker.engine, image.seed, spec.action)
+        known = state.clips.get(index)
+        if known and key in (known.key, known.request_key) and known.path.is_file():
+            continue
+        reusable = next((clip for clip in state.clips.values() if key in (clip.key, clip.request_key) and clip.path.is_file()), None)
+        if reusable is not None:
+            clips[index] = reusable.model_copy(update={"scene": index})
+            continue
+        # 2. Make it, and let the critic judge it
+        raise_if_cancelled()
+        emit("clips", f"clip {index + 1}: {spec.camera.label()}", index, len(script.scenes))
+        clip = maker.judged(maker.make(image, spec, image.seed, spec.action, key).model_copy(update={"scene": index}), image, spec, spec.action)
+        # 3. Rejected: redone once with a new seed and the critic's action if it wrote one
+        if clip.verdict is not None and not clip.verdict.consistent:
+            emit("clips", f"clip {index + 1}: redone after the critic's verdict", index, len(script.scenes))
+            action = clip.verdict.revised_prompt or spec.action
+            redo = maker.make(image, spec, (image.seed + 1) % (2**31 - 1), action, key)
+            redo = redo.model_copy(update={"scene": index, "first_verdict": clip.verdict, "redone": True, "verdict": None})
+            clip = maker.judged(redo, image, spec, action)
+        clips[index] = clip
+    return {"clips": clips, "seconds": maker.seconds, "notes": maker.step.notes, "usage": maker.usage, "critic_down": maker.step.down}
