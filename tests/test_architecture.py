@@ -133,3 +133,14 @@ def test_the_engine_setting_is_checked_in_one_place() -> None:
 @pytest.mark.parametrize("module", sorted(_module_name(path) for path in PACKAGE.rglob("*.py") if path.name != "__main__.py"))
 def test_every_module_imports(module: str) -> None:
     importlib.import_module(f"videodrafter.{module}" if module else "videodrafter")
+
+
+def test_every_field_of_the_manifest_says_what_it_holds() -> None:
+    from pydantic import BaseModel
+
+    from videodrafter.graph import manifest
+
+    records = [value for value in vars(manifest).values() if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == manifest.__name__]
+    assert manifest.Manifest in records and len(records) >= 5
+    undocumented = [f"{record.__name__}.{name}" for record in records for name, field in record.model_fields.items() if not field.description]
+    assert not undocumented, f"manifest fields without a description: {undocumented}"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.fixtures.cli import run_cli
+from videodrafter.graph.manifest import Manifest
 
 
 @pytest.mark.parametrize(
@@ -60,6 +61,7 @@ def test_make_runs_the_whole_pipeline_offline_on_the_embedded_defaults(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    assert Manifest.read(tmp_path / "demo" / "manifest.json").narration.voice == manifest["narration"]["voice"]
     assert manifest["llm"] == "local:smollm2" and manifest["engine"]["engine"] == "animatic"
     assert len(manifest["scenes"]) == 3 and manifest["video"]["codec"] == "h264"
     assert manifest["usage"]["calls"] >= 2

@@ -14,6 +14,7 @@ from tests.fixtures.servers import free_port
 from tests.fixtures.vision_server import SeenRequest, verdict, vision_critic
 from videodrafter.config import Settings
 from videodrafter.consistency.verdict import Verdict
+from videodrafter.graph.manifest import Manifest
 from videodrafter.graph.runner import start_run
 from videodrafter.media.contact_sheet import CHOSEN, contact_sheet
 from videodrafter.script import VideoScript
@@ -39,7 +40,9 @@ def _is_clip(request: SeenRequest) -> bool:
 
 
 def _manifest(outcome) -> dict:
-    return json.loads((outcome.run_dir / "manifest.json").read_text())
+    path = outcome.run_dir / "manifest.json"
+    Manifest.read(path)  # a critic run's manifest fits its model
+    return json.loads(path.read_text())
 
 
 def test_a_failing_verdict_regenerates_exactly_that_scene_with_the_revised_prompt(settings: Settings) -> None:

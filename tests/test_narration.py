@@ -27,6 +27,7 @@ from videodrafter.planning.narrator_lines import narration_problem
 from videodrafter.planning.planner import plan_script
 from videodrafter.script import VideoScript
 from videodrafter.tools.assembly import LEAD_S, AssembleArgs, ClipEntry, assemble_video
+from videodrafter.graph.manifest import Manifest
 from videodrafter.run_resources import RunResources
 from videodrafter.web.tables import scene_rows, script_from_tables
 
@@ -137,6 +138,7 @@ def test_a_narrated_video_has_one_aac_track_as_long_as_the_picture_and_subtitles
     assert abs(audio.duration_s - video.duration_s) < 0.1
     assert audio.mean_volume_db > -40 and audio.integrated_lufs == pytest.approx(-16, abs=2.5)
     manifest = json.loads((outcome.run_dir / "manifest.json").read_text())["narration"]
+    assert Manifest.read(outcome.run_dir / "manifest.json").narration.narrated, "a narrated run's manifest fits its model"
     spoken = [scene["duration_s"] for scene in manifest["scenes"]]
     assert spoken[0] > 2.0  # a one-second clip cannot hold this line: the scene was held for it
     # subtitles: each line while it is spoken, inside its own scene

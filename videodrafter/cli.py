@@ -20,6 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from videodrafter import __version__
 from videodrafter.config import Settings, SpeedProfileName
+from videodrafter.engines.diffusers_presets import engine_help
 from videodrafter.errors import VideoDrafterError
 
 
@@ -240,15 +241,8 @@ def script(
     stderr.print(f"[dim]{report_summary(report)}[/]")
 
 
-ENGINE_HELP = (
-    "animatic (offline storyboard, default), tiny and tiny-wan (random weights, CPU tests), sdxl-cogvideox, "
-    "sdxl-wan (GPU, downloads the models), random-sdxl-cogvideox (real sizes, random weights: GPU benchmark)."
-)
-"""Every preset of ``videodrafter.engines.registry.engine_names()`` (a test keeps them in step; that
-module imports torch, far too slow for printing the help)."""
-
 EngineOption = Annotated[
-    str | None, typer.Option("--engine", metavar="NAME", help=ENGINE_HELP)
+    str | None, typer.Option("--engine", metavar="NAME", help=engine_help())
 ]
 
 
@@ -267,7 +261,7 @@ def make(
     critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges scene images and clips against the references (openai:gpt-4o, vllm:<model>@<url>); advisory.")] = None,
     candidates: Annotated[int | None, typer.Option("--candidates", metavar="K", help="Scene images per scene and round, made in one batched call; the best is kept.")] = None,
     image_embedder: Annotated[str | None, typer.Option("--image-embedder", metavar="SPEC", help="auto, appearance, clip, dinov2[:<hub id>] (consistency check).")] = None,
-    profile: Annotated[SpeedProfile | None, typer.Option("--profile", help="Diffusers engines: quality (as built), fast (fewer clip steps, compile, cuDNN attention, block cache) or low-memory (FP8 weights, offload; fits 24 GB).")] = None,
+    profile: Annotated[SpeedProfile | None, typer.Option("--profile", help=Settings.model_fields["profile"].description)] = None,
     voice: VoiceOption = None,
     verbose: VerboseOption = False,
 ) -> None:

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from videodrafter.script import CameraMove, EntityKind
 
+LatentLayout = Literal["BFCHW", "BCFHW"]
+"""How a clip family lays out its video latents: CogVideoX (B, F, C, H, W), Wan (B, C, F, H, W)."""
+
 
 class Box(BaseModel):
     """A box in relative coordinates (0..1) of the frame."""

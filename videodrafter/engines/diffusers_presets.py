@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.latent_camera import LatentLayout
+from videodrafter.engines.base import LatentLayout
 
 
 def random_architecture(model: str) -> str | None:
@@ -27,6 +27,7 @@ class DiffusersPreset(BaseModel):
     ip_adapter_weight: str = "ip-adapter_sdxl.safetensors"
     image_encoder_folder: str = "sdxl_models/image_encoder"
     video_model: str = Field(description="Image-to-video checkpoint, or 'random:<architecture>'.")
+    summary: str = Field(description="What the preset is for, in a few words (the --engine help).")
     video_family: Literal["cogvideox", "wan"]
     image_width: int
     image_height: int
@@ -56,24 +57,24 @@ class DiffusersPreset(BaseModel):
 
 PRESETS: dict[str, DiffusersPreset] = {
     "tiny": DiffusersPreset(
-        name="tiny", image_model="random:tiny", video_model="random:tiny", video_family="cogvideox",
+        name="tiny", summary="random weights, CPU tests", image_model="random:tiny", video_model="random:tiny", video_family="cogvideox",
         image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
         video_frames=9, video_fps=8, video_steps=6, max_text_length=16,
     ),
     # The sdxl-wan code path (Wan I2V: flow matching, (B,C,F,H,W) latents) at the tiny size.
     "tiny-wan": DiffusersPreset(
-        name="tiny-wan", image_model="random:tiny", video_model="random:tiny", video_family="wan",
+        name="tiny-wan", summary="random weights, the Wan path on a CPU", image_model="random:tiny", video_model="random:tiny", video_family="wan",
         image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
         video_frames=9, video_fps=8, video_steps=6, video_guidance=5.0, max_text_length=16,
     ),
     "sdxl-cogvideox": DiffusersPreset(
-        name="sdxl-cogvideox", image_model="stabilityai/stable-diffusion-xl-base-1.0",
+        name="sdxl-cogvideox", summary="GPU, downloads the models", image_model="stabilityai/stable-diffusion-xl-base-1.0",
         video_model="THUDM/CogVideoX-5b-I2V", video_family="cogvideox",
         image_width=1344, image_height=768, reference_size=1024, image_steps=30,
         video_width=720, video_height=480, video_frames=49, video_fps=8, video_steps=50,
     ),
     "sdxl-wan": DiffusersPreset(
-        name="sdxl-wan", image_model="stabilityai/stable-diffusion-xl-base-1.0",
+        name="sdxl-wan", summary="GPU, downloads the models", image_model="stabilityai/stable-diffusion-xl-base-1.0",
         video_model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", video_family="wan",
         image_width=1344, image_height=768, reference_size=1024, image_steps=30,
         video_width=832, video_height=480, video_frames=81, video_fps=16, video_steps=40, video_guidance=5.0,
@@ -82,8 +83,14 @@ PRESETS: dict[str, DiffusersPreset] = {
     # The sdxl-cogvideox architectures at their real sizes with random weights: nothing to download,
     # pictures are noise, but time and memory per scene are those of the real models (GPU benchmark).
     "random-sdxl-cogvideox": DiffusersPreset(
-        name="random-sdxl-cogvideox", image_model="random:full", video_model="random:full", video_family="cogvideox",
+        name="random-sdxl-cogvideox", summary="real sizes, random weights: GPU benchmark", image_model="random:full", video_model="random:full", video_family="cogvideox",
         image_width=1344, image_height=768, reference_size=1024, image_steps=30,
         video_width=720, video_height=480, video_frames=49, video_fps=8, video_steps=50,
     ),
 }
+
+
+def engine_help() -> str:
+    """The --engine help, from the presets themselves."""
+    presets = ", ".join(f"{name} ({preset.summary})" for name, preset in PRESETS.items())
+    return f"animatic (offline storyboard, default), {presets}."

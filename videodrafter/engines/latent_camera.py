@@ -10,15 +10,15 @@ and flow-matching schedulers (x̂0 = x_t − σ·v; α = 1 − σ).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from videodrafter.engines.base import LatentLayout
 from videodrafter.engines.camera import camera_map
 from videodrafter.script import CameraDirection, CameraMove
 
-LatentLayout = Literal["BFCHW", "BCFHW"]
 """CogVideoX keeps frames before channels; Wan keeps channels before frames."""
 
 
