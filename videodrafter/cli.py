@@ -291,7 +291,8 @@ def make(
 def resume(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run folder name under the runs directory.")],
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
-    approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval.")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the script of a run paused for approval (as edited in its script.json).")] = False,
+    script_file: Annotated[Path | None, typer.Option("--script", metavar="FILE", help="With --approve: approve this script instead of the run's script.json.")] = None,
     llm: Annotated[str | None, typer.Option("--llm", metavar="SPEC", help="Use this LLM for the steps not yet done (kept for later resumes).")] = None,
     engine: Annotated[str | None, typer.Option("--engine", metavar="NAME", help="Use this engine for the steps not yet done (kept for later resumes).")] = None,
     voice: Annotated[str | None, typer.Option("--voice", metavar="SPEC", help="Speak the narration with this voice (kept for later resumes; none: silent).")] = None,
@@ -304,6 +305,7 @@ def resume(
     \b
       videodrafter resume 20260101-120000-a-dog-s-day-1a2b
       videodrafter resume my-run --approve --engine tiny
+      videodrafter resume my-run --approve --script edited.json
     """
     from videodrafter.graph.runner import resume_run
 
@@ -311,7 +313,8 @@ def resume(
     _settings(llm=llm, engine=engine, voice=voice)  # the changed settings' syntax; resume_run checks what they name
     _run_with_progress(
         lambda on_event: resume_run(
-            run_id, folder, approve={"approved": True} if approve else None, overrides={"engine": engine, "llm": llm, "voice": voice}, on_event=on_event
+            run_id, folder, approve={"approved": True} if approve or script_file else None, script_file=script_file,
+            overrides={"engine": engine, "llm": llm, "voice": voice}, on_event=on_event,
         )
     )
 
@@ -661,7 +664,10 @@ def _run_with_progress(run) -> None:
         from videodrafter.graph.run_folder import resume_command
 
         command = f"{resume_command(outcome.run_id, outcome.run_dir.parent)} --approve"
-        stderr.print(f"[yellow]The script is waiting for approval:[/] review {outcome.run_dir / 'script.json'} then run `{command}`.")
+        stderr.print(
+            f"[yellow]The script is waiting for approval:[/] review (and edit, if you like) {outcome.run_dir / 'script.json'}, then run `{command}`.",
+            soft_wrap=True,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

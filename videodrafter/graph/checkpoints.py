@@ -30,6 +30,7 @@ CHECKPOINT_TYPES = [
     ("videodrafter.engines.base", "Box"),
     ("videodrafter.media.video", "VideoInfo"),
     ("videodrafter.graph.state", "EnrichTask"),
+    ("videodrafter.graph.state", "ScriptApproval"),
     ("videodrafter.graph.state", "InputState"),  # the first checkpoint holds the graph's input as is
     ("videodrafter.graph.state", "ReviewInput"),  # and the review subgraph's first one its input
 ]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from videodrafter.audio.speech_files import NarrationAudio
 from videodrafter.consistency.verdict import Verdict
 from videodrafter.graph.artifacts import ClipArtifact, ReferenceArtifact, SceneCandidate
+from videodrafter.graph.state import ScriptApproval
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.video import VideoInfo
 from videodrafter.script import FilePath
@@ -87,6 +88,7 @@ class Manifest(BaseModel):
     scenes: list[SceneRecord] = Field(description="Each scene, in order.")
     video: VideoInfo = Field(description="The assembled video.mp4.")
     narration: NarrationRecord = Field(description="The spoken narration.")
+    approval: ScriptApproval | None = Field(default=None, description="How the script was approved after a pause, and what the person changed.")
     notes: list[str] = Field(description="Things a user should know about this run.")
 
     @classmethod

@@ -19,6 +19,7 @@ from langgraph.types import Command
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError
+from videodrafter.graph.approval import approval_answer
 from videodrafter.graph.checkpoints import checkpointer
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.driver import Drive, RunFailed, RunInterrupted, RunOutcome
@@ -34,6 +35,7 @@ from videodrafter.graph.run_folder import (
     save_request,
     validate_run_id,
 )
+from videodrafter.graph.run_history import pending_script
 from videodrafter.graph.state import InputState
 from videodrafter.run_inputs import check_choices, check_photos, check_run_inputs
 from videodrafter.run_resources import RunResources
@@ -82,6 +84,7 @@ def resume_run(
     runs_dir: Path,
     *,
     approve: dict | None = None,
+    script_file: Path | None = None,
     overrides: dict[str, str | None] | None = None,
     chat_model: BaseChatModel | None = None,
     engine: Engine | None = None,
@@ -91,7 +94,9 @@ def resume_run(
     """Continue a run from its last checkpoint: finished work is reused, never redone.
 
     ``overrides`` (engine, llm, voice) apply to the steps not yet done; they are kept in the run's
-    request (later resumes use them too) and in its manifest.
+    request (later resumes use them too) and in its manifest. ``approve`` answers a run paused for
+    approval: without a script of its own, the script in ``script_file`` or the run's edited
+    ``script.json`` is the one approved (see ``approval.approval_answer``).
     """
     request = load_request(run_id, runs_dir)
     run_dir = runs_dir / run_id
@@ -100,6 +105,8 @@ def resume_run(
     settings = request.effective_settings(runs_dir)
     check_choices(settings, engine=engine is None, llm=chat_model is None, llm_needed=request.script is None)
     with run_lock(run_dir, run_id) as lock:
+        if approve is not None and not approve.get("script"):
+            approve = _approval(run_id, run_dir, approve, script_file)
         if changed:
             save_request(run_dir, request)
         context = RunContext.for_run(settings, run_dir, [override.model_dump() for override in request.overrides])
@@ -107,6 +114,18 @@ def resume_run(
         command = Command(resume=approve) if approve is not None else None
         first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
         return Drive(context, resources, run_id, lock, on_event, cancel).run(command, first_input=first_input)
+
+
+def _approval(run_id: str, run_dir: Path, approve: dict, script_file: Path | None) -> dict:
+    draft = pending_script(run_dir)
+    if draft is None:
+        if script_file is not None:
+            raise InputError(
+                f"The run '{run_id}' is not waiting for approval, so it has no draft to replace.",
+                f"Render the edited script as a new run: `videodrafter make --script {script_file}`.",
+            )
+        return approve
+    return {**approve, **approval_answer(run_dir, draft, script_file)}
 
 
 def edit_run(

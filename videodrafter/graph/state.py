@@ -50,6 +50,14 @@ def extend_candidates(left: dict[int, list[SceneCandidate]], right: dict[int, li
     return merged
 
 
+class ScriptApproval(BaseModel):
+    """How a paused run's script was approved."""
+
+    edited: bool = Field(description="The approved script differs from the draft.")
+    source: str = Field(description="Where the approved script came from: 'draft', 'script.json', a --script file, 'web' or 'api'.")
+    changes: list[str] = Field(default_factory=list, description="What the edit changed, field by field.")
+
+
 class InputState(BaseModel):
     """What a caller gives the graph."""
 
@@ -121,6 +129,7 @@ class State(InputState):
         default_factory=dict, description="Prompts the critic revised, per scene, for its next rounds."
     )
     critic_down: bool = Field(default=False, description="The critic failed once: the embedder decides for the rest of the run.")
+    approval: ScriptApproval | None = Field(default=None, description="How a paused run's script was approved (None: no pause).")
     clips: Annotated[dict[int, ClipArtifact], merge] = Field(default_factory=dict)
     usage: Annotated[TokenUsage, add_usage] = Field(default_factory=TokenUsage)
     seconds: Annotated[dict[str, float], add_seconds] = Field(default_factory=dict, description="Time spent per node.")

@@ -85,7 +85,7 @@ def build_manifest(
         usage=state.usage, seconds=all_seconds, references=state.references, image_embedder=resources.embedder.name,
         consistency_threshold=threshold, critic=critic_summary(state, context), scenes=scenes, video=assembled.info,
         narration=NarrationRecord(voice=context.settings.voice, narrated=assembled.narrated, held_frames=assembled.holds, scenes=spoken),
-        notes=state.notes,
+        approval=state.approval, notes=state.notes,
     )
 
 
