@@ -46,6 +46,15 @@ class CameraMove(BaseModel):
         return f"{self.direction.value}, {self.speed.value}"
 
 
+class ShotKind(StrEnum):
+    """How a scene joins the one before it."""
+
+    CUT = "cut"
+    CONTINUE = "continue"
+    """The shot carries on the previous one (same place and cast, no time jump): its clip starts from
+    the previous clip's last frame."""
+
+
 class EntityKind(StrEnum):
     """Foreground entities are cut out of their reference; backgrounds keep only the scenery."""
 
@@ -100,6 +109,14 @@ class Scene(BaseModel):
         default="", max_length=NARRATION_MAX_CHARS,
         description="What a narrator says over the shot (one or two sentences). Empty: the event is read.",
     )
+    shot: ShotKind = Field(
+        default=ShotKind.CUT,
+        description="'cut' (a new shot) or 'continue' (carries on the previous scene: same place and cast, no time jump).",
+    )
+
+    @property
+    def continues(self) -> bool:
+        return self.shot is ShotKind.CONTINUE
 
 
 class VideoScript(BaseModel):
@@ -159,4 +176,29 @@ def script_problems(script: VideoScript) -> list[str]:
             problems.append(f"scene {number} names background '{scene.background}', which is not defined")
         elif kind is not EntityKind.BACKGROUND:
             problems.append(f"scene {number} uses foreground entity '{scene.background}' as its background")
+    problems += continuity_problems(script)
+    return problems
+
+
+def can_continue(script: VideoScript, index: int) -> bool:
+    """Scene ``index`` may continue the previous one: there is one, in the same place with the same cast."""
+    if index == 0:
+        return False
+    scene, previous = script.scenes[index], script.scenes[index - 1]
+    return scene.background == previous.background and set(scene.foreground) == set(previous.foreground)
+
+
+def continuity_problems(script: VideoScript) -> list[str]:
+    """A continued shot carries on the one before it: there must be one, in the same place with the same cast."""
+    problems: list[str] = []
+    for number, scene in enumerate(script.scenes, start=1):
+        if not scene.continues:
+            continue
+        if number == 1:
+            problems.append("scene 1 is marked 'continue' but there is no scene before it; make it a 'cut'")
+        elif not can_continue(script, number - 1):
+            problems.append(
+                f"scene {number} continues scene {number - 1} but its place or cast differs; "
+                "a continued shot keeps the same place and characters (make it a 'cut')"
+            )
     return problems

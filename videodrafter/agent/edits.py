@@ -29,7 +29,9 @@ from videodrafter.script import (
     EntityKind,
     NARRATION_MAX_CHARS,
     Scene,
+    ShotKind,
     VideoScript,
+    can_continue,
     entity_id_from_name,
 )
 from videodrafter.text import content_words
@@ -101,8 +103,19 @@ class ScriptEdit(EditCommand):
     """A change to the draft's script; the runner makes again only the artifacts whose inputs changed."""
 
     def edit(self, script: VideoScript, conversation: Conversation | None = None) -> EditedScript:
-        """The edited script (``script`` itself is left as it was) and a summary of the change."""
-        return self.rewrite(script.model_copy(deep=True), conversation)
+        """The edited script (``script`` itself is left as it was) and a summary of the change.
+
+        A continued shot that the edit left without its scene before (moved, removed, a new place)
+        becomes a cut, and the summary says so."""
+        edited = self.rewrite(script.model_copy(deep=True), conversation)
+        broken = [index for index, scene in enumerate(edited.script.scenes) if scene.continues and not can_continue(edited.script, index)]
+        if not broken:
+            return edited
+        fixed = edited.script.model_copy(deep=True)
+        for index in broken:
+            fixed.scenes[index].shot = ShotKind.CUT
+        numbers = ", ".join(str(index + 1) for index in broken)
+        return EditedScript(fixed, f"{edited.summary}\nscene(s) {numbers} no longer continue the shot before them: now a cut")
 
     @abstractmethod
     def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
@@ -230,6 +243,26 @@ class SetNarration(ScriptEdit):
         line = spoken_sentence(" ".join(self.narration.split()).strip("\"'“”"))
         script.scenes[index].narration = line
         return EditedScript(script, f"scene {self.scene} now says: {line or '(its event)'}")
+
+
+class SetShot(ScriptEdit):
+    """Make a scene continue the shot before it (same place and cast: its clip starts where the previous one ends) or a cut."""
+
+    command: Literal["set_shot"] = "set_shot"
+    scene: int = Field(ge=1)
+    shot: ShotKind
+
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        index = _scene_index(script, self.scene)
+        if self.shot is ShotKind.CONTINUE and not can_continue(script, index):
+            why = "it is the first scene" if index == 0 else f"its place or characters differ from scene {index}'s"
+            raise InputError(
+                f"Scene {self.scene} cannot continue the shot before it: {why}.",
+                "A continued shot keeps the previous scene's place and characters; change them first, or keep it a cut.",
+            )
+        script.scenes[index].shot = self.shot
+        what = f"continues scene {index}" if self.shot is ShotKind.CONTINUE else "is a cut (a new shot)"
+        return EditedScript(script, f"scene {self.scene} now {what}")
 
 
 class UsePhoto(ScriptEdit):

@@ -21,6 +21,7 @@ from videodrafter.agent.edits import (
     RemoveScene,
     SetCamera,
     SetNarration,
+    SetShot,
     ShowHelp,
     ShowScript,
     SwapScenes,
@@ -35,7 +36,7 @@ from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.structured import describe_validation_error, generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.prompts import PromptSet, load_prompt_set
-from videodrafter.script import CameraSpeed, CameraDirection, EntityKind, VideoScript
+from videodrafter.script import CameraDirection, CameraSpeed, EntityKind, ShotKind, VideoScript
 from videodrafter.text import content_words
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ CAMERA = re.compile(
 NARRATION = re.compile(
     r"\b(?:change|set|make|replace)\s+(?:the\s+)?(?:narration|narrator|voice-?over)\s+(?:of|for|in|on)\s+scene\s+(?P<n>\d+)\s*(?:to|with|:|=)\s*(?P<text>.+)$"
     r"|\bscene\s+(?P<n2>\d+)\s+(?:should\s+)?(?:says?|narration)\s*:?\s*(?P<text2>.+)$",
+    re.IGNORECASE,
+)
+SHOT = re.compile(
+    r"\bcontinue\s+scene\s+(?P<n>\d+)(?:\s+from\s+(?:scene\s+)?(?P<from>\d+))?|\bscene\s+(?P<n2>\d+)\s+(?:continues|carries\s+on)\b"
+    r"|\bmake\s+scene\s+(?P<cut>\d+)\s+(?:a\s+)?(?:cut|new\s+shot)\b",
     re.IGNORECASE,
 )
 PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.IGNORECASE)
@@ -97,6 +103,18 @@ def vague_request(message: str, script: VideoScript | None) -> Clarify | None:
     return Clarify(request=message, proposals=proposals_for(message, script))
 
 
+def _shot(match: re.Match[str]) -> SetShot:
+    if match["cut"]:
+        return SetShot(scene=int(match["cut"]), shot=ShotKind.CUT)
+    scene = int(match["n"] or match["n2"])
+    if match["from"] and int(match["from"]) != scene - 1:
+        raise InputError(
+            f"Scene {scene} can only continue the scene just before it (scene {scene - 1}), not scene {match['from']}.",
+            f"Move the scenes next to each other first (e.g. swap scenes), then say: continue scene {scene}.",
+        )
+    return SetShot(scene=scene, shot=ShotKind.CONTINUE)
+
+
 def parse_with_grammar(message: str, script: VideoScript | None, attachment: Path | None = None) -> EditCommand | None:
     """The command a message states plainly, or None."""
     text = " ".join(message.strip().split()).rstrip(".!")
@@ -119,6 +137,8 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
         direction = (match["direction"] or match["direction2"]).lower().removeprefix("pan ")
         speed = (match["speed"] or match["speed2"] or "medium").lower()
         return SetCamera(scene=int(number), direction=direction, speed=speed)
+    if match := SHOT.search(text):
+        return _shot(match)
     if match := PHOTO.search(text):
         path = match["path"] or match["path2"]
         chosen = Path(path).expanduser() if path else attachment

@@ -107,13 +107,12 @@ class AnimaticEngine:
     ) -> list[np.ndarray]:
         del action, seed
         base = np.asarray(cover(image.convert("RGB"), self.width, self.height), dtype=np.uint8)
+        frames = [warp_image(base, camera_map(camera, index / max(num_frames - 1, 1), self.width, self.height)) for index in range(num_frames)]
+        return self.caption_frames(frames, caption)
+
+    def caption_frames(self, frames: list[np.ndarray], caption: str) -> list[np.ndarray]:
         overlay = self._caption_overlay(caption)
-        frames = []
-        for index in range(num_frames):
-            progress = index / max(num_frames - 1, 1)
-            frame = warp_image(base, camera_map(camera, progress, self.width, self.height))
-            frames.append(self._apply_overlay(frame, overlay))
-        return frames
+        return [self._apply_overlay(frame, overlay) for frame in frames]
 
     def _caption_overlay(self, caption: str) -> Image.Image | None:
         if not caption:

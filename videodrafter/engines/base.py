@@ -150,3 +150,15 @@ class DepictingEngine(Engine, Protocol):
     def depict(self, entity: EntityPicture) -> Depiction:
         """What ``reference_image`` draws for this entity (a pure function of it)."""
         ...
+
+
+@runtime_checkable
+class CaptioningEngine(Engine, Protocol):
+    """An engine whose clips carry their caption in the picture (the animatic's storyboard look).
+
+    Captions are burned after the clip is made, so the clip's clean last frame can start the next
+    shot of a continued scene."""
+
+    def caption_frames(self, frames: list[np.ndarray], caption: str) -> list[np.ndarray]:
+        """The frames with ``caption`` drawn over them."""
+        ...

@@ -39,6 +39,9 @@ class SceneCandidate(BaseModel):
     entity_scores: dict[str, float] = Field(default_factory=dict)
     verdict: Verdict | None = Field(default=None, description="The vision critic's verdict; None: no critic or it failed.")
     critic_error: str = Field(default="", description="Why the critic gave no verdict on this picture.")
+    continued_from: int | None = Field(
+        default=None, description="A continued shot's start: the last frame of this scene's clip (index), not a drawn picture."
+    )
 
 
 class ClipArtifact(BaseModel):
@@ -49,6 +52,9 @@ class ClipArtifact(BaseModel):
     frames: int
     fps: float
     request_key: str = Field(default="", description="Key of the first try's inputs (a redone clip has its own key).")
+    last_frame: FilePath | None = Field(default=None, description="The clip's last frame, uncaptioned (a continued shot starts from it).")
+    start_image_sha256: str = Field(default="", description="SHA-256 of the picture the clip was made from.")
+    continued_from: int | None = Field(default=None, description="The scene whose last frame this clip started from (a continued shot).")
     verdict: Verdict | None = Field(default=None, description="The critic's verdict on the clip kept.")
     first_verdict: Verdict | None = Field(default=None, description="The verdict that made the clip be redone, if any.")
     redone: bool = False

@@ -27,9 +27,11 @@ def route_start(state: State) -> Literal["review_script", "approve_script"]:
 
 def route_after_consistency(state: State) -> Literal["scene_images", "scene_clips"]:
     """Regenerate only the flagged scenes (their attempt number moved on), bounded by settings."""
+    assert state.script is not None
     pending = [
         scene for scene, attempt in state.scene_attempts.items()
-        if not any(candidate.attempt == attempt for candidate in state.candidates.get(scene, []))
+        if scene < len(state.script.scenes) and not state.script.scenes[scene].continues
+        and not any(candidate.attempt == attempt for candidate in state.candidates.get(scene, []))
     ]
     return "scene_images" if pending else "scene_clips"
 

@@ -25,11 +25,14 @@ def contact_sheet(
     columns: int = 3,
     thumb_width: int = 320,
     candidates: list[tuple[list[Path], int]] | None = None,
+    continued: list[bool] | None = None,
 ) -> Path:
     """Lay scene images out in a grid with a caption strip under each.
 
     ``candidates``: per scene, every candidate image and the index of the chosen one; scenes with
-    more than one get a row of small thumbnails, the chosen one framed in yellow.
+    more than one get a row of small thumbnails, the chosen one framed in yellow. ``continued``: per
+    scene, whether its shot carries on the one before (a badge on its picture, which is that shot's
+    last frame).
     """
     if not images:
         raise ValueError("a contact sheet needs at least one image")
@@ -61,6 +64,8 @@ def contact_sheet(
         x = margin + column * (thumb_width + margin)
         y = margin + row * (thumb_height + caption_height + margin)
         sheet.paste(thumb, (x, y))
+        if continued and continued[index]:
+            _continuation_badge(draw, (x, y), face, index)
         paths, chosen = candidates[index]
         if len(paths) > 1:
             _candidate_strip(sheet, draw, paths, chosen, (x, y + thumb_height + 4), thumb_width, thumb.height / thumb_width)
@@ -68,6 +73,15 @@ def contact_sheet(
         for line_number, line in enumerate(lines):
             draw.text((x + 4, y + thumb_height + strip_height + 4 + 17 * line_number), line, fill=(235, 235, 235), font=face)
     return save_png_atomic(sheet, target)
+
+
+def _continuation_badge(draw: ImageDraw.ImageDraw, origin: tuple[int, int], face, index: int) -> None:
+    """A yellow tab on a continued shot's picture: it is where shot ``index`` (1-based: index) ended."""
+    label = f"continues shot {index}"
+    left, top, right, bottom = draw.textbbox((0, 0), label, font=face)
+    x, y = origin
+    draw.rectangle([x, y, x + right - left + 12, y + bottom - top + 10], fill=(250, 204, 21))
+    draw.text((x + 6 - left, y + 5 - top), label, fill=(24, 24, 28), font=face)
 
 
 def _candidate_side(width: int, count: int) -> int:

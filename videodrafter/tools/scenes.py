@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from videodrafter.engines.base import Engine, ForegroundCutout, SceneLayout, plan_layout
+from videodrafter.engines.base import CaptioningEngine, Engine, ForegroundCutout, SceneLayout, plan_layout
 from videodrafter.media.files import save_png_atomic
 from videodrafter.media.video import encode_mp4
 from videodrafter.script import CameraMove
@@ -102,6 +102,7 @@ class SceneClipArgs(BaseModel):
     duration_s: float = Field(default=3.0, gt=0, le=30)
     caption: str = ""
     output: Path = Field(description="MP4 to write.")
+    last_frame: Path | None = Field(default=None, description="PNG to write with the clip's last frame, uncaptioned (it may start the next shot).")
     seed: int = 0
 
 
@@ -109,6 +110,7 @@ class SceneClipResult(BaseModel):
     path: Path
     frames: int
     fps: float
+    last_frame: Path | None = None
 
 
 def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClipResult:
@@ -116,10 +118,15 @@ def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClip
     with Image.open(args.image) as opened:
         image = opened.convert("RGB")
     num_frames = max(2, round(args.duration_s * engine.fps))
-    frames = engine.scene_clip(image, args.action, args.camera, num_frames, seed=args.seed, caption=args.caption)
+    captioning = isinstance(engine, CaptioningEngine)
+    frames = engine.scene_clip(image, args.action, args.camera, num_frames, seed=args.seed, caption="" if captioning else args.caption)
     frames = [_even(frame) for frame in frames]
+    if args.last_frame is not None:
+        save_png_atomic(Image.fromarray(frames[-1], mode="RGB"), args.last_frame)
+    if captioning and args.caption:
+        frames = engine.caption_frames(frames, args.caption)
     encode_mp4(frames, args.output, engine.fps)
-    return SceneClipResult(path=args.output, frames=len(frames), fps=engine.fps)
+    return SceneClipResult(path=args.output, frames=len(frames), fps=engine.fps, last_frame=args.last_frame)
 
 
 def _even(frame):

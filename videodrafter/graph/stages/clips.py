@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
+from PIL import Image
 
 from videodrafter.advisory import vision_critic_step
 from videodrafter.consistency.vision_critic import VisionCritic
@@ -12,9 +13,11 @@ from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.stages import store
 from videodrafter.graph.stages.consistency_check import chosen_candidate, consistency_threshold, open_critic
+from videodrafter.graph.stages.scene_images import scene_seed
 from videodrafter.graph.state import State
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.media.files import content_hash
+from videodrafter.engines.base import plan_layout
+from videodrafter.media.files import content_hash, file_digest, save_png_atomic
 from videodrafter.media.video import decode_frames, probe_video
 from videodrafter.script import Scene
 from videodrafter.tools import SceneClipArgs, generate_scene_clip
@@ -39,21 +42,25 @@ class _ClipMaker:
 
     def make(self, image: SceneCandidate, spec: Scene, seed: int, action: str, request_key: str) -> ClipArtifact:
         key = clip_key(image, spec, self.engine, seed, action)
-        output = store.artifact_path(self.context.folder, "clips", "clip", key, ".mp4")
+        files = {"path": store.artifact_path(self.context.folder, "clips", "clip", key, ".mp4")}
+        last_frame = {"last_frame": store.artifact_path(self.context.folder, "clips", "clip", key, ".last.png")}
+        record = {"scene": image.scene, "key": key, "request_key": request_key, "image_key": image.key,
+                  "start_image_sha256": file_digest(image.image), "continued_from": image.continued_from, **files, **last_frame}
 
         def generate() -> ClipArtifact:
             with timed("scene_clips", self.seconds):
                 result = generate_scene_clip(
-                    SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s, caption=spec.action, output=output, seed=seed),
+                    SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s, caption=spec.action,
+                                  output=files["path"], last_frame=last_frame["last_frame"], seed=seed),
                     self.context.resources(),
                 )
-            return ClipArtifact(scene=image.scene, key=key, request_key=request_key, path=output, image_key=image.key, frames=result.frames, fps=result.fps)
+            return ClipArtifact(**record, frames=result.frames, fps=result.fps)
 
-        def from_file() -> ClipArtifact:
-            info = probe_video(output)
-            return ClipArtifact(scene=image.scene, key=key, request_key=request_key, path=output, image_key=image.key, frames=info.frames, fps=info.fps)
+        def from_files() -> ClipArtifact:
+            info = probe_video(files["path"])
+            return ClipArtifact(**record, frames=info.frames, fps=info.fps)
 
-        return store.reuse_or_make({"path": output}, ClipArtifact, make=generate, recover=from_file)
+        return store.reuse_or_make(files, ClipArtifact, make=generate, recover=from_files, companions=last_frame)
 
     def judged(self, clip: ClipArtifact, image: SceneCandidate, spec: Scene, action: str) -> ClipArtifact:
         """The clip with the critic's verdict, or as it is when there is no critic (or it failed)."""
@@ -73,9 +80,13 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
     maker = _ClipMaker(state, context)
     threshold = consistency_threshold(context)
     clips: dict[int, ClipArtifact] = {}
+    starts: dict[int, SceneCandidate] = {}
     for index, spec in enumerate(script.scenes):
         # 1. Known under the same key: here, or at another position (scenes were reordered)
-        image = chosen_candidate(state, index, threshold)
+        if spec.continues:
+            image = starts[index] = continued_start(state, context, index, {**state.clips, **clips}[index - 1])
+        else:
+            image = chosen_candidate(state, index, threshold)
         key = clip_key(image, spec, maker.engine, image.seed, spec.action)
         known = state.clips.get(index)
         if known and key in (known.key, known.request_key) and known.path.is_file():
@@ -96,4 +107,25 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
             redo = redo.model_copy(update={"scene": index, "first_verdict": clip.verdict, "redone": True, "verdict": None})
             clip = maker.judged(redo, image, spec, action)
         clips[index] = clip
-    return {"clips": clips, "seconds": maker.seconds, "notes": maker.step.notes, "usage": maker.usage, "critic_down": maker.step.down}
+    return {
+        "clips": clips, "candidates": {index: [start] for index, start in starts.items()},
+        "seconds": maker.seconds, "notes": maker.step.notes, "usage": maker.usage, "critic_down": maker.step.down,
+    }
+
+
+def continued_start(state: State, context: RunContext, index: int, previous: ClipArtifact) -> SceneCandidate:
+    """A continued shot starts from the previous clip's last frame; its key is that clip's, so an edit
+    upstream remakes the chain and nothing else."""
+    assert state.script is not None
+    spec = state.script.scenes[index]
+    if previous.last_frame is None or not previous.last_frame.is_file():  # a clip made before clips kept their last frame
+        last = previous.path.with_name(previous.path.stem + ".last.png")
+        save_png_atomic(Image.fromarray(list(decode_frames(previous.path))[-1], mode="RGB"), last)
+        previous = previous.model_copy(update={"last_frame": last})
+    before = chosen_candidate(state, index - 1, consistency_threshold(context)) if index - 1 in state.candidates else None
+    return SceneCandidate(
+        scene=index, attempt=0, rank=0, seed=scene_seed(context, spec, 0), prompt=spec.event,
+        key=content_hash("continued-v1", previous.key), image=previous.last_frame,
+        layout=before.layout if before is not None else plan_layout(list(spec.foreground), variant=spec.event),
+        continued_from=index - 1,
+    )

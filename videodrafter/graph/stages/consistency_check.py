@@ -31,8 +31,13 @@ def consistency_threshold(context: RunContext) -> float:
 
 
 def chosen_candidate(state: State, scene: int, threshold: float) -> SceneCandidate:
-    """The candidate a scene keeps: by the critic's verdicts where it judged, else the best embedder score."""
-    return selection.best(state.candidates[scene], threshold)
+    """The picture a scene's clip starts from: for a continued shot the previous clip's last frame,
+    else the candidate kept by the critic's verdicts where it judged, else by the best embedder score."""
+    assert state.script is not None
+    candidates = state.candidates[scene]
+    if state.script.scenes[scene].continues:
+        return [candidate for candidate in candidates if candidate.continued_from is not None][-1]
+    return selection.best([candidate for candidate in candidates if candidate.continued_from is None], threshold)
 
 
 def open_critic(context: RunContext, step: AdvisoryStep) -> VisionCritic | None:
@@ -105,8 +110,8 @@ def check_consistency_node(state: State, runtime: Runtime[RunContext]) -> dict:
     revisions: dict[int, PromptRevision] = {}
     notes: list[str] = []
     for index, spec in enumerate(script.scenes):
-        # 1. Measure what is new in the scene's current round
-        round_candidates = current_candidates(state, index)
+        # 1. Measure what is new in the scene's current round (a continued shot has no picture of its own)
+        round_candidates = [] if spec.continues else current_candidates(state, index)
         if not round_candidates:
             continue
         updated = [candidate for candidate in (scorer.score(index, spec, c) for c in round_candidates) if candidate is not None]

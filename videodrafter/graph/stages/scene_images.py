@@ -75,6 +75,8 @@ def scene_images_node(state: State, runtime: Runtime[RunContext]) -> dict:
     seconds: dict[str, float] = {}
     known = {candidate.key: candidate for candidates in state.candidates.values() for candidate in candidates if candidate.image.is_file()}
     for index, spec in enumerate(script.scenes):
+        if spec.continues:  # its picture is the previous clip's last frame (see stages/clips.py)
+            continue
         # 1. The round's slots: the layout is what generate_scene_candidates plans
         attempt = attempts[index]
         layout = plan_layout(list(spec.foreground), variant=spec.event)

@@ -29,18 +29,21 @@ def record_path(files: dict[str, Path]) -> Path:
     return next(iter(files.values())).with_suffix(".json")
 
 
-def find(files: dict[str, Path], model: type[M], recover: Callable[[], M] | None = None) -> M | None:
+def find(
+    files: dict[str, Path], model: type[M], recover: Callable[[], M] | None = None, companions: dict[str, Path] | None = None,
+) -> M | None:
     """The finished artifact whose ``files`` (field name → path) are all complete, else None.
 
-    The record gives what was measured; its paths are this folder's. Without a record (or with a
-    damaged one) ``recover()`` rebuilds it from the files, and it is recorded.
+    The record gives what was measured; its paths are this folder's (``companions`` too: files
+    made with it that older versions did not make, so they are not required). Without a record
+    (or with a damaged one) ``recover()`` rebuilds it from the files, and it is recorded.
     """
     if not all(is_complete(path) for path in files.values()):
         return None
     record = record_path(files)
     if is_complete(record):
         try:
-            return model.model_validate_json(record.read_text()).model_copy(update=files)
+            return model.model_validate_json(record.read_text()).model_copy(update={**(companions or {}), **files})
         except (ValidationError, ValueError):
             pass  # an older or damaged record: rebuilt below
     if recover is None:
@@ -54,7 +57,10 @@ def save(files: dict[str, Path], artifact: M) -> M:
     return artifact
 
 
-def reuse_or_make(files: dict[str, Path], model: type[M], make: Callable[[], M], recover: Callable[[], M] | None = None) -> M:
+def reuse_or_make(
+    files: dict[str, Path], model: type[M], make: Callable[[], M], recover: Callable[[], M] | None = None,
+    companions: dict[str, Path] | None = None,
+) -> M:
     """The artifact from its record or files when finished, else ``make()`` (which writes the files), recorded."""
-    found = find(files, model, recover)
+    found = find(files, model, recover, companions)
     return found if found is not None else save(files, make())
