@@ -13,7 +13,7 @@ import torch
 from tests.fixtures.cli import run_cli
 from tests.fixtures.scripts import write_script
 from videodrafter.config import Settings
-from videodrafter.engines import speed_profiles
+from videodrafter.engines.families.cogvideox_i2v import CogVideoXI2VFamily
 from videodrafter.animatic.art import draw_place
 from videodrafter.engines.base import EntityPicture
 from videodrafter.engines.camera import camera_move_scores
@@ -59,7 +59,7 @@ def test_the_first_block_cache_sits_in_the_engines_call_path(monkeypatch: pytest
     """A threshold no residual change reaches skips every later step's remaining blocks; zero skips none."""
     skip_rates = {}
     for threshold in (0.0, 1e9):
-        monkeypatch.setitem(speed_profiles.FIRST_BLOCK_CACHE_THRESHOLD, "cogvideox", threshold)
+        monkeypatch.setattr(CogVideoXI2VFamily, "first_block_cache_threshold", threshold)
         settings = Settings(engine="tiny", profile="fast", diffusion_steps=4, seed=int(threshold > 0))
         engine = get_engine(settings)
         transformer = engine.video_pipeline().transformer

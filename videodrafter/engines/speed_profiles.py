@@ -30,10 +30,6 @@ CompileChoice = Literal["auto", "on", "off"]
 FAST_VIDEO_STEP_FRACTION = 0.6
 """``fast`` samples clips with 60% of the preset's steps (CogVideoX 50 → 30, Wan 40 → 24)."""
 
-FIRST_BLOCK_CACHE_THRESHOLD: dict[str, float] = {"cogvideox": 0.05, "wan": 0.05}
-"""Relative change of the first block's residual under which a step reuses the other blocks' output.
-0.05 is the default in diffusers' FirstBlockCacheConfig and below the 0.08–0.1 that ParaAttention
-(where first-block caching comes from) quotes as a visible quality cost on video transformers."""
 
 FP8_STORAGE = torch.float8_e4m3fn
 
@@ -66,9 +62,13 @@ def should_compile(choice: CompileChoice, profile: ProfileName, device: str) -> 
 
 def place_pipeline(
     pipe, kind: Literal["image", "video"], *, profile: ProfileName, device: str, dtype: torch.dtype,
-    video_family: Literal["cogvideox", "wan"], compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
+    cache_threshold: float = 0.05, compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
 ) -> ProfileReport:
-    """Put a freshly built pipeline where the profile wants it, with the profile's optimisations."""
+    """Put a freshly built pipeline where the profile wants it, with the profile's optimisations.
+
+    ``cache_threshold``: the clip family's first-block cache threshold, the relative change of the first
+    block's residual under which a step reuses the other blocks' output (0.05, the default of diffusers'
+    FirstBlockCacheConfig, is below the 0.08–0.1 that ParaAttention quotes as a visible quality cost)."""
     report = ProfileReport(profile=profile)
     if profile == "low-memory":
         _low_memory(pipe, report, device=device, dtype=dtype)
@@ -80,7 +80,7 @@ def place_pipeline(
         pipe.to(device, dtype)
     if profile == "fast":
         if kind == "video":
-            _first_block_cache(pipe.transformer, FIRST_BLOCK_CACHE_THRESHOLD[video_family], report)
+            _first_block_cache(pipe.transformer, cache_threshold, report)
             if should_compile(compile_choice, profile, device):
                 _compile_repeated_blocks(pipe.transformer, report)
             else:
