@@ -33,6 +33,7 @@ class AnimaticEngine:
     name = "animatic"
     draws_clean_backgrounds = True
     draws_solid_subjects = True  # one closed pictogram per subject
+    holds_references = False
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 12.0, cache_dir: Path | None = None) -> None:
         self.width = width
@@ -103,9 +104,10 @@ class AnimaticEngine:
         return compose_foreground(cover(background.convert("RGB"), self.width, self.height), foreground, layout)
 
     def scene_clip(
-        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
+        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str,
+        references: list[Image.Image] | None = None,
     ) -> list[np.ndarray]:
-        del action, seed
+        del action, seed, references  # the pictograms are the references: the start image already shows them
         base = np.asarray(cover(image.convert("RGB"), self.width, self.height), dtype=np.uint8)
         frames = [warp_image(base, camera_map(camera, index / max(num_frames - 1, 1), self.width, self.height)) for index in range(num_frames)]
         return self.caption_frames(frames, caption)

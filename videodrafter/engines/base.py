@@ -107,6 +107,8 @@ class Engine(Protocol):
     """Its places never contain characters, so background references need no painting out."""
     draws_solid_subjects: bool
     """Its foreground references are one closed shape on a plain backdrop, so holes in their mask are paint."""
+    holds_references: bool
+    """Its clips are conditioned on the entities' reference pictures through every frame, not only on the start image."""
 
     def reference_image(self, entity: EntityPicture, *, seed: int) -> Image.Image:
         """A picture of one entity: a subject on a plain backdrop, or an empty place."""
@@ -125,9 +127,11 @@ class Engine(Protocol):
         ...
 
     def scene_clip(
-        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str
+        self, image: Image.Image, action: str, camera: CameraMove, num_frames: int, *, seed: int, caption: str,
+        references: list[Image.Image] | None = None,
     ) -> list[np.ndarray]:
-        """RGB uint8 frames animating the scene image with the action and camera move."""
+        """RGB uint8 frames animating the scene image with the action and camera move (and, where the
+        engine ``holds_references``, the entities' reference pictures)."""
         ...
 
     def describe(self) -> dict[str, str]:

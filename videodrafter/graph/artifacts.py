@@ -55,6 +55,7 @@ class ClipArtifact(BaseModel):
     last_frame: FilePath | None = Field(default=None, description="The clip's last frame, uncaptioned (a continued shot starts from it).")
     start_image_sha256: str = Field(default="", description="SHA-256 of the picture the clip was made from.")
     continued_from: int | None = Field(default=None, description="The scene whose last frame this clip started from (a continued shot).")
+    references: list[str] = Field(default_factory=list, description="Entities whose reference pictures the clip model saw through the clip.")
     verdict: Verdict | None = Field(default=None, description="The critic's verdict on the clip kept.")
     first_verdict: Verdict | None = Field(default=None, description="The verdict that made the clip be redone, if any.")
     redone: bool = False

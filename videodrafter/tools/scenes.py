@@ -103,6 +103,7 @@ class SceneClipArgs(BaseModel):
     caption: str = ""
     output: Path = Field(description="MP4 to write.")
     last_frame: Path | None = Field(default=None, description="PNG to write with the clip's last frame, uncaptioned (it may start the next shot).")
+    references: list[Path] = Field(default_factory=list, description="Reference pictures the clip is held to (engines that hold references).")
     seed: int = 0
 
 
@@ -119,7 +120,10 @@ def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClip
         image = opened.convert("RGB")
     num_frames = max(2, round(args.duration_s * engine.fps))
     captioning = isinstance(engine, CaptioningEngine)
-    frames = engine.scene_clip(image, args.action, args.camera, num_frames, seed=args.seed, caption="" if captioning else args.caption)
+    references = [_open_rgb(path) for path in args.references]
+    frames = engine.scene_clip(
+        image, args.action, args.camera, num_frames, seed=args.seed, caption="" if captioning else args.caption, references=references or None,
+    )
     frames = [_even(frame) for frame in frames]
     if args.last_frame is not None:
         save_png_atomic(Image.fromarray(frames[-1], mode="RGB"), args.last_frame)
@@ -127,6 +131,11 @@ def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClip
         frames = engine.caption_frames(frames, args.caption)
     encode_mp4(frames, args.output, engine.fps)
     return SceneClipResult(path=args.output, frames=len(frames), fps=engine.fps, last_frame=args.last_frame)
+
+
+def _open_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as opened:
+        return opened.convert("RGB") if opened.mode != "RGBA" else opened.copy()
 
 
 def _even(frame):

@@ -23,15 +23,19 @@ from videodrafter.script import Scene
 from videodrafter.tools import SceneClipArgs, generate_scene_clip
 
 
-def clip_key(image: SceneCandidate, spec: Scene, engine: dict, seed: int, action: str) -> str:
-    return content_hash("clip-v2", image.key, action, spec.camera.model_dump(mode="json"), spec.duration_s, spec.action, seed, engine)
+def clip_key(image: SceneCandidate, spec: Scene, engine: dict, seed: int, action: str, references: list[str] | None = None) -> str:
+    """The hash of a clip's inputs; the reference keys count only for engines that hold references,
+    so clips of the other engines keep the keys they had."""
+    parts = [image.key, action, spec.camera.model_dump(mode="json"), spec.duration_s, spec.action, seed, engine]
+    return content_hash("clip-v2", *parts, *([references] if references else []))
 
 
 class _ClipMaker:
     """Makes (or finds) the clips of one node call, and has the critic judge them where it still answers."""
 
     def __init__(self, state: State, context: RunContext) -> None:
-        self.context = context
+        self.state, self.context = state, context
+        self.holds_references = context.resources().engine.holds_references
         self.engine = context.resources().engine.describe()
         self.step = vision_critic_step(down=state.critic_down)
         # the scene check already noted a critic that cannot be created
@@ -41,17 +45,20 @@ class _ClipMaker:
         self.seconds: dict[str, float] = {}
 
     def make(self, image: SceneCandidate, spec: Scene, seed: int, action: str, request_key: str) -> ClipArtifact:
-        key = clip_key(image, spec, self.engine, seed, action)
+        references = self.references(spec)
+        key = clip_key(image, spec, self.engine, seed, action, [self.state.references[entity].key for entity in references])
         files = {"path": store.artifact_path(self.context.folder, "clips", "clip", key, ".mp4")}
         last_frame = {"last_frame": store.artifact_path(self.context.folder, "clips", "clip", key, ".last.png")}
         record = {"scene": image.scene, "key": key, "request_key": request_key, "image_key": image.key,
-                  "start_image_sha256": file_digest(image.image), "continued_from": image.continued_from, **files, **last_frame}
+                  "start_image_sha256": file_digest(image.image), "continued_from": image.continued_from, "references": references,
+                  **files, **last_frame}
 
         def generate() -> ClipArtifact:
             with timed("scene_clips", self.seconds):
                 result = generate_scene_clip(
                     SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s, caption=spec.action,
-                                  output=files["path"], last_frame=last_frame["last_frame"], seed=seed),
+                                  output=files["path"], last_frame=last_frame["last_frame"], seed=seed,
+                                  references=[self.state.references[entity].conditioned for entity in references]),
                     self.context.resources(),
                 )
             return ClipArtifact(**record, frames=result.frames, fps=result.fps)
@@ -61,6 +68,10 @@ class _ClipMaker:
             return ClipArtifact(**record, frames=info.frames, fps=info.fps)
 
         return store.reuse_or_make(files, ClipArtifact, make=generate, recover=from_files, companions=last_frame)
+
+    def references(self, spec: Scene) -> list[str]:
+        """The entities whose pictures the clip model is held to: the scene's cast, then its place."""
+        return [*spec.foreground, spec.background] if self.holds_references else []
 
     def judged(self, clip: ClipArtifact, image: SceneCandidate, spec: Scene, action: str) -> ClipArtifact:
         """The clip with the critic's verdict, or as it is when there is no critic (or it failed)."""
@@ -87,7 +98,7 @@ def scene_clips_node(state: State, runtime: Runtime[RunContext]) -> dict:
             image = starts[index] = continued_start(state, context, index, {**state.clips, **clips}[index - 1])
         else:
             image = chosen_candidate(state, index, threshold)
-        key = clip_key(image, spec, maker.engine, image.seed, spec.action)
+        key = clip_key(image, spec, maker.engine, image.seed, spec.action, [state.references[e].key for e in maker.references(spec)])
         known = state.clips.get(index)
         if known and key in (known.key, known.request_key) and known.path.is_file():
             continue
