@@ -13,7 +13,7 @@ from videodrafter.llm.spec import LLMSpec, parse_llm_spec
 
 DEFAULT_LLM = "local:smollm2"
 
-SpeedProfileName = Literal["quality", "fast", "low-memory"]
+SpeedProfileName = Literal["quality", "fast", "low-memory", "turbo"]
 """How the diffusers engines run (see engines/speed_profiles.py)."""
 
 
@@ -76,7 +76,13 @@ class Settings(BaseSettings):
         default="quality",
         description="Diffusers speed/memory profile: 'quality' (as diffusers builds the pipelines), 'fast' (fewer "
         "clip steps, regional torch.compile, cuDNN attention, first-block cache), 'low-memory' (FP8 weight "
-        "storage, group offload to the CPU with stream prefetch, VAE tiling: fits a 24 GB GPU).",
+        "storage, group offload to the CPU with stream prefetch, VAE tiling: fits a 24 GB GPU), 'turbo' (a few-step "
+        "distilled LoRA on the clip model, 4 steps, guidance off; needs turbo_lora).",
+    )
+    turbo_lora: str | None = Field(
+        default=None,
+        description="The distilled LoRA of the 'turbo' profile: a local .safetensors file or '<hub repo>::<file>' "
+        "(e.g. lightx2v's Wan2.1 I2V step/CFG distill LoRA).",
     )
     compile: Literal["auto", "on", "off"] = Field(
         default="auto", description="torch.compile under the 'fast' profile: auto (CUDA only), on, off."

@@ -47,6 +47,21 @@ def _check_engine(settings: Settings) -> None:
     from videodrafter.consistency.learned_embedders import check_embedder_spec
 
     check_embedder_spec(settings.image_embedder, settings.engine)
+    if settings.profile == "turbo":
+        _check_turbo(settings)
+
+
+def _check_turbo(settings: Settings) -> None:
+    from videodrafter.engines.turbo import check_turbo
+
+    if settings.engine == "animatic":
+        check_turbo(settings.turbo_lora, settings.engine, None, False)
+        return
+    from videodrafter.engines.diffusers_presets import PRESETS
+    from videodrafter.engines.families import CLIP_FAMILIES
+
+    family = PRESETS[settings.engine].clip_family
+    check_turbo(settings.turbo_lora, settings.engine, family, CLIP_FAMILIES[family].turbo_lora)
 
 
 def _check_llm(settings: Settings, *, needed: bool) -> None:

@@ -100,6 +100,7 @@ class DiffusersEngine:
         return self.clip_family.holds_references
 
     def describe(self) -> dict[str, str]:
+        turbo = {"turbo_lora": self.settings.turbo_lora or "", "video_guidance": str(self.video_guidance)} if self.profile == "turbo" else {}
         return {
             "engine": self.name,
             **self.image_family.describe(),
@@ -108,6 +109,7 @@ class DiffusersEngine:
             "dtype": str(self.dtype).removeprefix("torch."),
             "profile": self.profile,
             "video_steps": str(self.video_steps),
+            **turbo,
         }
 
     def loaded_state(self) -> dict[str, object]:
@@ -122,6 +124,14 @@ class DiffusersEngine:
     @property
     def video_steps(self) -> int:
         return video_steps(self.profile, self.preset.video_steps, self.settings.diffusion_steps)
+
+    @property
+    def video_guidance(self) -> float:
+        if self.profile == "turbo":
+            from videodrafter.engines.turbo import TURBO_GUIDANCE
+
+            return TURBO_GUIDANCE
+        return self.preset.video_guidance
 
     # loading --------------------------------------------------------------------------
     def image_pipeline(self):
@@ -163,11 +173,18 @@ class DiffusersEngine:
             pipe.vae.enable_tiling()
             if hasattr(pipe.vae, "enable_slicing"):
                 pipe.vae.enable_slicing()
+        if kind == "video" and self.profile == "turbo":
+            from videodrafter.engines.turbo import check_turbo, load_turbo_lora
+
+            lora = check_turbo(self.settings.turbo_lora, self.name, self.clip_family.name, self.clip_family.turbo_lora)
+            turbo = load_turbo_lora(pipe, lora)
         report = place_pipeline(
             pipe, kind, profile=self.profile, device=self.device, dtype=self.dtype,
             cache_threshold=self.clip_family.first_block_cache_threshold, compile_choice=self.settings.compile,
             cpu_offload=self.settings.cpu_offload,
         )
+        if kind == "video" and self.profile == "turbo":
+            report.applied.append(f"turbo LoRA {turbo['turbo_lora']} ({turbo['lora_layers']} layers), {self.video_steps} steps, guidance {self.video_guidance}")
         log.info("%s %s pipeline: profile %s; %s", self.name, kind, self.profile, "; ".join(report.applied) or "as built")
         return pipe, report
 
@@ -236,7 +253,7 @@ class DiffusersEngine:
             try:
                 frames = self.clip_family.clip(
                     pipe, cover(image.convert("RGB"), self.width, self.height), action, list(references or []),
-                    steps=self.video_steps, guidance=self.preset.video_guidance, generator=self._generator(seed), callback=control,
+                    steps=self.video_steps, guidance=self.video_guidance, generator=self._generator(seed), callback=control,
                 )
             finally:
                 control.detach()

@@ -46,6 +46,10 @@ def video_steps(profile: ProfileName, preset_steps: int, requested: int | None) 
     """Denoising steps of a clip: an explicit ``diffusion_steps`` wins over the profile."""
     if requested is not None:
         return requested
+    if profile == "turbo":
+        from videodrafter.engines.turbo import TURBO_STEPS
+
+        return TURBO_STEPS
     if profile == "fast":
         return max(1, round(preset_steps * FAST_VIDEO_STEP_FRACTION))
     return preset_steps
