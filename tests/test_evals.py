@@ -247,3 +247,30 @@ def test_eval_compare_marks_what_got_better_and_worse(tmp_path: Path) -> None:
     assert mismatch.returncode == 2 and "different suites (smoke, genres)" in mismatch.stderr
     missing = run_cli("eval", "compare", str(before), str(tmp_path / "nope"), timeout=120)
     assert missing.returncode == 2 and "There is no eval report" in missing.stderr
+
+
+def test_rendered_cases_report_the_papers_consistency_metrics_and_two_engines_compare(tmp_path: Path) -> None:
+    """Without a CLIP folder the run's own embedder measures FG-SIM, BG-SIM, scene and frame consistency;
+    the report puts scene consistency beside the paper's table, and `eval compare` sets two engines side by side."""
+    from videodrafter.evals.cases import EvalCase, EvalSuite
+    from videodrafter.evals.compare import compare_reports
+
+    suite = EvalSuite(name="smoke", cases=[EvalCase(id="garden", prompt="a grandmother and a boy in the garden", scenes=3)])
+    reports = {}
+    for engine in ("animatic", "tiny"):
+        model = RoutedChatModel(routes={PLAN: [_draft("good", ["left", "right", "zoom in"])]})
+        config = EvalConfig(suite="smoke", llms=["scripted:x"], prompt_sets=["v1"], engine=engine)
+        settings = Settings(video_width=160, video_height=96, fps=6, voice="none")
+        reports[engine] = run_eval(suite, config, settings, tmp_path / engine, chat_models={"scripted:x": model})
+        visual = reports[engine].results[0].visual
+        assert visual is not None, reports[engine].results[0].notes
+        assert all(-1.0 <= value <= 1.0 for value in (visual.fg_sim, visual.bg_sim, visual.scene_consistency, visual.frame_consistency))
+        assert math.isnan(visual.clipsim), "no text side without a CLIP folder"
+    animatic = reports["animatic"].results[0].visual
+    assert animatic.scene_consistency > 0.8 and animatic.frame_consistency > 0.8, "the animatic draws each entity the same in every scene"
+    markdown = write_reports(reports["tiny"], tmp_path / "tiny-report")["markdown"].read_text()
+    assert "## Scene consistency beside the paper" in markdown and "| paper: VideoDrafter | 75.1 |" in markdown and "| ours: scripted:x · v1 |" in markdown
+    side_by_side = compare_reports(reports["animatic"], reports["tiny"])
+    assert "A (animatic): scripted:x · v1" in side_by_side and "B (tiny): scripted:x · v1" in side_by_side
+    assert any(line.startswith("| scene consistency ↑") for line in side_by_side.splitlines())
+    assert any(line.startswith("| FG-SIM ↑") for line in side_by_side.splitlines())

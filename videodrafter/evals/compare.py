@@ -55,7 +55,7 @@ def compare_reports(first: EvalReport, second: EvalReport, names: tuple[str, str
     )
     if not pairs:
         raise InputError("The reports have no results to compare.", "Run the eval again: one of the reports is empty.")
-    name_a, name_b = names
+    name_a, name_b = (f"{name} ({report.config.engine})" if report.config.engine else name for name, report in zip(names, (first, second), strict=True))
     header = ["metric"]
     for variant_a, variant_b in pairs:
         label_a, label_b = " · ".join(variant_a), " · ".join(variant_b)

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from videodrafter.evals.runner import EvalReport, aggregate
+from videodrafter.evals.visual_metrics import PAPER_SCENE_CONSISTENCY
 from videodrafter.media.files import write_text_atomic
 
 HIGHER, LOWER = "higher", "lower"
@@ -104,6 +105,26 @@ def failed_cases(report: EvalReport, limit: int = 600) -> str:
     return "\n".join(blocks)
 
 
+def beside_the_paper(report: EvalReport) -> list[str]:
+    """Scene consistency (× 100) of the rendered cases beside the VideoDrafter paper's table; empty without renders."""
+    table = aggregate(report)
+    ours = {f"{llm} · {prompt_set}": values["scene_consistency"] for (llm, prompt_set), values in table.items() if not _missing(values.get("scene_consistency"))}
+    if not ours:
+        return []
+    measured = "CLIP" if report.config.clip_model else "the run's image embedder (its own feature space: compare across engines, not with the paper)"
+    lines = [
+        "## Scene consistency beside the paper",
+        "",
+        f"Engine: {report.config.engine}; measured with {measured}. The paper's numbers are CLIP similarities × 100.",
+        "",
+        "| | scene consistency ↑ |",
+        "|---|---|",
+    ]
+    lines += [f"| paper: {name} | {value:.1f} |" for name, value in PAPER_SCENE_CONSISTENCY.items()]
+    lines += [f"| ours: {variant} | {100 * value:.1f} |" for variant, value in ours.items()]
+    return [*lines, ""]
+
+
 def markdown_report(report: EvalReport) -> str:
     config = report.config
     repeats = f" × {config.repeats} runs (latency: mean ± sd over runs)" if config.repeats > 1 else ""
@@ -122,6 +143,7 @@ def markdown_report(report: EvalReport) -> str:
             "",
             markdown_table(report),
             "",
+            *beside_the_paper(report),
             *(["## Failed cases: what the LLM wrote", "", failures, ""] if failures else []),
             "Versions: " + ", ".join(f"{name} {value}" for name, value in report.versions.items()),
             "",

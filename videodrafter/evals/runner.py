@@ -174,7 +174,7 @@ def run_eval(
                     )
                     result.repeat = repeat
                     if config.engine and result.script is not None and repeat == 0:
-                        result.visual = render_and_score(result, config, case_settings, output_dir)
+                        result.visual = render_and_score(result, config, case_settings, output_dir, (chat_models or {}).get(llm))
                     results.append(result)
     on_progress("done", total, total)
     return EvalReport(
@@ -189,47 +189,56 @@ def run_eval(
     )
 
 
-def render_and_score(result: CaseResult, config: EvalConfig, settings: Settings, output_dir: Path) -> VisualMetrics | None:
-    """Render the script with the engine, then compute the paper's visual metrics with CLIP."""
-    from PIL import Image
-
-    from videodrafter.evals.visual_metrics import get_clip_scorer, visual_metrics
+def render_and_score(
+    result: CaseResult, config: EvalConfig, settings: Settings, output_dir: Path, model: BaseChatModel | None = None,
+) -> VisualMetrics | None:
+    """Render the script with the engine, then compute the paper's visual metrics: with CLIP when a
+    --clip-model is given, else with the run's own image embedder (the appearance one on the animatic)."""
+    from videodrafter.consistency.embedders import get_image_embedder
+    from videodrafter.engines.registry import get_engine
+    from videodrafter.evals.visual_metrics import embedder_images, get_clip_scorer, visual_metrics
+    from videodrafter.graph.manifest import Manifest
     from videodrafter.graph.runner import start_run
-    from videodrafter.media.video import decode_frames
 
     runs = output_dir / "runs"
     run_id = f"{result.case_id}-{content_hash(result.llm, result.prompt_set)[:8]}"
-    outcome = start_run(
-        "", settings.model_copy(update={"engine": config.engine, "runs_dir": runs, "critic": config.critic}), script=result.script, run_id=run_id
-    )
+    render_settings = settings.model_copy(update={"engine": config.engine, "runs_dir": runs, "critic": config.critic})
+    outcome = start_run("", render_settings, script=result.script, run_id=run_id, chat_model=model)
     if outcome.result is None:
         result.notes.append(f"the render stopped before its video ({outcome.status.replace('_', ' ')})")
         return None
-    manifest = json.loads(outcome.result.manifest.read_text())
-    result.render = render_metrics(manifest)
-    if config.clip_model is None:
-        result.notes.append("visual metrics skipped: no --clip-model given")
-        return None
-    script = outcome.script
-    scenes = [Image.open(scene["chosen"]["image"]) for scene in manifest["scenes"]]
-    references = {key: value for key, value in manifest["references"].items()}
+    manifest = Manifest.read(outcome.result.manifest)
+    result.render = render_metrics(json.loads(outcome.result.manifest.read_text()))
+    if config.clip_model is not None:
+        scorer = get_clip_scorer(config.clip_model)
+    else:
+        embedder = get_image_embedder(render_settings.image_embedder, get_engine(render_settings))
+        scorer = embedder_images(embedder)
+        result.notes.append(f"visual metrics with the run's '{embedder.name}' embedder (no CLIPSIM without --clip-model)")
+    assert outcome.script is not None
+    return visual_metrics(scorer, events=[scene.event for scene in outcome.script.scenes], **rendered_pictures(outcome.script, manifest))
+
+
+def rendered_pictures(script: VideoScript, manifest) -> dict:
+    """What the metrics compare: scene images, (reference, crop) pairs, crops per entity, every 4th clip frame."""
+    from PIL import Image
+
+    from videodrafter.media.video import decode_frames
+
+    scenes = [Image.open(scene.chosen.image) for scene in manifest.scenes]
     fg_pairs, bg_pairs, crops = [], [], {}
     for index, scene in enumerate(script.scenes):
-        image = scenes[index]
-        boxes = manifest["scenes"][index]["chosen"]["layout"]["boxes"]
+        image, boxes = scenes[index], manifest.scenes[index].chosen.layout.boxes
         for entity_id in scene.foreground:
             box = boxes.get(entity_id)
             if box is None:
                 continue
-            crop = image.crop((round(box["x0"] * image.width), round(box["y0"] * image.height), round(box["x1"] * image.width), round(box["y1"] * image.height)))
-            fg_pairs.append((Image.open(references[entity_id]["conditioned"]), crop))
+            crop = image.crop(box.pixels(image.width, image.height))
+            fg_pairs.append((Image.open(manifest.references[entity_id].conditioned), crop))
             crops.setdefault(entity_id, []).append(crop)
-        bg_pairs.append((Image.open(references[scene.background]["conditioned"]), image))
-    clips = [[Image.fromarray(frame) for frame in list(decode_frames(Path(scene["clip"]["path"])))[::4]] for scene in manifest["scenes"]]
-    return visual_metrics(
-        get_clip_scorer(config.clip_model), events=[scene.event for scene in script.scenes], scene_images=scenes,
-        fg_pairs=fg_pairs, bg_pairs=bg_pairs, crops_by_entity=crops, clips=clips,
-    )
+        bg_pairs.append((Image.open(manifest.references[scene.background].conditioned), image))
+    clips = [[Image.fromarray(frame) for frame in list(decode_frames(Path(scene.clip.path)))[::4]] for scene in manifest.scenes]
+    return {"scene_images": scenes, "fg_pairs": fg_pairs, "bg_pairs": bg_pairs, "crops_by_entity": crops, "clips": clips}
 
 
 def aggregate(report: EvalReport) -> dict[tuple[str, str], dict[str, float]]:
@@ -251,7 +260,7 @@ def aggregate(report: EvalReport) -> dict[tuple[str, str], dict[str, float]]:
                 if scored is not None:
                     for key, value in scored.model_dump().items():
                         values.setdefault(key, []).append(float(value))
-        table[variant] = {key: float(np.nanmean(numbers)) if numbers else float("nan") for key, numbers in values.items()}
+        table[variant] = {key: float(np.nanmean(numbers)) if not np.all(np.isnan(numbers)) else float("nan") for key, numbers in values.items() if numbers}
         outputs = sum(row.metrics.tokens_out for row in rows)
         seconds = sum(row.metrics.seconds for row in rows)
         table[variant]["tokens_out_per_s"] = outputs / seconds if seconds else 0.0

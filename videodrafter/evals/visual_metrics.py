@@ -1,12 +1,15 @@
-"""The paper's visual metrics with a CLIP model from a local folder.
+"""The paper's visual metrics, with a CLIP model from a local folder or with the run's own image embedder.
 
-CLIPSIM: event text vs scene image. FG-SIM / BG-SIM: entity reference vs where it appears.
+CLIPSIM: event text vs scene image (CLIP only). FG-SIM / BG-SIM: entity reference vs where it appears.
 Scene consistency: the same entity's crops across scenes. Frame consistency: consecutive frames.
-All are mean cosine similarities of L2-normalised CLIP embeddings.
+All are mean cosine similarities of L2-normalised embeddings; the paper reports them × 100 with CLIP
+(``PAPER_SCENE_CONSISTENCY``). The appearance embedder (the animatic's) measures the same relations in
+its own feature space: its numbers compare across runs and engines, not with the paper's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +80,18 @@ def get_clip_scorer(folder: Path) -> ClipScorer:
     return RESOURCES.get("clip-scorer", str(folder.resolve()), lambda: ClipScorer(folder), label=folder.name)
 
 
+PAPER_SCENE_CONSISTENCY = {"ModelScope": 46.0, "VideoDirectorGPT": 64.8, "VideoDrafter": 75.1}
+"""Scene consistency (CLIP, × 100) in the VideoDrafter paper's table."""
+
+ImageEmbedding = Callable[[list[Image.Image]], np.ndarray]
+"""Pictures → unit-length rows."""
+
+
+def embedder_images(embedder) -> ImageEmbedding:
+    """An image embedder (``consistency.appearance.ImageEmbedder``) as a batch embedding."""
+    return lambda images: np.stack([embedder.embed(image) for image in images]) if images else np.zeros((0, 1))
+
+
 class VisualMetrics(BaseModel):
     clipsim: float
     fg_sim: float
@@ -86,7 +101,7 @@ class VisualMetrics(BaseModel):
 
 
 def visual_metrics(
-    scorer: ClipScorer,
+    scorer: ClipScorer | ImageEmbedding,
     *,
     events: list[str],
     scene_images: list[Image.Image],
@@ -95,17 +110,19 @@ def visual_metrics(
     crops_by_entity: dict[str, list[Image.Image]],
     clips: list[list[Image.Image]],
 ) -> VisualMetrics:
-    """``fg_pairs``/``bg_pairs``: (reference, what the scene shows there); ``clips``: frames per scene."""
+    """``fg_pairs``/``bg_pairs``: (reference, what the scene shows there); ``clips``: frames per scene.
+    ``scorer``: a CLIP scorer (all five metrics) or any image embedding (CLIPSIM is NaN: no text side)."""
+    embed = scorer.images if isinstance(scorer, ClipScorer) else scorer
 
     def pairs_similarity(pairs: list[tuple[Image.Image, Image.Image]]) -> float:
         if not pairs:
             return float("nan")
-        return mean_matched(scorer.images([a for a, _ in pairs]), scorer.images([b for _, b in pairs]))
+        return mean_matched(embed([a for a, _ in pairs]), embed([b for _, b in pairs]))
 
-    per_entity = [mean_pairwise(scorer.images(crops)) for crops in crops_by_entity.values() if len(crops) >= 2]
-    per_clip = [mean_consecutive(scorer.images(frames)) for frames in clips if len(frames) >= 2]
+    per_entity = [mean_pairwise(embed(crops)) for crops in crops_by_entity.values() if len(crops) >= 2]
+    per_clip = [mean_consecutive(embed(frames)) for frames in clips if len(frames) >= 2]
     return VisualMetrics(
-        clipsim=mean_matched(scorer.texts(events), scorer.images(scene_images)),
+        clipsim=mean_matched(scorer.texts(events), embed(scene_images)) if isinstance(scorer, ClipScorer) else float("nan"),
         fg_sim=pairs_similarity(fg_pairs),
         bg_sim=pairs_similarity(bg_pairs),
         scene_consistency=float(np.mean(per_entity)) if per_entity else float("nan"),
