@@ -29,7 +29,7 @@ from videodrafter.script import VideoScript
 from videodrafter.tools.assembly import LEAD_S, AssembleArgs, ClipEntry, assemble_video
 from videodrafter.graph.manifest import Manifest
 from videodrafter.run_resources import RunResources
-from videodrafter.web.tables import scene_rows, script_from_tables
+from videodrafter.web.tables import SCENE_HEADERS, scene_rows, script_from_tables
 
 FPS = 12
 LINES = ["One sunny morning, the little brown dog races along the sand.", "At last the dog naps in the shade."]
@@ -278,7 +278,7 @@ def test_the_line_format_and_the_web_table_carry_narration() -> None:
     parsed = parse_line_script(render_line_script(script_to_draft(script)))
     assert [scene["narration"] for scene in parsed["scenes"]] == LINES
     rows = scene_rows(script)
-    rows[0][-1] = "A new line for scene one."
+    rows[0][SCENE_HEADERS.index("narration")] = "A new line for scene one."
     edited = script_from_tables(script, rows, None, {})
     assert [scene.narration for scene in edited.scenes] == ["A new line for scene one.", LINES[1]]
 

@@ -116,7 +116,7 @@ def test_full_offline_run_in_the_browser(server, page, tmp_path: Path) -> None:
 def test_table_edits_are_checked_with_clear_messages() -> None:
     from videodrafter.errors import InputError
     from videodrafter.script import VideoScript
-    from videodrafter.web.tables import entity_rows, scene_rows, script_from_tables
+    from videodrafter.web.tables import SCENE_HEADERS, entity_rows, scene_rows, script_from_tables
 
     script = VideoScript.model_validate(
         {
@@ -141,6 +141,14 @@ def test_table_edits_are_checked_with_clear_messages() -> None:
             script_from_tables(script, scenes, entities, {}, cameras)
     with pytest.raises(InputError, match="no scenes"):
         script_from_tables(script, [], entities, {})
+    shot = SCENE_HEADERS.index("shot")
+    assert scenes[0][shot] == "cut"
+    twice = [scenes[0][:], scenes[0][:]]
+    twice[1][shot] = "Continue"
+    assert [scene.shot.value for scene in script_from_tables(script, twice, entities, {}).scenes] == ["cut", "continue"]
+    twice[1][shot] = "dissolve"
+    with pytest.raises(InputError, match="unknown shot 'dissolve'"):
+        script_from_tables(script, twice, entities, {})
 
 
 def _seed_runs(runs: Path, tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from videodrafter.errors import InputError
-from videodrafter.script import CameraDirection, CameraSpeed, VideoScript
+from videodrafter.script import CameraDirection, CameraSpeed, ShotKind, VideoScript
 
-SCENE_HEADERS = ["event", "action", "foreground", "background", "narration"]
+SCENE_HEADERS = ["event", "action", "foreground", "background", "narration", "shot"]
 """The scene table's columns; each scene's camera move is chosen in dropdowns beside the table. An
-edited narration is spoken again for that scene only (its audio is keyed by its text)."""
+edited narration is spoken again for that scene only (its audio is keyed by its text). ``shot``:
+'cut', or 'continue' to start the scene's clip where the one before ends."""
 ENTITY_HEADERS = ["id", "name", "kind", "description"]
 ENTITY_READ_ONLY = [ENTITY_HEADERS.index("id"), ENTITY_HEADERS.index("kind")]
 """The id ties scenes to entities and the kind decides how an entity is drawn: neither is edited."""
@@ -21,7 +22,10 @@ CAMERA_SPEEDS = [speed.value for speed in CameraSpeed]
 
 def scene_rows(script: VideoScript) -> list[list[str]]:
     return [
-        [scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground), script.entity(scene.background).name, scene.narration]
+        [
+            scene.event, scene.action, ", ".join(script.entity(e).name for e in scene.foreground), script.entity(scene.background).name,
+            scene.narration, scene.shot.value,
+        ]
         for scene in script.scenes
     ]
 
@@ -77,7 +81,10 @@ def script_from_tables(
     known = cameras if cameras is not None else scene_cameras(base)
     for number, row in enumerate(rows, start=1):
         cells = dict(zip(SCENE_HEADERS, row + [""] * len(SCENE_HEADERS), strict=False))
-        event, action, foreground, background, narration = (cells[name] for name in SCENE_HEADERS)
+        event, action, foreground, background, narration, shot = (cells[name] for name in SCENE_HEADERS)
+        shot = shot.lower() or ShotKind.CUT.value
+        if shot not in {kind.value for kind in ShotKind}:
+            raise InputError(f"Scene {number} has an unknown shot '{shot}'.", "Use 'cut' (a new shot) or 'continue' (carries on the scene before).")
         camera, speed = known[number - 1] if number <= len(known) else ("static", "medium")
         if camera not in {direction.value for direction in CameraDirection}:
             raise InputError(f"Scene {number} has an unknown camera move '{camera}'.", f"Use one of: {', '.join(d.value for d in CameraDirection)}.")
@@ -88,7 +95,7 @@ def script_from_tables(
                 "event": event, "action": action or "moves",
                 "foreground": [lookup(name, number) for name in foreground.split(",") if name.strip()],
                 "background": lookup(background, number), "camera": {"direction": camera, "speed": speed},
-                "narration": narration,
+                "narration": narration, "shot": shot,
             }
         )
     for entity_id, path in photos.items():
