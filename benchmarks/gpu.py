@@ -195,13 +195,15 @@ def clip_scene(preset) -> Image.Image:
     return scene
 
 
-def bare_clip_call(pipe, preset, scene: Image.Image, steps: int):
-    """The bare diffusers image-to-video call on the same inputs our engine gives it."""
+def bare_clip_call(pipe, family, scene: Image.Image, steps: int):
+    """The bare diffusers image-to-video call on the same inputs our engine gives it (``family``: the
+    engine's clip family, whose call options the pipeline takes)."""
+    preset = family.preset
     return pipe(
         image=cover(scene, preset.video_width, preset.video_height), prompt=ACTION, height=preset.video_height,
         width=preset.video_width, num_frames=preset.video_frames, num_inference_steps=steps,
         guidance_scale=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), output_type="np",
-        **preset.video_call_options,
+        **family.call_options(),
     )
 
 
@@ -219,7 +221,7 @@ def bench_clip(engine: DiffusersEngine, repeats: int, real_steps: int, with_bare
         frames["ours"] = len(engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption=""))
 
     def bare():
-        frames["bare"] = len(bare_clip_call(pipe, preset, scene, steps).frames[0])
+        frames["bare"] = len(bare_clip_call(pipe, engine.clip_family, scene, steps).frames[0])
 
     with BlockCallCounter(pipe.transformer) as blocks:
         result = compare(ours, bare if with_bare else None, pipe.transformer, repeats)
@@ -283,15 +285,18 @@ def clip_at_real_steps(preset_name: str, dtype: str, on_stage) -> dict:
     scene = clip_scene(preset)
     results: dict = {"preset": preset.model_dump()}
 
-    def bare_call(pipe, steps: int):
-        bare_clip_call(pipe, preset, scene, steps)
-
     release_pipelines()
-    bare = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype)).video_pipeline()
+    bare_engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype))
+    family = bare_engine.clip_family
+
+    def bare_call(pipe, steps: int):
+        bare_clip_call(pipe, family, scene, steps)
+
+    bare = bare_engine.video_pipeline()
     bare_call(bare, 2)
     results["bare"] = {"steps": preset.video_steps, **measure(lambda: bare_call(bare, preset.video_steps), bare.transformer)}
     on_stage(results)
-    del bare
+    del bare, bare_engine
     release_pipelines()
     engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype, profile="fast"))
     pipe = engine.video_pipeline()

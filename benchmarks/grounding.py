@@ -2,11 +2,15 @@
 in one run, scored with the same (current) metrics.
 
     python -m benchmarks.grounding --baseline 41ad0a5 --llm local:smollm2 --llm local:gemma3
+    python -m benchmarks.grounding --llm local:smollm2          # this tree only (no baseline)
+    python -m benchmarks.grounding --quick                      # one case, 1 scene, SmolLM2, this tree only
 
 Each side runs `videodrafter eval` in its own process (the baseline from a temporary git worktree,
 same virtualenv), one LLM at a time, baseline first, so both see the same machine load. Prints a
 table and writes benchmarks/results/grounding-<time>.json. Timings are noisy on a shared machine:
-compare the two columns of one run only.
+compare the two columns of one run only. ``--quick`` plans one case of the suite (one scene, one
+planning round) with the embedded SmolLM2 on this tree alone: a check that the benchmark still runs,
+not a measurement.
 """
 
 from __future__ import annotations
@@ -17,25 +21,29 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import yaml
 from rich.console import Console
 from rich.table import Table
 
-from videodrafter.evals.cases import load_suite
+from videodrafter.evals.cases import load_suite, resolve_suite_path
 from videodrafter.evals.script_metrics import script_metrics
 from videodrafter.script import VideoScript
 from videodrafter.text_embedding import embed_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
+QUICK = {"cases": 1, "scenes": 1, "llms": ["local:smollm2"], "environment": {"VIDEODRAFTER_PLAN_MAX_ATTEMPTS": "1"}}
+"""The quick mode: the suite's first case at one scene, planned by SmolLM2 in one round, on this tree only."""
 
 
-def _eval(tree: Path, suite: Path, llm: str, output: Path) -> dict:
-    """One `videodrafter eval` run of ``tree``'s code; its report.json."""
-    environment = {**os.environ, "PYTHONPATH": str(tree)}
+def _eval(tree: Path, suite: Path, llm: str, output: Path, environment: dict[str, str] | None = None) -> dict:
+    """One `videodrafter eval` run of ``tree``'s code (``environment``: extra variables); its report.json."""
+    environment = {**os.environ, **(environment or {}), "PYTHONPATH": str(tree)}
     command = [sys.executable, "-m", "videodrafter", "eval", "--suite", str(suite), "--llm", llm, "--prompts", "v1", "--output", str(output)]
     subprocess.run(command, cwd=tree, env=environment, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output / "report.json").read_text())
@@ -80,45 +88,84 @@ ROWS = [
 ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", required=True, help="git commit or ref of the code before")
-    parser.add_argument("--llm", action="append", default=None)
-    parser.add_argument("--suite", default="genres")
-    args = parser.parse_args()
-    llms = args.llm or ["local:smollm2", "local:gemma3"]
-    suite = load_suite(args.suite)
-    suite_file = ROOT / "evals" / "suites" / f"{suite.name}.yaml"
+def quick_suite(suite_file: Path, folder: Path, *, cases: int, scenes: int) -> Path:
+    """A copy of the suite with its first ``cases`` cases at ``scenes`` scenes (photo paths made absolute)."""
+    suite = load_suite(str(suite_file))
+    chosen = []
+    for case in suite.cases[:cases]:
+        data = case.model_dump(mode="json")
+        data["scenes"] = scenes
+        data["photos"] = {name: str(path) for name, path in case.photos.items()}  # load_suite resolved them
+        chosen.append(data)
+    target = folder / f"{suite.name}-quick.yaml"
+    target.write_text(yaml.safe_dump({"description": f"{suite.name}, first {cases} case(s), {scenes} scenes", "cases": chosen}))
+    return target
+
+
+def run(suite_name: str, llms: list[str], folder: Path, *, baseline: str | None = None, quick: bool = False) -> dict:
+    """Score each LLM's scripts on each side ('before': ``baseline``'s code, if given; 'after': this tree)."""
+    suite_file = resolve_suite_path(suite_name).resolve()  # the current suite, also for the baseline's code
+    if quick:
+        suite_file = quick_suite(suite_file, folder, cases=QUICK["cases"], scenes=QUICK["scenes"])
+    suite = load_suite(str(suite_file))
     scores: dict[str, dict[str, dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="grounding-") as folder:
-        base_tree = Path(folder) / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), args.baseline], cwd=ROOT, check=True, capture_output=True)
-        try:
-            for llm in llms:
-                for side, tree in (("before", base_tree), ("after", ROOT)):
-                    report = _eval(tree, suite_file, llm, Path(folder) / f"{side}-{llm.replace(':', '-')}")
-                    scores.setdefault(llm, {})[side] = score(report["results"])
-        finally:
+    base_tree = folder / "baseline"
+    if baseline:
+        subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), baseline], cwd=ROOT, check=True, capture_output=True)
+    try:
+        for llm in llms:
+            for side, tree in ((("before", base_tree),) if baseline else ()) + (("after", ROOT),):
+                output = folder / f"{side}-{llm.replace(':', '-').replace('/', '-')}"
+                report = _eval(tree, suite_file, llm, output, QUICK["environment"] if quick else None)
+                scores.setdefault(llm, {})[side] = score(report["results"])
+    finally:
+        if baseline:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False, capture_output=True)
-    table = Table(title=f"grounded planning, suite {suite.name} ({len(suite.cases)} cases), baseline {args.baseline}")
+    return {"baseline": baseline, "suite": suite.name, "cases": len(suite.cases), "llms": llms, "quick": quick, "scores": scores}
+
+
+def render(document: dict) -> Table:
+    sides = ["before", "after"] if document["baseline"] else ["after"]
+    llms = document["llms"]
+    scores = document["scores"]
+    against = f"baseline {document['baseline']}" if document["baseline"] else "this tree only"
+    table = Table(title=f"grounded planning, suite {document['suite']} ({document['cases']} cases), {against}")
     table.add_column("metric")
     for llm in llms:
-        table.add_column(f"{llm} before")
-        table.add_column(f"{llm} after")
+        for side in sides:
+            table.add_column(f"{llm} {side}")
     for key, label, pattern in ROWS:
         cells = []
         for llm in llms:
-            for side in ("before", "after"):
+            for side in sides:
                 value = scores[llm][side].get(key)
                 cells.append("–" if value is None else pattern.format(value))
         table.add_row(label, *cells)
-    for llm in llms:
-        before, after = scores[llm]["before"]["seconds"], scores[llm]["after"]["seconds"]
-        table.caption = (table.caption or "") + f"{llm}: after/before time {after / before:.2f}×  "
-    Console().print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    output = RESULTS / f"grounding-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
-    output.write_text(json.dumps({"baseline": args.baseline, "suite": suite.name, "scores": scores}, indent=2))
+    if document["baseline"]:
+        for llm in llms:
+            before, after = scores[llm]["before"]["seconds"], scores[llm]["after"]["seconds"]
+            table.caption = (table.caption or "") + f"{llm}: after/before time {after / before:.2f}×  "
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default=None, help="git commit or ref of the code before (none: this tree only)")
+    parser.add_argument("--llm", action="append", default=None, help="LLM spec (repeatable; default local:smollm2 and local:gemma3, quick: local:smollm2)")
+    parser.add_argument("--suite", default="genres", help="suite name or .yaml path (default genres; quick: smoke)")
+    parser.add_argument("--quick", action="store_true", help="one case at one scene, one planning round, SmolLM2: checks that the benchmark runs")
+    parser.add_argument("--output", type=Path, default=None, help="JSON file (default: benchmarks/results/grounding-<time>.json)")
+    args = parser.parse_args(argv)
+    llms = args.llm or (QUICK["llms"] if args.quick else ["local:smollm2", "local:gemma3"])
+    suite = "smoke" if args.quick and args.suite == parser.get_default("suite") else args.suite
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="grounding-") as folder:
+        document = run(suite, llms, Path(folder), baseline=args.baseline, quick=args.quick)
+    document["seconds"] = time.perf_counter() - started
+    Console().print(render(document))
+    output = args.output or RESULTS / f"grounding-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2))
     Console().print(f"wrote {output}")
 
 

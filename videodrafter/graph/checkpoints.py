@@ -20,7 +20,8 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 CHECKPOINTS = "checkpoints.sqlite"
 
 CHECKPOINT_TYPES = [
-    ("videodrafter.script", name) for name in ("EntityKind", "CameraDirection", "CameraSpeed", "CameraMove", "Entity", "Scene", "VideoScript")
+    ("videodrafter.script", name)
+    for name in ("EntityKind", "CameraDirection", "CameraSpeed", "CameraMove", "ShotKind", "Entity", "Scene", "VideoScript")
 ] + [
     ("videodrafter.graph.artifacts", name) for name in ("ReferenceArtifact", "SceneCandidate", "ClipArtifact", "VideoResult", "PromptRevision")
 ] + [
