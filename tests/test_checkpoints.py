@@ -48,3 +48,38 @@ def test_a_run_made_before_artifact_records_existed_keeps_its_pictures_and_clips
     assert {path: stamp for path, stamp in now.items() if path in made} == made, "a finished picture or clip was made again"
     assert sorted(path.name.split("-")[0] for path in set(now) - set(made)) == ["clip", "scene"], "only the edited scene is new"
     assert all(path.with_suffix(".json").is_file() for path in set(now) - set(made)), "what is made now is recorded"
+
+
+def _types_in(annotation, found: set[type], *, top: bool) -> None:
+    """Enums anywhere (pydantic's model_dump keeps them as enum objects, which LangGraph encodes by type)
+    and models held directly in a state field (nested models are dumped to plain dicts)."""
+    import enum
+    import typing
+
+    from pydantic import BaseModel
+
+    for argument in typing.get_args(annotation):
+        _types_in(argument, found, top=top)
+    if not (isinstance(annotation, type) and annotation.__module__.startswith("videodrafter")):
+        return
+    if issubclass(annotation, enum.Enum):
+        found.add(annotation)
+    elif issubclass(annotation, BaseModel):
+        if top:
+            found.add(annotation)
+        for field in annotation.model_fields.values():
+            _types_in(field.annotation, found, top=False)
+
+
+def test_every_type_the_states_hold_may_come_back_out_of_a_checkpoint() -> None:
+    """A type missing from CHECKPOINT_TYPES comes back as a dict with a 'Blocked deserialization' warning."""
+    from videodrafter.graph.state import EnrichTask, InputState, ReviewInput, ReviewState, State
+
+    found: set[type] = {InputState, ReviewInput, EnrichTask}  # the first checkpoints hold the inputs, Send holds tasks
+    for state in (State, ReviewState):
+        for field in state.model_fields.values():
+            _types_in(field.annotation, found, top=True)
+    allowed = set(CHECKPOINT_TYPES)
+    missing = sorted(f"{kind.__module__}.{kind.__name__}" for kind in found if (kind.__module__, kind.__name__) not in allowed)
+    assert not missing, f"add to CHECKPOINT_TYPES: {missing}"
+    assert ("videodrafter.script", "ShotKind") in allowed and len(found) > 15
