@@ -60,8 +60,8 @@ def _check_turbo(settings: Settings) -> None:
     from videodrafter.engines.diffusers_presets import PRESETS
     from videodrafter.engines.families import CLIP_FAMILIES
 
-    family = PRESETS[settings.engine].clip_family
-    check_turbo(settings.turbo_lora, settings.engine, family, CLIP_FAMILIES[family].turbo_lora)
+    family = CLIP_FAMILIES[PRESETS[settings.engine].clip_family]
+    check_turbo(settings.turbo_lora, settings.engine, family.name, family.turbo_lora, family.suggested_turbo_lora)
 
 
 def _check_llm(settings: Settings, *, needed: bool) -> None:

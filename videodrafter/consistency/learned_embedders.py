@@ -2,7 +2,8 @@
 
 Specs (``--image-embedder`` / VIDEODRAFTER_IMAGE_EMBEDDER):
 
-- ``auto``: follows the engine: ``appearance`` for the animatic (flat drawings), ``clip`` for diffusers presets.
+- ``auto``: follows the engine: ``appearance`` for the animatic (flat drawings), ``clip`` for diffusers presets
+  whose image family holds a CLIP tower (the IP-Adapter's), else ``appearance``.
 - ``appearance``: the offline colour/shape descriptor (appearance.AppearanceEmbedder).
 - ``clip``: the CLIP vision tower the diffusers engine already loaded for its IP-Adapters; no extra download.
 - ``clip:<folder>``: a CLIP model folder (transformers format), e.g. one fetched with ``hf download``.
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DINOV2 = "facebook/dinov2-small"
 
-# Why these thresholds (see the README's "Consistency embedders" section for the measured tables):
+# Why these thresholds (see "Embedder calibration" in benchmarks/README.md for the measured tables):
 CLIP_THRESHOLD = 0.8
 """Real CLIP (ViT-H/bigG IP-Adapter towers): DreamBench's CLIP-I of a good subject-driven generator is
 0.80 (DreamBooth, Table 1; 0.885 between real photos of one subject). Not measured here: the weights
@@ -57,10 +58,16 @@ def effective_spec(spec: str, engine: Any = None) -> str:
     """``auto`` resolved for this engine; other specs as given (``dinov2`` gets its default hub id)."""
     spec = spec.strip()
     if spec == "auto":
-        return "clip" if isinstance(engine, ImageEncodingEngine) else "appearance"
+        return "clip" if _lends_image_encoder(engine) else "appearance"
     if spec == "dinov2":
         return f"dinov2:{DEFAULT_DINOV2}"
     return spec
+
+
+def _lends_image_encoder(engine: Any) -> bool:
+    """The engine lends a CLIP tower: its image family holds one (FLUX.2 klein, for one, has none)."""
+    family = getattr(engine, "image_family", None)
+    return isinstance(engine, ImageEncodingEngine) and getattr(family, "has_image_encoder", True)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -213,6 +220,10 @@ def check_embedder_spec(spec: str, engine_name: str) -> None:
         from videodrafter.engines.diffusers_presets import PRESETS  # imports torch: only for this question
 
         if engine_name not in PRESETS:
+            raise _no_image_encoder(engine_name)
+        from videodrafter.engines.families import IMAGE_FAMILIES
+
+        if not IMAGE_FAMILIES[PRESETS[engine_name].image_family].has_image_encoder:
             raise _no_image_encoder(engine_name)
 
 

@@ -176,11 +176,13 @@ class DiffusersEngine:
         if kind == "video" and self.profile == "turbo":
             from videodrafter.engines.turbo import check_turbo, load_turbo_lora
 
-            lora = check_turbo(self.settings.turbo_lora, self.name, self.clip_family.name, self.clip_family.turbo_lora)
+            family = self.clip_family
+            lora = check_turbo(self.settings.turbo_lora, self.name, family.name, family.turbo_lora, family.suggested_turbo_lora)
             turbo = load_turbo_lora(pipe, lora)
         report = place_pipeline(
             pipe, kind, profile=self.profile, device=self.device, dtype=self.dtype,
-            cache_threshold=self.clip_family.first_block_cache_threshold, compile_choice=self.settings.compile,
+            cache_threshold=self.clip_family.first_block_cache_threshold if self.clip_family.first_block_cache else None,
+            compile_choice=self.settings.compile,
             cpu_offload=self.settings.cpu_offload,
         )
         if kind == "video" and self.profile == "turbo":

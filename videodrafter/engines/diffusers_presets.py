@@ -80,6 +80,51 @@ PRESETS: dict[str, DiffusersPreset] = {
         image_width=1344, image_height=768, reference_size=1024, image_steps=30,
         video_width=720, video_height=480, video_frames=49, video_fps=8, video_steps=50,
     ),
+    # The flux2-klein image family (scene composed from the reference pictures) at the tiny size.
+    "tiny-flux2": DiffusersPreset(
+        name="tiny-flux2", summary="random weights, the FLUX.2 klein keyframe path on a CPU", image_model="random:tiny",
+        image_family="flux2-klein", video_model="random:tiny", clip_family="cogvideox-i2v",
+        image_width=64, image_height=64, reference_size=64, image_steps=4, image_guidance=1.0, video_width=64, video_height=64,
+        video_frames=9, video_fps=8, video_steps=6, max_text_length=16,
+    ),
+    # FLUX.2 [klein] 4B (Apache-2.0, step-distilled: 4 steps, guidance off) for references and key frames.
+    "flux2-wan": DiffusersPreset(
+        name="flux2-wan", summary="GPU, downloads the models", image_model="black-forest-labs/FLUX.2-klein-4B",
+        image_family="flux2-klein", video_model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", clip_family="wan-i2v",
+        image_width=1344, image_height=768, reference_size=1024, image_steps=4, image_guidance=1.0,
+        video_width=832, video_height=480, video_frames=81, video_fps=16, video_steps=40, video_guidance=5.0,
+        max_text_length=512,
+    ),
+    # FLUX.2 klein 4B (with Qwen3-4B) and CogVideoX-5B-I2V at their real sizes with random weights (GPU benchmark).
+    "random-flux2-cogvideox": DiffusersPreset(
+        name="random-flux2-cogvideox", summary="real sizes, random weights: GPU benchmark", image_model="random:full",
+        image_family="flux2-klein", video_model="random:full", clip_family="cogvideox-i2v",
+        image_width=1344, image_height=768, reference_size=1024, image_steps=4, image_guidance=1.0,
+        video_width=720, video_height=480, video_frames=49, video_fps=8, video_steps=50,
+    ),
+    # The wan-vace clip family (Wan VACE: every frame held to the references, which VACE puts as latent
+    # frames in front of the clip's) at the tiny size.
+    "tiny-vace": DiffusersPreset(
+        name="tiny-vace", summary="random weights, the reference-held Wan VACE path on a CPU", image_model="random:tiny",
+        video_model="random:tiny", clip_family="wan-vace",
+        image_width=64, image_height=64, reference_size=64, image_steps=4, video_width=64, video_height=64,
+        video_frames=9, video_fps=8, video_steps=6, video_guidance=5.0, max_text_length=16,
+    ),
+    "sdxl-vace": DiffusersPreset(
+        name="sdxl-vace", summary="GPU, downloads the models", image_model="stabilityai/stable-diffusion-xl-base-1.0",
+        video_model="Wan-AI/Wan2.1-VACE-14B-diffusers", clip_family="wan-vace",
+        image_width=1344, image_height=768, reference_size=1024, image_steps=30,
+        video_width=832, video_height=480, video_frames=81, video_fps=16, video_steps=40, video_guidance=5.0,
+        max_text_length=512,
+    ),
+    # SDXL and Wan2.1-VACE-14B (with UMT5-XXL) at their real sizes with random weights (GPU benchmark).
+    "random-sdxl-vace": DiffusersPreset(
+        name="random-sdxl-vace", summary="real sizes, random weights: GPU benchmark", image_model="random:full",
+        video_model="random:full", clip_family="wan-vace",
+        image_width=1344, image_height=768, reference_size=1024, image_steps=30,
+        video_width=832, video_height=480, video_frames=81, video_fps=16, video_steps=40, video_guidance=5.0,
+        max_text_length=512,
+    ),
 }
 
 

@@ -60,6 +60,8 @@ class LatentCameraControl:
         self.start_step = start_step
         self.blend = blend
         self.blend_steps = blend_steps
+        self.leading_frames = 0
+        """Latent frames in front of the video's own that the camera leaves alone (VACE's reference frames)."""
         self.applied_at: list[int] = []
         self._last: dict[str, Any] = {}
         self._scheduler = None
@@ -125,7 +127,9 @@ class LatentCameraControl:
         return callback_kwargs
 
     def _blended(self, x0_hat: torch.Tensor) -> torch.Tensor:
+        """x̂0 blended with its first video frame warped along the camera path; leading frames as they are."""
         frames_first = x0_hat if self.layout == "BFCHW" else x0_hat.transpose(1, 2)
-        warped = warp_latent_frames(frames_first[:, 0], self.move, frames_first.shape[1])
-        mixed = (1 - self.blend) * frames_first + self.blend * warped
+        leading, video = frames_first[:, : self.leading_frames], frames_first[:, self.leading_frames :]
+        warped = warp_latent_frames(video[:, 0], self.move, video.shape[1])
+        mixed = torch.cat([leading, (1 - self.blend) * video + self.blend * warped], dim=1)
         return mixed if self.layout == "BFCHW" else mixed.transpose(1, 2)

@@ -6,11 +6,11 @@ architectures of each are defined here:
 
 - ``tiny``: 64 px, 9 frames, a few thousand parameters; what the tests and CPU benchmarks run.
 - ``full``: the published architectures at their real sizes (SDXL base with the ViT-bigG
-  IP-Adapter image encoder; CogVideoX-5B-I2V with T5-XXL), for GPU timing and memory checks
+  IP-Adapter image encoder; CogVideoX-5B-I2V with T5-XXL; FLUX.2 klein 4B with Qwen3-4B), for GPU timing and memory checks
   on a machine that cannot download the weights. Build these on the GPU (``device="cuda"``):
   initialising billions of parameters on a CPU takes minutes.
 
-Tokenizers are built offline from a character vocabulary; the text encoders still see
+Tokenizers are built offline from a character (or byte) vocabulary; the text encoders still see
 sequences of the real length (77 CLIP tokens, the preset's T5 length) because prompts are padded.
 """
 
@@ -338,5 +338,187 @@ def random_wan_i2v_pipeline(architecture: str = "tiny", *, seed: int = 0, device
         tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=spec.flow_shift),
         image_processor=CLIPImageProcessor(crop_size=side, size=side), image_encoder=image_encoder,
+    )
+    return pipe.to(device, dtype)
+
+
+class WanVACEArchitecture(BaseModel):
+    """Constructor arguments of each Wan VACE component (flow matching, (B, C, F, H, W) latents; each
+    reference picture becomes one more latent frame in front of the video's)."""
+
+    transformer: dict[str, Any]
+    vae: dict[str, Any]
+    text_encoder: dict[str, Any]
+    scheduler: Literal["flow-euler", "unipc"]
+    flow_shift: float
+
+
+WAN_VACE_ARCHITECTURES: dict[str, WanVACEArchitecture] = {
+    # diffusers' dummy components (tests/pipelines/wan/test_wan_vace.py), with this module's offline T5
+    "tiny": WanVACEArchitecture(
+        transformer=dict(
+            patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+            text_dim=32, freq_dim=256, ffn_dim=32, num_layers=3, cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads", rope_max_seq_len=32, vace_layers=[0, 2],
+            vace_in_channels=96,  # inactive + reactive video latents (2 x 16) + the 8x8 mask folded into channels (64)
+        ),
+        vae=dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]),
+        text_encoder=dict(d_model=32, d_ff=37, d_kv=8, num_layers=2, num_heads=4, relative_attention_num_buckets=8),
+        scheduler="flow-euler",
+        flow_shift=3.0,
+    ),
+    # Wan-AI/Wan2.1-VACE-14B-diffusers, from diffusers' scripts/convert_wan_to_diffusers.py ("Wan-VACE-14B"):
+    # 40 blocks x 40 heads x 128, FFN 13824, VACE blocks beside layers 0, 5, ..., 35 (17.34 B parameters, 3.05 B of
+    # them VACE); the Wan 2.1 VAE (diffusers' AutoencoderKLWan defaults, 0.13 B); the UMT5-XXL encoder (5.68 B;
+    # built as a T5 encoder of the same shapes); UniPC with flow sigmas, flow shift 3.0, as the conversion saves it.
+    "full": WanVACEArchitecture(
+        transformer=dict(
+            patch_size=(1, 2, 2), num_attention_heads=40, attention_head_dim=128, in_channels=16, out_channels=16,
+            text_dim=4096, freq_dim=256, ffn_dim=13824, num_layers=40, cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads", eps=1e-6, vace_layers=[0, 5, 10, 15, 20, 25, 30, 35], vace_in_channels=96,
+        ),
+        vae=dict(),  # diffusers' defaults are the Wan 2.1 VAE
+        text_encoder=dict(  # google/umt5-xxl encoder
+            d_model=4096, d_ff=10240, d_kv=64, num_layers=24, num_heads=64, feed_forward_proj="gated-gelu",
+            relative_attention_num_buckets=32, relative_attention_max_distance=128, vocab_size=256384,
+        ),
+        scheduler="unipc",
+        flow_shift=3.0,
+    ),
+}
+
+
+def random_wan_vace_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
+    """WanVACEPipeline with a random-weight VACE transformer, Wan VAE and T5 encoder (in eval mode: no dropout)."""
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        UniPCMultistepScheduler,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
+    )
+
+    spec = WAN_VACE_ARCHITECTURES[architecture]
+    tokenizer = t5_tokenizer()
+    torch.manual_seed(seed)
+    with torch.device(device):
+        transformer = WanVACETransformer3DModel(**spec.transformer).eval()
+        vae = AutoencoderKLWan(**spec.vae).eval()
+        text_encoder = _random_t5_encoder(spec.text_encoder, tokenizer).eval()
+    if spec.scheduler == "flow-euler":
+        scheduler = FlowMatchEulerDiscreteScheduler(shift=spec.flow_shift)
+    else:  # the released scheduler
+        scheduler = UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, num_train_timesteps=1000, flow_shift=spec.flow_shift
+        )
+    pipe = WanVACEPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler)
+    return pipe.to(device, dtype)
+
+
+class Flux2KleinArchitecture(BaseModel):
+    """Constructor arguments of each FLUX.2 [klein] component (flow matching, Qwen3 text encoder)."""
+
+    transformer: dict[str, Any]
+    vae: dict[str, Any]
+    text_encoder: dict[str, Any]
+    """Qwen3Config arguments; the vocabulary follows the offline tokenizer unless given."""
+    scheduler: dict[str, Any]
+    is_distilled: bool = True
+    """The step-distilled klein (4 steps, no classifier-free guidance), as released."""
+
+
+# FLUX.2's scheduler (FLUX.2-dev's scheduler_config.json, which klein shares): dynamic shifting, the
+# pipeline passes its empirical mu.
+_FLUX2_SCHEDULER = dict(
+    num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
+    base_image_seq_len=256, max_image_seq_len=4096, time_shift_type="exponential",
+)
+
+FLUX2_KLEIN_ARCHITECTURES: dict[str, Flux2KleinArchitecture] = {
+    # 64 px: a 2-block VAE (scale 2, 4 latent channels) patchified 2x2 into 16 transformer channels,
+    # 16x16 tokens per picture; three Qwen3 layers feed the prompt embedding (3 x 16 = 48), as klein
+    # stacks three layers of Qwen3-4B.
+    "tiny": Flux2KleinArchitecture(
+        transformer=dict(
+            patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+            num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=256,
+            axes_dims_rope=(4, 4, 4, 4), guidance_embeds=False,
+        ),
+        vae=dict(
+            in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+            up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(8, 16), layers_per_block=1,
+            latent_channels=4, norm_num_groups=4, sample_size=TINY_IMAGE_SIZE,
+        ),
+        text_encoder=dict(
+            hidden_size=16, intermediate_size=32, num_hidden_layers=4, num_attention_heads=2, num_key_value_heads=2,
+            head_dim=8, max_position_embeddings=512, tie_word_embeddings=True,
+        ),
+        scheduler=_FLUX2_SCHEDULER,
+    ),
+    # black-forest-labs/FLUX.2-klein-4B. Transformer: diffusers' scripts/convert_flux2_to_diffusers.py
+    # ("klein-4b": 5 double + 20 single blocks, 24 heads x 128, joint_attention_dim 7680 = 3 x 2560).
+    # VAE: AutoencoderKLFlux2's defaults (what that script converts the FLUX.2 VAE into; 32 latent
+    # channels, 128 after 2x2 patchify). Text encoder: Qwen3-4B's published config.json (36 layers,
+    # hidden 2560, 32 query / 8 key-value heads of 128, FFN 9728, vocabulary 151936, tied embeddings).
+    "full": Flux2KleinArchitecture(
+        transformer=dict(
+            patch_size=1, in_channels=128, num_layers=5, num_single_layers=20, attention_head_dim=128,
+            num_attention_heads=24, joint_attention_dim=7680, timestep_guidance_channels=256, mlp_ratio=3.0,
+            axes_dims_rope=(32, 32, 32, 32), rope_theta=2000, eps=1e-6, guidance_embeds=False,
+        ),
+        vae=dict(),
+        text_encoder=dict(
+            hidden_size=2560, intermediate_size=9728, num_hidden_layers=36, num_attention_heads=32,
+            num_key_value_heads=8, head_dim=128, max_position_embeddings=40960, rms_norm_eps=1e-6,
+            rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, tie_word_embeddings=True,
+            vocab_size=151936,
+        ),
+        scheduler=_FLUX2_SCHEDULER,
+    ),
+}
+
+_QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
+)
+"""Qwen3's chat layout, reduced to what Flux2KleinPipeline renders (one user turn, thinking off)."""
+
+
+def qwen_tokenizer():
+    """A byte-level BPE Qwen2 tokenizer built in memory: the 256 byte symbols plus word-initial letters
+    as merges, Qwen's special tokens and a minimal chat template. Every text maps to real ids."""
+    from tokenizers import pre_tokenizers
+    from transformers import Qwen2TokenizerFast
+
+    vocab = {"<|endoftext|>": 0}
+    for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab[symbol] = len(vocab)
+    merges = []
+    for letter in string.ascii_lowercase:  # "Ġ" is the byte-level space
+        vocab[f"Ġ{letter}"] = len(vocab)
+        merges.append(("Ġ", letter))
+    tokenizer = Qwen2TokenizerFast(vocab=vocab, merges=merges, chat_template=_QWEN_CHAT_TEMPLATE)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    tokenizer.add_tokens(["<think>", "</think>"])
+    return tokenizer
+
+
+def random_flux2_klein_pipeline(architecture: str = "tiny", *, seed: int = 0, device: str = "cpu", dtype=torch.float32):
+    """Flux2KleinPipeline with a random-weight transformer, FLUX.2 VAE and Qwen3 text encoder (in eval mode)."""
+    from diffusers import AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline, Flux2Transformer2DModel
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    spec = FLUX2_KLEIN_ARCHITECTURES[architecture]
+    tokenizer = qwen_tokenizer()
+    text_config = Qwen3Config(**{"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id, **spec.text_encoder})
+    torch.manual_seed(seed)
+    with torch.device(device):
+        transformer = Flux2Transformer2DModel(**spec.transformer).eval()
+        vae = AutoencoderKLFlux2(**spec.vae).eval()
+        text_encoder = Qwen3ForCausalLM(text_config).eval()
+    pipe = Flux2KleinPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(**spec.scheduler), vae=vae, text_encoder=text_encoder,
+        tokenizer=tokenizer, transformer=transformer, is_distilled=spec.is_distilled,
     )
     return pipe.to(device, dtype)

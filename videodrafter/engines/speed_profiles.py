@@ -66,13 +66,14 @@ def should_compile(choice: CompileChoice, profile: ProfileName, device: str) -> 
 
 def place_pipeline(
     pipe, kind: Literal["image", "video"], *, profile: ProfileName, device: str, dtype: torch.dtype,
-    cache_threshold: float = 0.05, compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
+    cache_threshold: float | None = 0.05, compile_choice: CompileChoice = "auto", cpu_offload: bool = False,
 ) -> ProfileReport:
     """Put a freshly built pipeline where the profile wants it, with the profile's optimisations.
 
     ``cache_threshold``: the clip family's first-block cache threshold, the relative change of the first
     block's residual under which a step reuses the other blocks' output (0.05, the default of diffusers'
-    FirstBlockCacheConfig, is below the 0.08–0.1 that ParaAttention quotes as a visible quality cost)."""
+    FirstBlockCacheConfig, is below the 0.08–0.1 that ParaAttention quotes as a visible quality cost); None: the
+    family cannot take the cache (its output would change)."""
     report = ProfileReport(profile=profile)
     if profile == "low-memory":
         _low_memory(pipe, report, device=device, dtype=dtype)
@@ -84,7 +85,10 @@ def place_pipeline(
         pipe.to(device, dtype)
     if profile == "fast":
         if kind == "video":
-            _first_block_cache(pipe.transformer, cache_threshold, report)
+            if cache_threshold is None:
+                report.skipped.append("first-block cache: the clip family's output would change under it")
+            else:
+                _first_block_cache(pipe.transformer, cache_threshold, report)
             if should_compile(compile_choice, profile, device):
                 _compile_repeated_blocks(pipe.transformer, report)
             else:

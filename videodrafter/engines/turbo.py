@@ -20,8 +20,6 @@ TURBO_STEPS = 4
 """Denoising steps of a turbo clip (what the step-distilled LoRAs are trained for)."""
 TURBO_GUIDANCE = 1.0
 """Classifier-free guidance off: the CFG-distilled LoRAs have it baked in, and it halves each step's work."""
-SUGGESTED_LORA = "lightx2v/Wan2.1-I2V-14B-480P-StepDistill-CfgDistill-Lightx2v::loras/Wan21_I2V_14B_lightx2v_cfg_step_distill_lora_rank64.safetensors"
-"""What to give for a Wan2.1 I2V 480P preset (a hub file; downloaded by diffusers on a machine with internet)."""
 ADAPTER = "turbo"
 
 
@@ -34,22 +32,22 @@ class TurboLora(BaseModel):
     weight_name: str | None = None
 
     @classmethod
-    def parse(cls, spec: str) -> TurboLora:
+    def parse(cls, spec: str, suggested: str = "") -> TurboLora:
         if "::" in spec:
             repo, _, weight_name = spec.partition("::")
             if not repo.strip() or not weight_name.strip():
-                raise InputError(f"The turbo LoRA '{spec}' is not '<hub repo>::<file>' nor a file.", f"For example: {SUGGESTED_LORA}")
+                raise InputError(f"The turbo LoRA '{spec}' is not '<hub repo>::<file>' nor a file.", f"For example: {suggested or 'owner/repo::lora.safetensors'}")
             return cls(spec=spec, repo=repo.strip(), weight_name=weight_name.strip())
         path = Path(spec).expanduser()
         if not path.is_file():
             raise InputError(
                 f"The turbo LoRA file {path} does not exist.",
-                f"Give a .safetensors file, or a hub file as '<repo>::<file>' (e.g. {SUGGESTED_LORA}) in VIDEODRAFTER_TURBO_LORA or --turbo-lora.",
+                "Give a .safetensors file, or a hub file as '<repo>::<file>', in VIDEODRAFTER_TURBO_LORA or --turbo-lora.",
             )
         return cls(spec=spec, path=path.resolve())
 
 
-def check_turbo(turbo_lora: str | None, engine: str, clip_family: str | None, has_turbo: bool) -> TurboLora:
+def check_turbo(turbo_lora: str | None, engine: str, clip_family: str | None, has_turbo: bool, suggested: str = "") -> TurboLora:
     """The turbo LoRA of a run, checked before any work: the engine's clip family must have one, and it must be given."""
     if clip_family is None:
         raise InputError(f"--profile turbo is for diffusers engines; '{engine}' has no clip model to distil.", "Drop --profile turbo, or pick a Wan engine.")
@@ -61,9 +59,9 @@ def check_turbo(turbo_lora: str | None, engine: str, clip_family: str | None, ha
     if not turbo_lora:
         raise InputError(
             "--profile turbo needs the distilled LoRA file, and VIDEODRAFTER_TURBO_LORA (--turbo-lora) is not set.",
-            f"Set it to a local .safetensors file or a hub file, e.g. VIDEODRAFTER_TURBO_LORA={SUGGESTED_LORA}",
+            f"Set it to a local .safetensors file or a hub file ('<repo>::<file>'), e.g. VIDEODRAFTER_TURBO_LORA={suggested or '<repo>::<file>'}",
         )
-    return TurboLora.parse(turbo_lora)
+    return TurboLora.parse(turbo_lora, suggested)
 
 
 def load_turbo_lora(pipe: Any, lora: TurboLora) -> dict[str, object]:

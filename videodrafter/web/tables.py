@@ -46,6 +46,26 @@ def _rows(table) -> list[list[str]]:
     return [["" if cell is None else str(cell).strip() for cell in row] for row in table if any(str(cell).strip() for cell in row if cell is not None)]
 
 
+def _scene_from_row(row: list[str], number: int, cameras: list[tuple[str, str]], lookup) -> dict:
+    """One scene of the table as script JSON; a row without a camera of its own is static (a new row)."""
+    cells = dict(zip(SCENE_HEADERS, row + [""] * len(SCENE_HEADERS), strict=False))
+    event, action, foreground, background, narration, shot = (cells[name] for name in SCENE_HEADERS)
+    camera, speed = cameras[number - 1] if number <= len(cameras) else ("static", "medium")
+    if camera not in {direction.value for direction in CameraDirection}:
+        raise InputError(f"Scene {number} has an unknown camera move '{camera}'.", f"Use one of: {', '.join(d.value for d in CameraDirection)}.")
+    if speed not in {value.value for value in CameraSpeed}:
+        raise InputError(f"Scene {number} has an unknown speed '{speed}'.", "Use slow, medium or fast.")
+    shot = shot.lower() or ShotKind.CUT.value
+    if shot not in {kind.value for kind in ShotKind}:
+        raise InputError(f"Scene {number} has an unknown shot '{shot}'.", "Use 'cut' (a new shot) or 'continue' (carries on the scene before).")
+    return {
+        "event": event, "action": action or "moves",
+        "foreground": [lookup(name, number) for name in foreground.split(",") if name.strip()],
+        "background": lookup(background, number), "camera": {"direction": camera, "speed": speed},
+        "narration": narration, "shot": shot,
+    }
+
+
 def script_from_tables(
     base: VideoScript, scenes_table, entities_table, photos: dict[str, str], cameras: list[tuple[str, str]] | None = None
 ) -> VideoScript:
@@ -74,30 +94,11 @@ def script_from_tables(
             f"Use one of: {', '.join(entity.name for entity in entities.values())}.",
         )
 
-    scenes = []
     rows = _rows(scenes_table)
     if not rows:
         raise InputError("The script has no scenes.", "Keep at least one scene row.")
     known = cameras if cameras is not None else scene_cameras(base)
-    for number, row in enumerate(rows, start=1):
-        cells = dict(zip(SCENE_HEADERS, row + [""] * len(SCENE_HEADERS), strict=False))
-        event, action, foreground, background, narration, shot = (cells[name] for name in SCENE_HEADERS)
-        shot = shot.lower() or ShotKind.CUT.value
-        if shot not in {kind.value for kind in ShotKind}:
-            raise InputError(f"Scene {number} has an unknown shot '{shot}'.", "Use 'cut' (a new shot) or 'continue' (carries on the scene before).")
-        camera, speed = known[number - 1] if number <= len(known) else ("static", "medium")
-        if camera not in {direction.value for direction in CameraDirection}:
-            raise InputError(f"Scene {number} has an unknown camera move '{camera}'.", f"Use one of: {', '.join(d.value for d in CameraDirection)}.")
-        if speed not in {value.value for value in CameraSpeed}:
-            raise InputError(f"Scene {number} has an unknown speed '{speed}'.", "Use slow, medium or fast.")
-        scenes.append(
-            {
-                "event": event, "action": action or "moves",
-                "foreground": [lookup(name, number) for name in foreground.split(",") if name.strip()],
-                "background": lookup(background, number), "camera": {"direction": camera, "speed": speed},
-                "narration": narration, "shot": shot,
-            }
-        )
+    scenes = [_scene_from_row(row, number, known, lookup) for number, row in enumerate(rows, start=1)]
     for entity_id, path in photos.items():
         if entity_id in entities:
             entities[entity_id] = entities[entity_id].model_copy(update={"reference_image": Path(path)})

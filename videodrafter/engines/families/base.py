@@ -72,9 +72,13 @@ class ClipFamily(ABC):
     """Where frames are in its video latents, for the camera injection."""
     holds_references: ClassVar[bool] = False
     """Every frame is conditioned on the entities' reference pictures, not only the first."""
+    first_block_cache: ClassVar[bool] = True
+    """The ``fast`` profile's first-block cache gives the same output as computing every block (within its threshold)."""
     first_block_cache_threshold: ClassVar[float] = 0.05
     turbo_lora: ClassVar[bool] = False
     """A few-step distilled LoRA exists for it (``--profile turbo``)."""
+    suggested_turbo_lora: ClassVar[str] = ""
+    """Where the family's distilled LoRA is published, as ``<hub repo>::<file>`` (said when none is given)."""
 
     def __init__(self, preset: DiffusersPreset, settings: Settings) -> None:
         self.preset = preset

@@ -14,6 +14,7 @@ class WanI2VFamily(ClipFamily):
     name = "wan-i2v"
     latent_layout = "BCFHW"
     turbo_lora = True
+    suggested_turbo_lora = "lightx2v/Wan2.1-I2V-14B-480P-StepDistill-CfgDistill-Lightx2v::loras/Wan21_I2V_14B_lightx2v_cfg_step_distill_lora_rank64.safetensors"
 
     def load(self, dtype: Any) -> Any:
         from diffusers import WanImageToVideoPipeline
