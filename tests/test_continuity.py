@@ -62,13 +62,18 @@ def test_a_continued_shot_starts_where_the_previous_one_ends_and_edits_follow_th
     assert sorted(name.split("-")[0] for name in _made(after_first.run_dir) - made) == ["clip", "scene"], "scene 1 alone"
 
 
-def test_the_tiny_engine_conditions_a_continued_clip_on_that_frame(tmp_path: Path) -> None:
-    settings = Settings(engine="tiny", runs_dir=tmp_path / "runs", voice="none", crossfade_s=0)
+def test_a_reference_held_family_conditions_a_continued_clip_on_that_frame_and_the_manifest_says_so(tmp_path: Path) -> None:
+    settings = Settings(engine="tiny-vace", runs_dir=tmp_path / "runs", voice="none", crossfade_s=0)
     first = start_run("", settings, script=_chained_script(tmp_path), run_id="tiny-chain")
     manifest = Manifest.read(first.run_dir / "manifest.json")
-    assert manifest.scenes[2].clip.continued_from == 1
-    assert manifest.scenes[2].clip.start_image_sha256 == file_digest(manifest.scenes[1].clip.last_frame)
-    assert manifest.scenes[1].clip.start_image_sha256 == file_digest(manifest.scenes[1].chosen.image)
+    second, third = manifest.scenes[1], manifest.scenes[2]
+    assert third.clip.continued_from == 1 and third.clip.continued_from_key == second.clip.key and third.shot == "continue"
+    assert third.clip.start_image_sha256 == file_digest(second.clip.last_frame), "conditioned on exactly that frame"
+    assert second.clip.start_image_sha256 == file_digest(second.chosen.image) and second.shot == "cut"
+    assert [(scene.image_family, scene.clip_family) for scene in manifest.scenes] == [
+        ("sdxl-ip-adapter", "wan-vace"), ("sdxl-ip-adapter", "wan-vace"), ("", "wan-vace"),
+    ], "a continued shot draws no picture of its own"
+    assert all(scene.clip.references == ["dog", "beach"] for scene in manifest.scenes), "each clip saw the cast and the place"
 
 
 def test_a_continued_shot_needs_the_scene_before_it_in_the_same_place_with_the_same_cast(tmp_path: Path) -> None:

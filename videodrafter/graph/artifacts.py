@@ -42,6 +42,7 @@ class SceneCandidate(BaseModel):
     continued_from: int | None = Field(
         default=None, description="A continued shot's start: the last frame of this scene's clip (index), not a drawn picture."
     )
+    continued_from_key: str = Field(default="", description="The key of the clip whose last frame this is.")
 
 
 class ClipArtifact(BaseModel):
@@ -55,6 +56,7 @@ class ClipArtifact(BaseModel):
     last_frame: FilePath | None = Field(default=None, description="The clip's last frame, uncaptioned (a continued shot starts from it).")
     start_image_sha256: str = Field(default="", description="SHA-256 of the picture the clip was made from.")
     continued_from: int | None = Field(default=None, description="The scene whose last frame this clip started from (a continued shot).")
+    continued_from_key: str = Field(default="", description="The key of the clip it continued (part of this clip's own key).")
     references: list[str] = Field(default_factory=list, description="Entities whose reference pictures the clip model saw through the clip.")
     verdict: Verdict | None = Field(default=None, description="The critic's verdict on the clip kept.")
     first_verdict: Verdict | None = Field(default=None, description="The verdict that made the clip be redone, if any.")

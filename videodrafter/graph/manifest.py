@@ -54,6 +54,9 @@ class SceneRecord(BaseModel):
     candidates: int = Field(description="How many candidates were made for the scene in all rounds.")
     tried: list[TriedCandidate] = Field(description="Every candidate made, in order.")
     clip: ClipArtifact = Field(description="The scene's clip (with the critic's verdicts where it judged).")
+    shot: str = Field(default="cut", description="'cut', or 'continue' (its clip started from the previous clip's last frame).")
+    image_family: str = Field(default="", description="The engine family that drew its picture ('' for the animatic).")
+    clip_family: str = Field(default="", description="The engine family that made its clip ('' for the animatic).")
 
 
 class NarrationRecord(BaseModel):

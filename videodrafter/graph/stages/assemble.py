@@ -69,17 +69,19 @@ def build_manifest(
     all_seconds = dict(state.seconds)
     for key, value in seconds.items():
         all_seconds[key] = all_seconds.get(key, 0.0) + value
+    engine = resources.engine.describe()
     scenes = [
         SceneRecord(
             prompt=chosen[index].prompt or spec.event, chosen=chosen[index], candidates=len(state.candidates.get(index, [])),
             tried=[TriedCandidate.model_validate(candidate.model_dump()) for candidate in state.candidates.get(index, [])],
-            clip=state.clips[index],
+            clip=state.clips[index], shot=spec.shot.value,
+            image_family="" if spec.continues else engine.get("image_family", ""), clip_family=engine.get("clip_family", ""),
         )
         for index, spec in enumerate(state.script.scenes)
     ]
     return Manifest(
         prompt=state.prompt, title=state.script.title, llm=context.settings.llm, prompt_set=context.settings.prompt_set,
-        engine=resources.engine.describe(), engine_loaded=resources.engine.loaded_state(), seed=context.settings.seed,
+        engine=engine, engine_loaded=resources.engine.loaded_state(), seed=context.settings.seed,
         settings=json.loads(context.settings.model_dump_json(include=set(Settings.model_fields))),
         resume_overrides=context.overrides, plan_rounds=state.plan_rounds, consistency_rounds=state.consistency_rounds,
         usage=state.usage, seconds=all_seconds, references=state.references, image_embedder=resources.embedder.name,

@@ -50,7 +50,8 @@ class _ClipMaker:
         files = {"path": store.artifact_path(self.context.folder, "clips", "clip", key, ".mp4")}
         last_frame = {"last_frame": store.artifact_path(self.context.folder, "clips", "clip", key, ".last.png")}
         record = {"scene": image.scene, "key": key, "request_key": request_key, "image_key": image.key,
-                  "start_image_sha256": file_digest(image.image), "continued_from": image.continued_from, "references": references,
+                  "start_image_sha256": file_digest(image.image), "continued_from": image.continued_from,
+                  "continued_from_key": image.continued_from_key, "references": references,
                   **files, **last_frame}
 
         def generate() -> ClipArtifact:
@@ -138,5 +139,5 @@ def continued_start(state: State, context: RunContext, index: int, previous: Cli
         scene=index, attempt=0, rank=0, seed=scene_seed(context, spec, 0), prompt=spec.event,
         key=content_hash("continued-v1", previous.key), image=previous.last_frame,
         layout=before.layout if before is not None else plan_layout(list(spec.foreground), variant=spec.event),
-        continued_from=index - 1,
+        continued_from=index - 1, continued_from_key=previous.key,
     )
