@@ -12,13 +12,14 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from videodrafter.agent.batch_items import BatchItem
 from videodrafter.agent.batch_store import BatchStore, ItemRecord, ItemStatus
-from videodrafter.agent.batch_worker import item_settings
+from videodrafter.agent.batch_worker import ItemResult, item_settings
 from videodrafter.agent.executors import Executor, LocalExecutor, RayExecutor, WorkSpec
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
@@ -90,79 +91,119 @@ def run_batch(
 ) -> BatchSummary:
     started = time.perf_counter()
     base = json.loads(settings.model_dump_json())
-    for item in items:  # a typo in one item's engine or LLM is reported before any item is made
-        try:
-            check_choices(item_settings(base, item, 0), llm_needed=item.script is None)
-        except VideoDrafterError as error:
-            raise InputError(f"Batch item '{item.id}': {error.message}", error.hint) from None
+    _check_items(items, base)
     store = BatchStore(settings.runs_dir / "batches" / batch_id)
     try:
+        # 1. what is left to do: new items, interrupted ones, failed ones with retries left
         store.register(items)
         records = {record.item.id: record for record in store.records()}
         wanted = {item.id for item in items}
         pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
         runner: Executor = LocalExecutor(base) if executor == "local" else RayExecutor(base, workers, ray_address)
         load_counts: list[dict[str, int]] = []
+        # 2. run it, retrying failures, until nothing is pending or under way
         try:
-            in_flight = 0
-            on_update(store.records())
-            while pending or in_flight:
-                while pending and in_flight < runner.capacity:
-                    spec = pending.popleft()
-                    record = records[spec.item.id].model_copy(
-                        update={"status": ItemStatus.RUNNING, "attempts": spec.attempt, "run_id": spec.run_id, "error": ""}
-                    )
-                    records[spec.item.id] = record
-                    store.save(record)
-                    runner.submit(spec)
-                    in_flight += 1
-                    on_update(store.records())
-                spec, result = runner.next_result()
-                in_flight -= 1
-                record = records[spec.item.id]
-                update = {
-                    "seconds": record.seconds + result.seconds,
-                    "llm_calls": record.llm_calls + result.llm_calls,
-                    "tokens": record.tokens + result.tokens,
-                }
-                if result.ok:
-                    update |= {"status": ItemStatus.DONE, "video": result.video, "error": ""}
-                else:
-                    update |= {"status": ItemStatus.FAILED, "error": result.error}
-                    if spec.attempt <= retries:
-                        pending.append(_retry_spec(spec, result.planning_failed, batch_id))
-                records[spec.item.id] = record.model_copy(update=update)
-                store.save(records[spec.item.id])
-                on_update(store.records())
+            _run_pending(pending, records, store, runner, batch_id=batch_id, retries=retries, on_update=on_update)
             if isinstance(runner, RayExecutor):
                 load_counts = runner.load_counts()
         except KeyboardInterrupt:
-            stopped = []
-            for item_id, record in records.items():
-                if record.status is ItemStatus.RUNNING:
-                    records[item_id] = record.model_copy(update={"status": ItemStatus.INTERRUPTED, "error": "interrupted (Ctrl-C)"})
-                    store.save(records[item_id])
-                    stopped.append(item_id)
+            stopped = _mark_interrupted(records, store)
             on_update(store.records())
             raise BatchInterrupted(batch_id, stopped) from None
         finally:
             runner.close()
+        # 3. the summary of this batch's items
         final = [record for record in store.records() if record.item.id in wanted]
-        summary = BatchSummary(
-            batch_id=batch_id,
-            folder=str(store.folder),
-            executor=executor,
-            total=len(final),
-            done=sum(record.status is ItemStatus.DONE for record in final),
-            failed=sum(record.status is ItemStatus.FAILED for record in final),
-            seconds=time.perf_counter() - started,
-            llm_calls=sum(record.llm_calls for record in final),
-            tokens=sum(record.tokens for record in final),
-            failures={record.item.id: record.error for record in final if record.status is ItemStatus.FAILED},
-            videos={record.item.id: record.video for record in final if record.status is ItemStatus.DONE and record.video},
-            worker_load_counts=load_counts,
+        summary = _summary(
+            final, batch_id=batch_id, folder=store.folder, executor=executor, seconds=time.perf_counter() - started, load_counts=load_counts
         )
         store.write_summary(summary.model_dump(mode="json"))
         return summary
     finally:
         store.close()
+
+
+def _check_items(items: list[BatchItem], base: dict) -> None:
+    """A typo in one item's engine or LLM is reported before any item is made."""
+    for item in items:
+        try:
+            check_choices(item_settings(base, item, 0), llm_needed=item.script is None)
+        except VideoDrafterError as error:
+            raise InputError(f"Batch item '{item.id}': {error.message}", error.hint) from None
+
+
+def _run_pending(
+    pending: deque[WorkSpec],
+    records: dict[str, ItemRecord],
+    store: BatchStore,
+    runner: Executor,
+    *,
+    batch_id: str,
+    retries: int,
+    on_update: Callable[[list[ItemRecord]], None],
+) -> None:
+    """Keep the runner full; record each result as it comes, and queue a failed item's retry."""
+    in_flight = 0
+    on_update(store.records())
+    while pending or in_flight:
+        while pending and in_flight < runner.capacity:
+            spec = pending.popleft()
+            record = records[spec.item.id].model_copy(
+                update={"status": ItemStatus.RUNNING, "attempts": spec.attempt, "run_id": spec.run_id, "error": ""}
+            )
+            records[spec.item.id] = record
+            store.save(record)
+            runner.submit(spec)
+            in_flight += 1
+            on_update(store.records())
+        spec, result = runner.next_result()
+        in_flight -= 1
+        records[spec.item.id] = _with_result(records[spec.item.id], result)
+        if not result.ok and spec.attempt <= retries:
+            pending.append(_retry_spec(spec, result.planning_failed, batch_id))
+        store.save(records[spec.item.id])
+        on_update(store.records())
+
+
+def _with_result(record: ItemRecord, result: ItemResult) -> ItemRecord:
+    """The record after one attempt: done with its video, or failed with its error; time and tokens add up."""
+    update = {
+        "seconds": record.seconds + result.seconds,
+        "llm_calls": record.llm_calls + result.llm_calls,
+        "tokens": record.tokens + result.tokens,
+    }
+    if result.ok:
+        update |= {"status": ItemStatus.DONE, "video": result.video, "error": ""}
+    else:
+        update |= {"status": ItemStatus.FAILED, "error": result.error}
+    return record.model_copy(update=update)
+
+
+def _mark_interrupted(records: dict[str, ItemRecord], store: BatchStore) -> list[str]:
+    """Ctrl-C: the items under way are marked interrupted (they resume next time); their ids."""
+    stopped = []
+    for item_id, record in records.items():
+        if record.status is ItemStatus.RUNNING:
+            records[item_id] = record.model_copy(update={"status": ItemStatus.INTERRUPTED, "error": "interrupted (Ctrl-C)"})
+            store.save(records[item_id])
+            stopped.append(item_id)
+    return stopped
+
+
+def _summary(
+    final: list[ItemRecord], *, batch_id: str, folder: Path, executor: str, seconds: float, load_counts: list[dict[str, int]]
+) -> BatchSummary:
+    return BatchSummary(
+        batch_id=batch_id,
+        folder=str(folder),
+        executor=executor,
+        total=len(final),
+        done=sum(record.status is ItemStatus.DONE for record in final),
+        failed=sum(record.status is ItemStatus.FAILED for record in final),
+        seconds=seconds,
+        llm_calls=sum(record.llm_calls for record in final),
+        tokens=sum(record.tokens for record in final),
+        failures={record.item.id: record.error for record in final if record.status is ItemStatus.FAILED},
+        videos={record.item.id: record.video for record in final if record.status is ItemStatus.DONE and record.video},
+        worker_load_counts=load_counts,
+    )

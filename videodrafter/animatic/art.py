@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -174,69 +176,123 @@ def draw_place(entity: EntityPicture, width: int, height: int, *, skip_features:
     style = place_style(entity)
     sky, horizon, ground = (np.array(style[key], dtype=np.float32) for key in ("sky", "horizon", "ground"))
     horizon_y = int(height * HORIZON)
+    image = _sky_and_ground(sky, horizon, ground, width, height, horizon_y)
+    cloud: Color = style.get("cloud", (250, 250, 252))  # type: ignore[assignment]
+    backdrop = _Backdrop(ImageDraw.Draw(image), width=width, height=height, horizon_y=horizon_y, horizon=horizon, ground=ground, cloud=cloud)
+    rng = _rng("place", entity.id, entity.description)
+    feature = str(style["feature"])
+    painter = None if feature in skip_features else _FEATURE_PAINTERS.get(feature)
+    if painter is not None:
+        painter(backdrop, rng)
+    return image.filter(ImageFilter.SMOOTH)
+
+
+def _sky_and_ground(sky: np.ndarray, horizon: np.ndarray, ground: np.ndarray, width: int, height: int, horizon_y: int) -> Image.Image:
+    """The sky fading into the horizon colour, over ground that lightens towards the viewer."""
     pixels = np.zeros((height, width, 3), dtype=np.float32)
     t = np.linspace(0, 1, horizon_y, dtype=np.float32)[:, None]
     pixels[:horizon_y] = (sky * (1 - t) + horizon * t)[:, None, :]
     g = np.linspace(0, 1, height - horizon_y, dtype=np.float32)[:, None]
     pixels[horizon_y:] = (ground * (0.85 + 0.15 * g))[:, None, :]
-    image = Image.fromarray(pixels.astype(np.uint8), mode="RGB")
-    draw = ImageDraw.Draw(image)
-    rng = _rng("place", entity.id, entity.description)
-    feature = style["feature"] if style["feature"] not in skip_features else ""
-    if feature in ("stars", "craters"):
-        for _ in range(90):
-            x, y = rng.uniform(0, width), rng.uniform(0, horizon_y)
-            r = rng.uniform(0.8, 2.2)
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 250, 220))
-        if feature == "craters":
-            for _ in range(12):
-                x, y = rng.uniform(0, width), rng.uniform(horizon_y + 10, height)
-                w = rng.uniform(20, 70) * (0.5 + (y - horizon_y) / (height - horizon_y))
-                draw.ellipse([x - w, y - w * 0.3, x + w, y + w * 0.3], fill=tuple(int(v * 0.8) for v in ground), outline=tuple(int(v * 0.65) for v in ground), width=2)
-    elif feature in ("clouds", "waves"):
-        for _ in range(7):
-            x, y = rng.uniform(0, width), rng.uniform(height * 0.05, horizon_y * 0.6)
-            w, h = rng.uniform(60, 150), rng.uniform(20, 40)
-            draw.ellipse([x, y, x + w, y + h], fill=style.get("cloud", (250, 250, 252)))
-        if feature == "waves":
-            band = tuple(int(v) for v in horizon)
-            draw.rectangle([0, horizon_y - int(height * 0.08), width, horizon_y + int(height * 0.06)], fill=band)
-            for _ in range(40):
-                x, y = rng.uniform(0, width), rng.uniform(horizon_y - height * 0.07, horizon_y + height * 0.05)
-                draw.line([x, y, x + rng.uniform(10, 30), y], fill=(235, 245, 255), width=2)
-    elif feature == "trees":
-        for _ in range(14):
-            x = rng.uniform(0, width)
-            top = horizon_y - rng.uniform(40, 120)
-            draw.rectangle([x - 5, top + 40, x + 5, horizon_y + 10], fill=(90, 60, 35))
-            shade = tuple(int(v) for v in rng.integers(40, 110, 3) * np.array([0.6, 1.3, 0.6]))
-            draw.ellipse([x - 30, top, x + 30, top + 70], fill=shade)
-    elif feature == "buildings":
-        x = 0.0
-        while x < width:
-            w = rng.uniform(40, 90)
-            top = horizon_y - rng.uniform(60, 200)
-            shade = int(rng.integers(90, 170))
-            draw.rectangle([x, top, x + w, horizon_y + 5], fill=(shade, shade, shade + 10))
-            for wy in np.arange(top + 10, horizon_y - 10, 22):
-                for wx in np.arange(x + 8, x + w - 12, 18):
-                    if rng.random() < 0.6:
-                        draw.rectangle([wx, wy, wx + 8, wy + 10], fill=(250, 230, 150))
-            x += w + rng.uniform(4, 14)
-    elif feature == "mountains":
-        for _ in range(5):
-            x = rng.uniform(-50, width)
-            peak = horizon_y - rng.uniform(80, 180)
-            w = rng.uniform(120, 260)
-            draw.polygon([(x, horizon_y), (x + w / 2, peak), (x + w, horizon_y)], fill=(150, 160, 180))
-            draw.polygon([(x + w * 0.38, peak + 30), (x + w / 2, peak), (x + w * 0.62, peak + 30)], fill=(250, 250, 255))
-    elif feature == "dunes":
-        for _ in range(6):
-            x, w = rng.uniform(-80, width), rng.uniform(150, 320)
-            draw.ellipse([x, horizon_y - 40, x + w, horizon_y + 60], fill=tuple(int(v * 0.93) for v in ground))
-    elif feature == "windows":
-        for index in range(3):
-            x = width * (0.12 + 0.3 * index) + rng.uniform(-15, 15)
-            draw.rectangle([x, height * 0.12, x + width * 0.16, height * 0.4], fill=(180, 215, 240), outline=(120, 90, 60), width=6)
-        draw.rectangle([0, horizon_y - 4, width, horizon_y + 4], fill=(120, 90, 60))
-    return image.filter(ImageFilter.SMOOTH)
+    return Image.fromarray(pixels.astype(np.uint8), mode="RGB")
+
+
+@dataclass(frozen=True)
+class _Backdrop:
+    """A place's picture being drawn on, with the palette its features are shaded from."""
+
+    draw: ImageDraw.ImageDraw
+    width: int
+    height: int
+    horizon_y: int
+    horizon: np.ndarray  # float32, as the gradient used it: features shade from the same values
+    ground: np.ndarray
+    cloud: Color
+
+
+def _draw_stars(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    for _ in range(90):
+        x, y = rng.uniform(0, backdrop.width), rng.uniform(0, backdrop.horizon_y)
+        r = rng.uniform(0.8, 2.2)
+        backdrop.draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 250, 220))
+
+
+def _draw_craters(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    _draw_stars(backdrop, rng)
+    width, height, horizon_y, ground = backdrop.width, backdrop.height, backdrop.horizon_y, backdrop.ground
+    for _ in range(12):
+        x, y = rng.uniform(0, width), rng.uniform(horizon_y + 10, height)
+        w = rng.uniform(20, 70) * (0.5 + (y - horizon_y) / (height - horizon_y))
+        backdrop.draw.ellipse([x - w, y - w * 0.3, x + w, y + w * 0.3], fill=tuple(int(v * 0.8) for v in ground), outline=tuple(int(v * 0.65) for v in ground), width=2)
+
+
+def _draw_clouds(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    for _ in range(7):
+        x, y = rng.uniform(0, backdrop.width), rng.uniform(backdrop.height * 0.05, backdrop.horizon_y * 0.6)
+        w, h = rng.uniform(60, 150), rng.uniform(20, 40)
+        backdrop.draw.ellipse([x, y, x + w, y + h], fill=backdrop.cloud)
+
+
+def _draw_waves(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    _draw_clouds(backdrop, rng)
+    width, height, horizon_y = backdrop.width, backdrop.height, backdrop.horizon_y
+    band = tuple(int(v) for v in backdrop.horizon)
+    backdrop.draw.rectangle([0, horizon_y - int(height * 0.08), width, horizon_y + int(height * 0.06)], fill=band)
+    for _ in range(40):
+        x, y = rng.uniform(0, width), rng.uniform(horizon_y - height * 0.07, horizon_y + height * 0.05)
+        backdrop.draw.line([x, y, x + rng.uniform(10, 30), y], fill=(235, 245, 255), width=2)
+
+
+def _draw_trees(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    for _ in range(14):
+        x = rng.uniform(0, backdrop.width)
+        top = backdrop.horizon_y - rng.uniform(40, 120)
+        backdrop.draw.rectangle([x - 5, top + 40, x + 5, backdrop.horizon_y + 10], fill=(90, 60, 35))
+        shade = tuple(int(v) for v in rng.integers(40, 110, 3) * np.array([0.6, 1.3, 0.6]))
+        backdrop.draw.ellipse([x - 30, top, x + 30, top + 70], fill=shade)
+
+
+def _draw_buildings(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    horizon_y = backdrop.horizon_y
+    x = 0.0
+    while x < backdrop.width:
+        w = rng.uniform(40, 90)
+        top = horizon_y - rng.uniform(60, 200)
+        shade = int(rng.integers(90, 170))
+        backdrop.draw.rectangle([x, top, x + w, horizon_y + 5], fill=(shade, shade, shade + 10))
+        for wy in np.arange(top + 10, horizon_y - 10, 22):
+            for wx in np.arange(x + 8, x + w - 12, 18):
+                if rng.random() < 0.6:
+                    backdrop.draw.rectangle([wx, wy, wx + 8, wy + 10], fill=(250, 230, 150))
+        x += w + rng.uniform(4, 14)
+
+
+def _draw_mountains(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    horizon_y = backdrop.horizon_y
+    for _ in range(5):
+        x = rng.uniform(-50, backdrop.width)
+        peak = horizon_y - rng.uniform(80, 180)
+        w = rng.uniform(120, 260)
+        backdrop.draw.polygon([(x, horizon_y), (x + w / 2, peak), (x + w, horizon_y)], fill=(150, 160, 180))
+        backdrop.draw.polygon([(x + w * 0.38, peak + 30), (x + w / 2, peak), (x + w * 0.62, peak + 30)], fill=(250, 250, 255))
+
+
+def _draw_dunes(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    for _ in range(6):
+        x, w = rng.uniform(-80, backdrop.width), rng.uniform(150, 320)
+        backdrop.draw.ellipse([x, backdrop.horizon_y - 40, x + w, backdrop.horizon_y + 60], fill=tuple(int(v * 0.93) for v in backdrop.ground))
+
+
+def _draw_windows(backdrop: _Backdrop, rng: np.random.Generator) -> None:
+    width, height = backdrop.width, backdrop.height
+    for index in range(3):
+        x = width * (0.12 + 0.3 * index) + rng.uniform(-15, 15)
+        backdrop.draw.rectangle([x, height * 0.12, x + width * 0.16, height * 0.4], fill=(180, 215, 240), outline=(120, 90, 60), width=6)
+    backdrop.draw.rectangle([0, backdrop.horizon_y - 4, width, backdrop.horizon_y + 4], fill=(120, 90, 60))
+
+
+_FEATURE_PAINTERS: dict[str, Callable[[_Backdrop, np.random.Generator], None]] = {
+    "stars": _draw_stars, "craters": _draw_craters, "clouds": _draw_clouds, "waves": _draw_waves, "trees": _draw_trees,
+    "buildings": _draw_buildings, "mountains": _draw_mountains, "dunes": _draw_dunes, "windows": _draw_windows,
+}
+"""Each place feature of PLACES; a feature without a painter (or skipped) leaves the backdrop plain."""

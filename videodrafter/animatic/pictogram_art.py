@@ -162,10 +162,23 @@ def decorate_place(
     ``skyline_drawn``: the place already has a row of drawn buildings, so no pictogram row goes over it.
     """
     canvas = image.convert("RGB")
-    width, height = canvas.size
-    horizon_y = height * horizon
-    unit = height / 360
+    horizon_y = canvas.size[1] * horizon
+    unit = canvas.size[1] / 360
     placed = {placement: [p for p, where in decorations if where is placement] for placement in Placement}
+    # every step draws from ``rng`` in turn, so the order is part of the picture
+    _paste_sky(canvas, placed, rng, horizon_y, unit)
+    _paste_horizon(canvas, placed[Placement.HORIZON], rng, horizon_y, unit, skyline_drawn=skyline_drawn)
+    _paste_ground(canvas, placed[Placement.GROUND], rng, unit)
+    _paste_water(canvas, placed[Placement.WATER], rng, horizon_y, unit)
+    _paste_indoor(canvas, placed[Placement.INDOOR], rng, horizon_y, unit)
+    return canvas
+
+
+def _paste_sky(
+    canvas: Image.Image, placed: dict[Placement, list[Pictogram]], rng: np.random.Generator, horizon_y: float, unit: float
+) -> None:
+    """One large thing to a side, a few across the sky, many scattered everywhere."""
+    width, height = canvas.size
     for pictogram in placed[Placement.SKY_ONE][:1]:
         x = width * rng.choice([0.18, 0.82]) + rng.uniform(-20, 20) * unit
         paste_pictogram(canvas, pictogram, x, horizon_y * 0.55, int(80 * unit))
@@ -177,8 +190,15 @@ def decorate_place(
         for _ in range(26):
             x, y = rng.uniform(0, width), rng.uniform(0.08, 1.0) * height
             paste_pictogram(canvas, pictogram, x, y, int(rng.uniform(10, 22) * unit))
-    ridge = [p for p in placed[Placement.HORIZON] if "mountain" in p.name or p.name == "volcano"]
-    row = [p for p in placed[Placement.HORIZON] if p not in ridge] or ridge
+
+
+def _paste_horizon(
+    canvas: Image.Image, pictograms: list[Pictogram], rng: np.random.Generator, horizon_y: float, unit: float, *, skyline_drawn: bool
+) -> None:
+    """A far ridge of mountains, a row of the rest along the horizon, and a nearer one at each edge."""
+    width, height = canvas.size
+    ridge = [p for p in pictograms if "mountain" in p.name or p.name == "volcano"]
+    row = [p for p in pictograms if p not in ridge] or ridge
     for pictogram in ridge:  # far away, so large and behind everything else
         x = rng.uniform(-40, 20) * unit
         while x < width + 40 * unit:
@@ -196,26 +216,39 @@ def decorate_place(
         for index, side in enumerate((0.06, 0.94)):  # a nearer one at each edge frames the middle
             pictogram = row[index % len(row)]
             paste_pictogram(canvas, pictogram, width * side + rng.uniform(-15, 15) * unit, height * 0.98, int(rng.uniform(100, 125) * unit))
-    ground = placed[Placement.GROUND]
-    for index, side in enumerate((0.08, 0.9, 0.22) if ground else ()):
-        pictogram = ground[index % len(ground)]
+
+
+def _paste_ground(canvas: Image.Image, pictograms: list[Pictogram], rng: np.random.Generator, unit: float) -> None:
+    """Two large ones at the edges and a small one further back; the middle stays free for the characters."""
+    width, height = canvas.size
+    for index, side in enumerate((0.08, 0.9, 0.22) if pictograms else ()):
+        pictogram = pictograms[index % len(pictograms)]
         size = int((rng.uniform(90, 110) if index < 2 else rng.uniform(40, 50)) * unit)
         paste_pictogram(canvas, pictogram, width * side, height * (0.97 if index < 2 else 0.8), size, flip=index == 1)
-    for pictogram in placed[Placement.WATER]:
+
+
+def _paste_water(canvas: Image.Image, pictograms: list[Pictogram], rng: np.random.Generator, horizon_y: float, unit: float) -> None:
+    """A row of each along the water band at the horizon."""
+    width = canvas.size[0]
+    for pictogram in pictograms:
         x = rng.uniform(-10, 10) * unit
         while x < width + 20 * unit:
             size = int(rng.uniform(30, 40) * unit)
             paste_pictogram(canvas, pictogram, x, horizon_y + rng.uniform(-4, 14) * unit, size)
             x += size * rng.uniform(0.9, 1.3)
-    indoor = placed[Placement.INDOOR]
-    if indoor:
-        counter_top = horizon_y + 6 * unit
-        draw = ImageDraw.Draw(canvas)
-        for x0, x1 in ((0, width * 0.24), (width * 0.76, width)):  # counters at the sides, the floor between stays free
-            draw.rectangle([x0, counter_top, x1, height], fill=(176, 132, 92), outline=(110, 80, 55), width=max(2, int(3 * unit)))
-            draw.rectangle([x0, counter_top, x1, counter_top + 8 * unit], fill=(210, 200, 190))
-        slots = [0.06, 0.18, 0.82, 0.94]
-        for index, side in enumerate(slots):
-            pictogram = indoor[index % len(indoor)]
-            paste_pictogram(canvas, pictogram, width * side, counter_top + 2 * unit, int(rng.uniform(40, 50) * unit))
-    return canvas
+
+
+def _paste_indoor(canvas: Image.Image, pictograms: list[Pictogram], rng: np.random.Generator, horizon_y: float, unit: float) -> None:
+    """Counters at the sides with the pictograms on them; the floor between stays free."""
+    if not pictograms:
+        return
+    width, height = canvas.size
+    counter_top = horizon_y + 6 * unit
+    draw = ImageDraw.Draw(canvas)
+    for x0, x1 in ((0, width * 0.24), (width * 0.76, width)):
+        draw.rectangle([x0, counter_top, x1, height], fill=(176, 132, 92), outline=(110, 80, 55), width=max(2, int(3 * unit)))
+        draw.rectangle([x0, counter_top, x1, counter_top + 8 * unit], fill=(210, 200, 190))
+    slots = [0.06, 0.18, 0.82, 0.94]
+    for index, side in enumerate(slots):
+        pictogram = pictograms[index % len(pictograms)]
+        paste_pictogram(canvas, pictogram, width * side, counter_top + 2 * unit, int(rng.uniform(40, 50) * unit))

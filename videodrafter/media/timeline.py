@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from videodrafter.media.files import atomic_path
 from videodrafter.media.video import crossfade_overlaps, fade_cuts, scene_spans
+
+if TYPE_CHECKING:
+    import opentimelineio as otio
 
 
 class TimelineClip(BaseModel):
@@ -61,36 +66,41 @@ def write_timeline(
                     in_offset=frames(before), out_offset=frames(after),
                 )
             )
-
-        def reference() -> otio.schema.ExternalReference:
-            return otio.schema.ExternalReference(
-                target_url=clip.media.resolve().as_uri(),
-                available_range=otio.opentime.TimeRange(frames(0), frames(clip.frames)),
-            )
-
-        body_tail = 0 if clip.hold else tail
-        track.append(
-            otio.schema.Clip(
-                name=clip.name,
-                media_reference=reference(),
-                source_range=otio.opentime.TimeRange(frames(head), frames(clip.frames - head - body_tail)),
-                metadata={"videodrafter": dict(clip.metadata)},
-            )
-        )
-        if clip.hold:
-            held = otio.schema.Clip(
-                name=f"{clip.name} (held)",
-                media_reference=reference(),
-                source_range=otio.opentime.TimeRange(frames(clip.frames - 1), frames(clip.hold - tail)),
-                metadata={"videodrafter": {"hold_frames": str(clip.hold)}},
-            )
-            held.effects.append(otio.schema.FreezeFrame())
-            track.append(held)
+        track.extend(_scene_clips(clip, head, tail, frames))
     if speech is not None and any(line is not None for line in speech):
         timeline.tracks.append(_speech_track(speech, scene_spans(lengths, overlap_frames), frames))
     with atomic_path(target) as temporary:
         otio.adapters.write_to_file(timeline, str(temporary), adapter_name="otio_json")
     return target
+
+
+def _scene_clips(clip: TimelineClip, head: int, tail: int, frames: Callable[[float], otio.opentime.RationalTime]) -> list[otio.schema.Clip]:
+    """The scene's clip, less the media the fades show; then, if it is held, its last picture frozen."""
+    import opentimelineio as otio
+
+    def reference() -> otio.schema.ExternalReference:
+        return otio.schema.ExternalReference(
+            target_url=clip.media.resolve().as_uri(),
+            available_range=otio.opentime.TimeRange(frames(0), frames(clip.frames)),
+        )
+
+    body_tail = 0 if clip.hold else tail
+    scene = otio.schema.Clip(
+        name=clip.name,
+        media_reference=reference(),
+        source_range=otio.opentime.TimeRange(frames(head), frames(clip.frames - head - body_tail)),
+        metadata={"videodrafter": dict(clip.metadata)},
+    )
+    if not clip.hold:
+        return [scene]
+    held = otio.schema.Clip(
+        name=f"{clip.name} (held)",
+        media_reference=reference(),
+        source_range=otio.opentime.TimeRange(frames(clip.frames - 1), frames(clip.hold - tail)),
+        metadata={"videodrafter": {"hold_frames": str(clip.hold)}},
+    )
+    held.effects.append(otio.schema.FreezeFrame())
+    return [scene, held]
 
 
 def _speech_track(speech: list[TimelineSpeech | None], spans: list[tuple[float, float]], frames):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -71,6 +72,22 @@ def draft_json_schema(min_scenes: int, max_scenes: int) -> dict[str, Any]:
     return schema
 
 
+@dataclass
+class _Findings:
+    """What the conversion found: problems sent back to the LLM, and notes on what was mended."""
+
+    repair: bool
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def complain(self, problem: str, mendable: bool, repaired_as: str) -> None:
+        """A problem, or (with ``repair``, when it can be mended) a note of how it was mended."""
+        if self.repair and mendable:
+            self.notes.append(repaired_as)
+        elif problem not in self.problems:
+            self.problems.append(problem)
+
+
 def draft_to_script(
     draft: ScriptDraft, prompt: str, min_scenes: int, max_scenes: int, *, repair: bool = False
 ) -> ConvertedScript:
@@ -81,73 +98,106 @@ def draft_to_script(
     cut, a place used as a foreground entity is dropped from that foreground, empty names are
     skipped. Too few scenes cannot be mended.
     """
-    problems: list[str] = []
-    notes: list[str] = []
-
-    def complain(problem: str, mendable: bool, repaired_as: str) -> None:
-        if repair and mendable:
-            notes.append(repaired_as)
-        elif problem not in problems:
-            problems.append(problem)
-
-    scenes_in = list(draft.scenes)
-    wanted = str(min_scenes) if min_scenes == max_scenes else f"between {min_scenes} and {max_scenes}"
-    if len(scenes_in) < min_scenes:
-        problems.append(f"the script has {len(scenes_in)} scenes; write {wanted}")
-    elif len(scenes_in) > max_scenes:
-        complain(
-            f"the script has {len(scenes_in)} scenes; write {wanted}",
-            True,
-            f"cut the script from {len(scenes_in)} to {max_scenes} scenes",
-        )
-        scenes_in = scenes_in[:max_scenes]
-
+    findings = _Findings(repair=repair)
+    # 1. the scene count
+    scenes_in = _scenes_within_count(list(draft.scenes), min_scenes, max_scenes, findings)
+    # 2. scenes that refer to entities by id; each entity's kind from where the scenes use it
     described = {normalize_entity_name(entity.name): entity for entity in draft.entities}
     backgrounds = {normalize_entity_name(scene.background) for scene in scenes_in} - {""}
     kinds: dict[str, EntityKind] = {}
-    scenes: list[Scene] = []
-    for number, scene in enumerate(scenes_in, start=1):
-        foreground: list[str] = []
-        for name in scene.foreground:
-            key = normalize_entity_name(name)
-            if not key:
-                complain(f"scene {number} has an empty foreground name", True, f"skipped an empty name in scene {number}")
-            elif key in backgrounds:
-                complain(
-                    f"'{name}' is used both as a foreground entity and as a background; a background "
-                    "is a place, foreground entities are characters or objects",
-                    True,
-                    f"dropped the place '{name}' from the foreground of scene {number}",
-                )
-            else:
-                foreground.append(key)
-        background = normalize_entity_name(scene.background)
-        if not background:
-            problems.append(f"scene {number} has no background")
-        for key in [*foreground, background]:
-            if key and key not in described and key not in kinds:
-                notes.append(f"'{key}' (scene {number}) {UNLISTED_NOTE}; it was added with its name as its description")
-        kinds.update(dict.fromkeys(foreground, EntityKind.FOREGROUND))
-        kinds[background] = EntityKind.BACKGROUND
-        scenes.append(
-            Scene(
-                event=scene.event.strip(),
-                action=scene.action.strip(),
-                foreground=list(dict.fromkeys(entity_id_from_name(key) for key in foreground)),
-                background=entity_id_from_name(background or "unknown"),
-                camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
-                narration=scene.narration.strip(),
-            )
+    scenes = [
+        _scene_with_ids(scene, number, backgrounds, described, kinds, findings)
+        for number, scene in enumerate(scenes_in, start=1)
+    ]
+    # 3. every problem at once, so the LLM can fix them in one go
+    _check_distinct_ids(kinds, findings)
+    if findings.problems:
+        raise OutputProblem("\n".join(f"- {problem}" for problem in findings.problems))
+    # 4. the entities the scenes use, then the narration held to the story's grounding rules
+    entities = _used_entities(kinds, described)
+    unused = [entity.name for key, entity in described.items() if key not in kinds]
+    if unused:
+        findings.notes.append(f"entities never used in a scene were dropped: {', '.join(unused)}")
+    script = VideoScript(prompt=prompt, title=draft.title.strip(), entities=entities, scenes=scenes)
+    script, narration_notes = ground_script_narration(script)
+    return ConvertedScript(script=script, notes=[*findings.notes, *narration_notes])
+
+
+def _scenes_within_count(scenes: list[SceneDraft], min_scenes: int, max_scenes: int, findings: _Findings) -> list[SceneDraft]:
+    """The scenes, cut to ``max_scenes`` when there are too many; too few is a problem."""
+    wanted = str(min_scenes) if min_scenes == max_scenes else f"between {min_scenes} and {max_scenes}"
+    if len(scenes) < min_scenes:
+        findings.problems.append(f"the script has {len(scenes)} scenes; write {wanted}")
+    elif len(scenes) > max_scenes:
+        findings.complain(
+            f"the script has {len(scenes)} scenes; write {wanted}",
+            True,
+            f"cut the script from {len(scenes)} to {max_scenes} scenes",
         )
+        return scenes[:max_scenes]
+    return scenes
+
+
+def _scene_with_ids(
+    scene: SceneDraft,
+    number: int,
+    backgrounds: set[str],
+    described: dict[str, EntityDraft],
+    kinds: dict[str, EntityKind],
+    findings: _Findings,
+) -> Scene:
+    """Scene ``number`` with entity ids for names; records each entity's kind in ``kinds``."""
+    foreground = _foreground_keys(scene, number, backgrounds, findings)
+    background = normalize_entity_name(scene.background)
+    if not background:
+        findings.problems.append(f"scene {number} has no background")
+    for key in [*foreground, background]:
+        if key and key not in described and key not in kinds:
+            findings.notes.append(f"'{key}' (scene {number}) {UNLISTED_NOTE}; it was added with its name as its description")
+    kinds.update(dict.fromkeys(foreground, EntityKind.FOREGROUND))
+    kinds[background] = EntityKind.BACKGROUND
+    return Scene(
+        event=scene.event.strip(),
+        action=scene.action.strip(),
+        foreground=list(dict.fromkeys(entity_id_from_name(key) for key in foreground)),
+        background=entity_id_from_name(background or "unknown"),
+        camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
+        narration=scene.narration.strip(),
+    )
+
+
+def _foreground_keys(scene: SceneDraft, number: int, backgrounds: set[str], findings: _Findings) -> list[str]:
+    """The normalized foreground names; an empty name or a place is a problem (or is dropped)."""
+    foreground: list[str] = []
+    for name in scene.foreground:
+        key = normalize_entity_name(name)
+        if not key:
+            findings.complain(f"scene {number} has an empty foreground name", True, f"skipped an empty name in scene {number}")
+        elif key in backgrounds:
+            findings.complain(
+                f"'{name}' is used both as a foreground entity and as a background; a background "
+                "is a place, foreground entities are characters or objects",
+                True,
+                f"dropped the place '{name}' from the foreground of scene {number}",
+            )
+        else:
+            foreground.append(key)
+    return foreground
+
+
+def _check_distinct_ids(kinds: dict[str, EntityKind], findings: _Findings) -> None:
+    """Two names that make the same id ('The Dog!' and 'the dog') would be one entity."""
     ids: dict[str, str] = {}
     for key in kinds:
         entity_id = entity_id_from_name(key)
         if entity_id in ids and ids[entity_id] != key:
-            problems.append(f"the names '{ids[entity_id]}' and '{key}' are too similar; use one name")
+            findings.problems.append(f"the names '{ids[entity_id]}' and '{key}' are too similar; use one name")
         ids[entity_id] = key
-    if problems:
-        raise OutputProblem("\n".join(f"- {problem}" for problem in problems))
-    entities = [
+
+
+def _used_entities(kinds: dict[str, EntityKind], described: dict[str, EntityDraft]) -> list[Entity]:
+    """An entity per name the scenes use; one the list lacked is described by its name."""
+    return [
         Entity(
             id=entity_id_from_name(key),
             name=described[key].name.strip() if key in described else key,
@@ -156,12 +206,6 @@ def draft_to_script(
         )
         for key, kind in kinds.items()
     ]
-    unused = [entity.name for key, entity in described.items() if key not in kinds]
-    if unused:
-        notes.append(f"entities never used in a scene were dropped: {', '.join(unused)}")
-    script = VideoScript(prompt=prompt, title=draft.title.strip(), entities=entities, scenes=scenes)
-    script, narration_notes = ground_script_narration(script)
-    return ConvertedScript(script=script, notes=[*notes, *narration_notes])
 
 
 def script_to_draft(script: VideoScript) -> ScriptDraft:

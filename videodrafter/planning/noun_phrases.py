@@ -10,6 +10,7 @@ the verb is the first word that can be a verb and agrees with the words before i
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import cache
 
 from pydantic import BaseModel, Field
@@ -166,137 +167,168 @@ def english_share(prompt: str) -> float:
     return len(known) / len(words)
 
 
+_FUNCTION_WORDS = DETERMINERS | PRONOUNS | PREPOSITIONS | CONJUNCTIONS | AUXILIARIES | ADVERBS
+"""Words that are never part of a noun phrase: each one ends the phrase before it."""
+
+
 def noun_phrases(prompt: str) -> list[NounPhrase]:
     """The noun phrases of a prompt, in order (repeats included)."""
-    phrases: list[NounPhrase] = []
-    run: list[tuple[str, bool, int, str]] = []
-    verb_seen = False
-    subject_plural = False
-    count: int | None = None
-    after_to = False
-    previous_was_verb = False
-    preposition: str | None = None
-    clause_start = 0
-    after_copula = False
-    naming = False
-    after_relative = False
+    reader = _PhraseReader(_tokens(_REQUEST.sub("", prompt)))
+    for index in range(len(reader.tokens)):
+        reader.read(index)
+    reader.close()
+    _verbless_clause_has_no_subject(reader.phrases, reader.clause_start, reader.verb_seen)
+    return reader.phrases
 
-    def close(possessive: bool = False) -> None:
-        nonlocal run, count, subject_plural, preposition, after_copula, naming
-        words = [word for word, *_ in run]
-        proper = any(flag for _, flag, *_ in run)
-        first = run[0][2] if run else 0
-        raw = {word: written for word, _, _, written in run}
-        run = []
+
+@dataclass
+class _PhraseReader:
+    """Reads the tokens left to right: content words gather in ``run`` until a word that cannot be
+    in a noun phrase closes it; the flags are what the clause so far says about the next word."""
+
+    tokens: list[tuple[str, bool, bool, str]]
+    phrases: list[NounPhrase] = field(default_factory=list)
+    run: list[tuple[str, bool, int, str]] = field(default_factory=list)
+    verb_seen: bool = False
+    subject_plural: bool = False
+    count: int | None = None
+    after_to: bool = False
+    previous_was_verb: bool = False
+    preposition: str | None = None
+    clause_start: int = 0
+    after_copula: bool = False
+    naming: bool = False
+    after_relative: bool = False
+
+    def read(self, index: int) -> None:
+        word = self.tokens[index][0]
+        if self._read_clause_marker(word):
+            return
+        if word in _FUNCTION_WORDS:
+            self._read_function_word(word, self._word_at(index + 1))
+        else:
+            self._read_content_word(index)
+
+    def _word_at(self, index: int) -> str:
+        return self.tokens[index][0] if 0 <= index < len(self.tokens) else ""
+
+    def close(self, possessive: bool = False) -> None:
+        """End the run of content words; its last word that can be a noun heads a phrase."""
+        words = [word for word, *_ in self.run]
+        proper = any(flag for _, flag, *_ in self.run)
+        first = self.run[0][2] if self.run else 0
+        raw = {word: written for word, _, _, written in self.run}
+        self.run = []
         while words and not _can_be_noun(words[-1]):
             words.pop()  # 'the dog is happy': no noun at the end
         modifiers = [word for word in words[:-1] if not _is_participle(word)]
         if words:
             head = words[-1]
             phrase = NounPhrase(
-                words=[*modifiers, head], head_lemma=_noun_lemma(head), plural=_is_plural(head) or (count or 1) > 1,
-                count=count, possessor=possessive, proper=proper, preposition=preposition, subject=not verb_seen,
-                predicate=after_copula, start=first, end=first + len(words), names_previous=naming and proper,
+                words=[*modifiers, head], head_lemma=_noun_lemma(head), plural=_is_plural(head) or (self.count or 1) > 1,
+                count=self.count, possessor=possessive, proper=proper, preposition=self.preposition, subject=not self.verb_seen,
+                predicate=self.after_copula, start=first, end=first + len(words), names_previous=self.naming and proper,
                 written=" ".join(raw.get(word, word) if proper else word for word in [*modifiers, head]),
             )
-            phrases.append(phrase)
-            if not verb_seen:
-                subject_plural = subject_plural or phrase.plural
-            preposition = None
-            naming = False
-        count = None
-        after_copula = False
+            self.phrases.append(phrase)
+            if not self.verb_seen:
+                self.subject_plural = self.subject_plural or phrase.plural
+            self.preposition = None
+            self.naming = False
+        self.count = None
+        self.after_copula = False
 
-    tokens = _tokens(_REQUEST.sub("", prompt))
-    for index, (word, possessive, proper, written) in enumerate(tokens):
+    def _read_clause_marker(self, word: str) -> bool:
+        """Punctuation, numbers, 'named', relatives and a subject's 'and'; False for any other word."""
         if word in NAMING:
-            close()
-            naming = True  # 'a boy named Leo': the clause's verb is still to come
-            continue
-        if word in ".!?;:":
-            close()
-            _verbless_clause_has_no_subject(phrases, clause_start, verb_seen)
-            clause_start = len(phrases)
-            verb_seen, subject_plural, after_to, previous_was_verb = False, False, False, False
-            continue
-        if word == ",":
-            close()
-            if verb_seen:  # 'Happy that summer is here, a girl runs': a new clause
-                verb_seen, subject_plural = False, False
-            continue
-        if word in NUMBERS or word.isdigit():
-            close()
-            count = NUMBERS.get(word) or int(word)
-            continue
-        if word in RELATIVES and (run or phrases):
-            close()
-            verb_seen, subject_plural = False, phrases[-1].plural if phrases else False
-            after_relative = True  # 'a cat who chases': the next word that can be a verb is one
-            continue
-        if word == "and" and not verb_seen and (phrases or run):
-            close()
-            subject_plural = True  # 'a fox and a crow' take a plural verb
-            continue
-        if word in DETERMINERS or word in PRONOUNS or word in PREPOSITIONS or word in CONJUNCTIONS or word in AUXILIARIES or word in ADVERBS:
-            close()
-            after_to = word == "to"
-            if word in PREPOSITIONS:
-                preposition = word
-            elif word not in DETERMINERS:
-                preposition = None
-            if word in AUXILIARIES:
-                verb_seen = True
-                after_copula = word in COPULAS
-            next_word = tokens[index + 1][0] if index + 1 < len(tokens) else ""
-            if word in CONJUNCTIONS and verb_seen:
-                if next_word in DETERMINERS or next_word in PRONOUNS:
-                    verb_seen, subject_plural = False, False  # 'and the tide comes in': a new clause
-                else:
-                    previous_was_verb = True  # 'buys vegetables and cooks dinner'
-                    continue
-            if word != "and":
-                previous_was_verb = False
-            continue
+            self.close()
+            self.naming = True  # 'a boy named Leo': the clause's verb is still to come
+        elif word in ".!?;:":
+            self.close()
+            _verbless_clause_has_no_subject(self.phrases, self.clause_start, self.verb_seen)
+            self.clause_start = len(self.phrases)
+            self.verb_seen, self.subject_plural, self.after_to, self.previous_was_verb = False, False, False, False
+        elif word == ",":
+            self.close()
+            if self.verb_seen:  # 'Happy that summer is here, a girl runs': a new clause
+                self.verb_seen, self.subject_plural = False, False
+        elif word in NUMBERS or word.isdigit():
+            self.close()
+            self.count = NUMBERS.get(word) or int(word)
+        elif word in RELATIVES and (self.run or self.phrases):
+            self.close()
+            self.verb_seen, self.subject_plural = False, self.phrases[-1].plural if self.phrases else False
+            self.after_relative = True  # 'a cat who chases': the next word that can be a verb is one
+        elif word == "and" and not self.verb_seen and (self.phrases or self.run):
+            self.close()
+            self.subject_plural = True  # 'a fox and a crow' take a plural verb
+        else:
+            return False
+        return True
+
+    def _read_function_word(self, word: str, next_word: str) -> None:
+        self.close()
+        self.after_to = word == "to"
+        if word in PREPOSITIONS:
+            self.preposition = word
+        elif word not in DETERMINERS:
+            self.preposition = None
+        if word in AUXILIARIES:
+            self.verb_seen = True
+            self.after_copula = word in COPULAS
+        if word in CONJUNCTIONS and self.verb_seen:
+            if next_word in DETERMINERS or next_word in PRONOUNS:
+                self.verb_seen, self.subject_plural = False, False  # 'and the tide comes in': a new clause
+            else:
+                self.previous_was_verb = True  # 'buys vegetables and cooks dinner'
+                return
+        if word != "and":
+            self.previous_was_verb = False
+
+    def _read_content_word(self, index: int) -> None:
+        word, possessive, proper, written = self.tokens[index]
         lemmas = _lemmas(word)
         verb_only = bool(lemmas) and not (_can_be_noun(word) or "ADJ" in lemmas)
         adverb_only = bool(lemmas) and set(lemmas) <= {"ADV"}
-        next_word = tokens[index + 1][0] if index + 1 < len(tokens) else ""
-        previous_token = tokens[index - 1][0] if index else ""
-        if verb_only and not run and (previous_token in DETERMINERS or previous_token in NUMBERS) and _can_be_noun(next_word):
-            continue  # 'a sleeping cat', 'an abandoned city': a participle describing the noun
+        next_word = self._word_at(index + 1)
+        previous_token = self._word_at(index - 1)
+        if verb_only and not self.run and (previous_token in DETERMINERS or previous_token in NUMBERS) and _can_be_noun(next_word):
+            return  # 'a sleeping cat', 'an abandoned city': a participle describing the noun
         if verb_only or adverb_only:
-            close()
-            verb_seen = verb_seen or not adverb_only
-            previous_was_verb = not adverb_only
-            after_to = False
-            continue
-        is_verb = False
-        if "VERB" in lemmas and not word.endswith("ing"):
-            if after_relative and not run:
-                is_verb = True
-            elif after_to and word not in DESTINATIONS:
-                is_verb = True
-            elif previous_was_verb and not run:
-                is_verb = tokens[index - 1][0] in CONJUNCTIONS  # 'runs and jumps'
-            elif not verb_seen and run and _agrees(word, subject_plural or _is_plural(run[-1][0])):
-                is_verb = True
-        gerund = word.endswith("ing") and word not in lemmas.get("VERB", (word,))  # 'flying', not 'ring'
-        after_determiner = previous_token in DETERMINERS or previous_token in NUMBERS
-        if gerund and not after_determiner and (next_word in DETERMINERS or not _can_be_noun(next_word) or run):
-            is_verb = True  # 'a girl flying a kite', 'a turtle crossing a road'
-        after_relative = False
+            self.close()
+            self.verb_seen = self.verb_seen or not adverb_only
+            self.previous_was_verb = not adverb_only
+            self.after_to = False
+            return
+        is_verb = self._acts_as_verb(word, lemmas, previous_token) or self._gerund_as_verb(word, lemmas, previous_token, next_word)
+        self.after_relative = False
         if is_verb:
-            close()
-            verb_seen, previous_was_verb, after_to = True, True, False
-            continue
-        after_to = False
-        previous_was_verb = False
-        run.append((word, proper, index, written))
+            self.close()
+            self.verb_seen, self.previous_was_verb, self.after_to = True, True, False
+            return
+        self.after_to = False
+        self.previous_was_verb = False
+        self.run.append((word, proper, index, written))
         if possessive:
-            close(possessive=True)
-    close()
-    _verbless_clause_has_no_subject(phrases, clause_start, verb_seen)
-    return phrases
+            self.close(possessive=True)
+
+    def _acts_as_verb(self, word: str, lemmas: dict[str, tuple[str, ...]], previous_token: str) -> bool:
+        """A word that can be a verb is one where the clause expects it ('to build', 'a fox runs')."""
+        if "VERB" not in lemmas or word.endswith("ing"):
+            return False
+        if self.after_relative and not self.run:
+            return True
+        if self.after_to and word not in DESTINATIONS:
+            return True
+        if self.previous_was_verb and not self.run:
+            return previous_token in CONJUNCTIONS  # 'runs and jumps'
+        return not self.verb_seen and bool(self.run) and _agrees(word, self.subject_plural or _is_plural(self.run[-1][0]))
+
+    def _gerund_as_verb(self, word: str, lemmas: dict[str, tuple[str, ...]], previous_token: str, next_word: str) -> bool:
+        """'a girl flying a kite', 'a turtle crossing a road'; not 'a flying carpet' nor 'ring'."""
+        gerund = word.endswith("ing") and word not in lemmas.get("VERB", (word,))
+        after_determiner = previous_token in DETERMINERS or previous_token in NUMBERS
+        return gerund and not after_determiner and (next_word in DETERMINERS or not _can_be_noun(next_word) or bool(self.run))
 
 
 def _verbless_clause_has_no_subject(phrases: list[NounPhrase], start: int, verb_seen: bool) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -62,6 +64,21 @@ class AssembleResult(BaseModel):
     holds: list[int] = Field(default_factory=list, description="Frames each scene's last picture is held for its narration.")
 
 
+@dataclass(frozen=True)
+class _Timing:
+    """Where every scene starts and ends in the video, and when its narration is spoken."""
+
+    crossfade: float
+    clip_infos: list[VideoInfo]
+    fps: float
+    overlap_frames: int
+    speech_s: list[float]  # 0.0: a silent scene
+    lead: int  # frames between a cut and the narrator's first word
+    holds: list[int]
+    spans: list[tuple[float, float]]
+    speech_starts: list[float]
+
+
 def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
     """Write the four deliverables; one already made from the same inputs is kept as it is
     (a resumed run does not rewrite a finished ``video.mp4``).
@@ -70,57 +87,23 @@ def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
     holds its last picture for the rest. The subtitles carry each line with its spoken timing.
     """
     # 1. timing: what each scene's narration needs, and the held frames that give it
-    crossfade = context.settings.crossfade_s if args.crossfade_s is None else args.crossfade_s
-    clip_infos = [probe_video(entry.clip) for entry in args.clips]
-    fps = clip_infos[0].fps
-    overlap_frames = round(crossfade * fps)
-    speech_s = [wav_duration(entry.narration) if entry.narration else 0.0 for entry in args.clips]
-    lead = math.ceil(LEAD_S * fps)
-    for number, seconds in enumerate(speech_s, start=1):
-        if LEAD_S + seconds + PAUSE_S > MAX_SCENE_S:
-            raise InputError(
-                f"The narration of scene {number} takes {seconds:.1f} s to speak; a scene lasts at most {MAX_SCENE_S:.0f} s.",
-                f"Shorten the narration of scene {number} (one or two sentences), or split the scene.",
-            )
-    needed = [lead + math.ceil((seconds + PAUSE_S) * fps) if seconds else 0 for seconds in speech_s]
-    lengths = [info.frames for info in clip_infos]
-    holds = hold_frames(lengths, overlap_frames, needed)
-    spans = scene_spans([length + hold for length, hold in zip(lengths, holds, strict=True)], overlap_frames)
-    speech_starts = [(first + lead) / fps for first, _ in spans]
-
+    timing = _scene_timing(args, context.settings.crossfade_s if args.crossfade_s is None else args.crossfade_s)
     ledger = OutputLedger(args.output_dir / LEDGER)
     key = content_hash(
-        "assembly-v3", args.title, crossfade, [entry.model_dump(mode="json") for entry in args.clips], holds, LEAD_S,
+        "assembly-v3", args.title, timing.crossfade, [entry.model_dump(mode="json") for entry in args.clips], timing.holds, LEAD_S,
         [_stamp(path) for entry in args.clips for path in (entry.clip, entry.scene_image, entry.narration) if path is not None],
     )
 
-    def make(target: Path, write) -> Path:
+    def make(target: Path, write: Callable[[Path], object]) -> Path:
         if not ledger.fresh(target, key):
             write(target)
             ledger.record(target, key)
         return target
 
     # 2. the video, then its narration track
-    def write_video(target: Path) -> None:
-        clips = [entry.clip for entry in args.clips]
-        if not any(speech_s):
-            concatenate_clips(clips, target, fps, crossfade_s=crossfade, holds=holds)
-            return
-        with tempfile.TemporaryDirectory(prefix="videodrafter-assemble-") as folder:
-            silent = concatenate_clips(clips, Path(folder) / "silent.mp4", fps, crossfade_s=crossfade, holds=holds)
-            placements = [
-                Placement(path=entry.narration, start_s=start)
-                for entry, start in zip(args.clips, speech_starts, strict=True) if entry.narration is not None
-            ]
-            mux_narration(silent, placements, probe_video(silent).duration_s, target)
-
-    video = make(args.output_dir / "video.mp4", write_video)
+    video = make(args.output_dir / "video.mp4", lambda target: _write_video(args.clips, timing, target))
     # 3. subtitles: the spoken line while it is spoken; a silent scene shows its caption throughout
-    cues = [
-        Cue(start_s=start, end_s=start + seconds, text=entry.narration_text or entry.caption)
-        if seconds else Cue(start_s=first / fps, end_s=last / fps, text=entry.caption)
-        for entry, (first, last), start, seconds in zip(args.clips, spans, speech_starts, speech_s, strict=True)
-    ]
+    cues = _cues(args.clips, timing)
     subtitles = make(args.output_dir / "video.srt", lambda target: write_srt(cues, target))
     sheet = make(
         args.output_dir / "contact_sheet.png",
@@ -130,23 +113,82 @@ def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
         ),
     )
     # 4. the timeline: the same cuts on the video and the narration tracks
-    timeline_clips = [
-        TimelineClip(name=f"scene {number}", media=entry.clip, frames=info.frames, hold=hold, metadata={"caption": entry.caption})
-        for number, (entry, info, hold) in enumerate(zip(args.clips, clip_infos, holds, strict=True), start=1)
-    ]
-    speech = [
-        TimelineSpeech(media=entry.narration, offset_frames=lead, duration_s=seconds, text=entry.narration_text)
-        if entry.narration is not None and seconds else None
-        for entry, seconds in zip(args.clips, speech_s, strict=True)
-    ]
+    timeline_clips, speech = _timeline_tracks(args.clips, timing)
     timeline = make(
         args.output_dir / "timeline.otio",
-        lambda target: write_timeline(args.title, timeline_clips, fps, target, overlap_frames=overlap_frames, speech=speech),
+        lambda target: write_timeline(args.title, timeline_clips, timing.fps, target, overlap_frames=timing.overlap_frames, speech=speech),
     )
     return AssembleResult(
         video=video, contact_sheet=sheet, subtitles=subtitles, timeline=timeline, info=probe_video(video),
-        narrated=any(speech_s), holds=holds,
+        narrated=any(timing.speech_s), holds=timing.holds,
     )
+
+
+def _scene_timing(args: AssembleArgs, crossfade: float) -> _Timing:
+    """Each scene's speech, the frames its last picture is held for it, and where it then sits in the video."""
+    clip_infos = [probe_video(entry.clip) for entry in args.clips]
+    fps = clip_infos[0].fps
+    overlap_frames = round(crossfade * fps)
+    speech_s = [wav_duration(entry.narration) if entry.narration else 0.0 for entry in args.clips]
+    lead = math.ceil(LEAD_S * fps)
+    _check_speech_fits(speech_s)
+    needed = [lead + math.ceil((seconds + PAUSE_S) * fps) if seconds else 0 for seconds in speech_s]
+    lengths = [info.frames for info in clip_infos]
+    holds = hold_frames(lengths, overlap_frames, needed)
+    spans = scene_spans([length + hold for length, hold in zip(lengths, holds, strict=True)], overlap_frames)
+    return _Timing(
+        crossfade=crossfade, clip_infos=clip_infos, fps=fps, overlap_frames=overlap_frames, speech_s=speech_s, lead=lead,
+        holds=holds, spans=spans, speech_starts=[(first + lead) / fps for first, _ in spans],
+    )
+
+
+def _check_speech_fits(speech_s: list[float]) -> None:
+    """Holding a picture cannot make a scene longer than a scene may last."""
+    for number, seconds in enumerate(speech_s, start=1):
+        if LEAD_S + seconds + PAUSE_S > MAX_SCENE_S:
+            raise InputError(
+                f"The narration of scene {number} takes {seconds:.1f} s to speak; a scene lasts at most {MAX_SCENE_S:.0f} s.",
+                f"Shorten the narration of scene {number} (one or two sentences), or split the scene.",
+            )
+
+
+def _write_video(entries: list[ClipEntry], timing: _Timing, target: Path) -> None:
+    """The scene clips joined (and held); with any narration, muxed onto it at each line's start."""
+    clips = [entry.clip for entry in entries]
+    if not any(timing.speech_s):
+        concatenate_clips(clips, target, timing.fps, crossfade_s=timing.crossfade, holds=timing.holds)
+        return
+    with tempfile.TemporaryDirectory(prefix="videodrafter-assemble-") as folder:
+        silent = concatenate_clips(clips, Path(folder) / "silent.mp4", timing.fps, crossfade_s=timing.crossfade, holds=timing.holds)
+        placements = [
+            Placement(path=entry.narration, start_s=start)
+            for entry, start in zip(entries, timing.speech_starts, strict=True) if entry.narration is not None
+        ]
+        mux_narration(silent, placements, probe_video(silent).duration_s, target)
+
+
+def _cues(entries: list[ClipEntry], timing: _Timing) -> list[Cue]:
+    """A narrated scene's line while it is spoken; a silent scene's caption for the whole scene."""
+    fps = timing.fps
+    return [
+        Cue(start_s=start, end_s=start + seconds, text=entry.narration_text or entry.caption)
+        if seconds else Cue(start_s=first / fps, end_s=last / fps, text=entry.caption)
+        for entry, (first, last), start, seconds in zip(entries, timing.spans, timing.speech_starts, timing.speech_s, strict=True)
+    ]
+
+
+def _timeline_tracks(entries: list[ClipEntry], timing: _Timing) -> tuple[list[TimelineClip], list[TimelineSpeech | None]]:
+    """The timeline's scene clips, and each scene's spoken line (None: silent)."""
+    timeline_clips = [
+        TimelineClip(name=f"scene {number}", media=entry.clip, frames=info.frames, hold=hold, metadata={"caption": entry.caption})
+        for number, (entry, info, hold) in enumerate(zip(entries, timing.clip_infos, timing.holds, strict=True), start=1)
+    ]
+    speech = [
+        TimelineSpeech(media=entry.narration, offset_frames=timing.lead, duration_s=seconds, text=entry.narration_text)
+        if entry.narration is not None and seconds else None
+        for entry, seconds in zip(entries, timing.speech_s, strict=True)
+    ]
+    return timeline_clips, speech
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
