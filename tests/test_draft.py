@@ -68,3 +68,22 @@ def test_few_shot_examples_are_valid_consistent_scripts() -> None:
             assert converted.notes == [], (example.prompt, converted.notes)
             assert converted.script.common_entities, example.prompt
             assert script_to_draft(converted.script) == draft
+
+
+def test_the_planner_may_continue_a_shot_only_where_the_scene_carries_on_the_one_before() -> None:
+    from videodrafter.planning.draft import ScriptDraft, draft_to_script, script_to_draft
+
+    def scene(event: str, place: str, shot: str) -> dict:
+        return {"event": event, "action": "runs", "foreground": ["dog"], "background": place, "camera_direction": "left", "camera_speed": "slow", "shot": shot}
+
+    draft = ScriptDraft.model_validate({
+        "title": "t", "entities": [{"name": "dog", "description": "a dog"}, {"name": "beach", "description": "sand"}, {"name": "park", "description": "grass"}],
+        "scenes": [scene("The dog runs on the beach.", "beach", "continue"), scene("The dog keeps running on.", "beach", "continue"),
+                   scene("The dog naps in the park.", "park", "continue")],
+    })
+    converted = draft_to_script(draft, "a dog", 3, 3)
+    assert [s.shot.value for s in converted.script.scenes] == ["cut", "continue", "cut"]
+    assert sum("marked 'continue'" in note for note in converted.notes) == 2
+    assert [s.shot.value for s in script_to_draft(converted.script).scenes] == ["cut", "continue", "cut"], "shown back to the LLM as it is"
+    plain = ScriptDraft.model_validate({**draft.model_dump(mode="json"), "scenes": [{k: v for k, v in s.items() if k != "shot"} for s in draft.model_dump(mode="json")["scenes"]]})
+    assert all(s.shot.value == "cut" for s in draft_to_script(plain, "a dog", 3, 3).script.scenes), "a draft without shots is all cuts"

@@ -16,7 +16,9 @@ from videodrafter.script import (
     Entity,
     EntityKind,
     Scene,
+    ShotKind,
     VideoScript,
+    can_continue,
     entity_id_from_name,
     normalize_entity_name,
 )
@@ -44,6 +46,9 @@ class SceneDraft(BaseModel):
     background: str = Field(min_length=1, max_length=60)
     camera_direction: CameraDirection
     camera_speed: CameraSpeed
+    shot: ShotKind = Field(
+        default=ShotKind.CUT, description="'continue' when the scene carries on the one before (same place and cast, no time jump); else 'cut'.",
+    )
 
 
 class ScriptDraft(BaseModel):
@@ -118,6 +123,7 @@ def draft_to_script(
     unused = [entity.name for key, entity in described.items() if key not in kinds]
     if unused:
         findings.notes.append(f"entities never used in a scene were dropped: {', '.join(unused)}")
+    scenes = _shots_that_can_continue(scenes, findings)
     script = VideoScript(prompt=prompt, title=draft.title.strip(), entities=entities, scenes=scenes)
     script, narration_notes = ground_script_narration(script)
     return ConvertedScript(script=script, notes=[*findings.notes, *narration_notes])
@@ -163,6 +169,7 @@ def _scene_with_ids(
         background=entity_id_from_name(background or "unknown"),
         camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
         narration=scene.narration.strip(),
+        shot=scene.shot,
     )
 
 
@@ -208,6 +215,18 @@ def _used_entities(kinds: dict[str, EntityKind], described: dict[str, EntityDraf
     ]
 
 
+def _shots_that_can_continue(scenes: list[Scene], findings: _Findings) -> list[Scene]:
+    """A 'continue' needs the scene before it in the same place with the same cast; otherwise it is a cut (noted)."""
+    probe = VideoScript.model_construct(scenes=scenes)
+    kept = []
+    for index, scene in enumerate(scenes):
+        if scene.continues and not can_continue(probe, index):
+            findings.notes.append(f"scene {index + 1} was marked 'continue' but does not carry on the scene before it: it is a cut")
+            scene = scene.model_copy(update={"shot": ShotKind.CUT})
+        kept.append(scene)
+    return kept
+
+
 def script_to_draft(script: VideoScript) -> ScriptDraft:
     """The inverse view, used to show a script back to the LLM (critique, edits)."""
     return ScriptDraft(
@@ -222,6 +241,7 @@ def script_to_draft(script: VideoScript) -> ScriptDraft:
                 background=script.entity(scene.background).name,
                 camera_direction=scene.camera.direction,
                 camera_speed=scene.camera.speed,
+                shot=scene.shot,
             )
             for scene in script.scenes
         ],
