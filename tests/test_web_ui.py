@@ -278,6 +278,19 @@ def test_runs_tab_reload_cameras_cancel_continue_and_zip(seeded_server, page, tm
     assert any(name.startswith("paused/scenes/") for name in names) and any(name.startswith("paused/entities/") for name in names)
     assert not any("checkpoints" in name or name.endswith(".mask.png") for name in names)
 
+    # the finished run, edited in the page, is remade through the edit path: only what the edit touches
+    made = {path.name for folder in ("scenes", "clips") for path in (runs / "paused" / folder).glob("*") if path.suffix in (".png", ".mp4") and ".last" not in path.name}
+    page.locator("#approve").click()
+    _wait_text(page, "#make-status", "Nothing was edited", 60_000)
+    page.locator("#camera-2 input").click()
+    page.get_by_role("option", name="static", exact=True).click()
+    page.locator("#approve").click()
+    _wait_text(page, "#make-status", "scene 2 camera", 60_000)
+    _wait_text(page, "#make-status", "Done", 300_000)
+    assert json.loads((runs / "paused" / "script.json").read_text())["scenes"][1]["camera"]["direction"] == "static"
+    remade = {path.name for folder in ("scenes", "clips") for path in (runs / "paused" / folder).glob("*") if path.suffix in (".png", ".mp4") and ".last" not in path.name}
+    assert [name.split("-")[0] for name in remade - made] == ["clip"], "one clip remade, no picture"
+
 
 def test_the_emoji_font_of_the_status_icons_is_installed() -> None:
     found = subprocess.run(["fc-list"], capture_output=True, text=True, check=False).stdout

@@ -262,6 +262,7 @@ def make(
     candidates: Annotated[int | None, typer.Option("--candidates", metavar="K", help="Scene images per scene and round, made in one batched call; the best is kept.")] = None,
     image_embedder: Annotated[str | None, typer.Option("--image-embedder", metavar="SPEC", help="auto, appearance, clip, dinov2[:<hub id>] (consistency check).")] = None,
     profile: Annotated[SpeedProfile | None, typer.Option("--profile", help=Settings.model_fields["profile"].description)] = None,
+    turbo_lora: Annotated[str | None, typer.Option("--turbo-lora", metavar="FILE", help=Settings.model_fields["turbo_lora"].description)] = None,
     voice: VoiceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
@@ -280,7 +281,7 @@ def make(
     settings = _settings(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
-        voice=voice,
+        turbo_lora=turbo_lora, voice=voice,
     )
     script = _read_script(script_file) if script_file else None
     # every choice (engine, LLM, critic, embedder, voice), the prompt and the script are checked once, in start_run
@@ -417,6 +418,21 @@ eval_app = typer.Typer(cls=Group, no_args_is_help=False, pretty_exceptions_enabl
 app.add_typer(eval_app, name="eval")
 
 
+def _check_eval_specs(llms: list[str], judge: str | None, engine: str | None, critic: str | None) -> None:
+    """Every LLM, the judge, the engine and the critic are checked before any case runs."""
+    for spec in [*llms, *([judge] if judge else [])]:
+        _check_choices(_settings(llm=spec), engine=False, llm_needed=False, voice=False)
+    if engine is not None:
+        _check_choices(_settings(engine=engine), llm=False, voice=False)
+    if critic:
+        from videodrafter.consistency.vision_critic import check_critic_spec
+
+        try:
+            check_critic_spec(critic)
+        except VideoDrafterError as error:
+            _fail(error)
+
+
 @eval_app.callback(invoke_without_command=True)
 def eval_command(
     ctx: typer.Context,
@@ -453,17 +469,7 @@ def eval_command(
     from videodrafter.evals.runner import EvalConfig, run_eval
 
     settings = _settings()
-    for spec in [*(llms or []), *([judge] if judge else [])]:
-        _check_choices(_settings(llm=spec), engine=False, llm_needed=False, voice=False)
-    if engine is not None:
-        _check_choices(_settings(engine=engine), llm=False, voice=False)
-    if critic:
-        from videodrafter.consistency.vision_critic import check_critic_spec
-
-        try:
-            check_critic_spec(critic)
-        except VideoDrafterError as error:
-            _fail(error)
+    _check_eval_specs(llms or [], judge, engine, critic)
     try:
         loaded = load_suite(suite)
         config = EvalConfig(

@@ -136,6 +136,7 @@ def edit_run(
     chat_model: BaseChatModel | None = None,
     engine: Engine | None = None,
     on_event: ProgressCallback = _ignore,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
     """Replace a run's script and bring the video up to date; only artifacts whose inputs changed are redone."""
     request = load_request(run_id, runs_dir)
@@ -144,7 +145,7 @@ def edit_run(
     context = RunContext.for_run(settings, runs_dir / run_id, [override.model_dump() for override in request.overrides])
     with run_lock(context.folder, run_id) as lock:
         _replace_script(context, run_id, runs_dir, script)
-        return Drive(context, RunResources(context, chat_model=chat_model, engine=engine), run_id, lock, on_event).run(None)
+        return Drive(context, RunResources(context, chat_model=chat_model, engine=engine), run_id, lock, on_event, cancel).run(None)
 
 
 def _replace_script(context: RunContext, run_id: str, runs_dir: Path, script: VideoScript) -> None:

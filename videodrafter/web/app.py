@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -20,7 +21,8 @@ from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.run_history import RunRecord, archive_run, find_run, list_runs, pending_script
-from videodrafter.graph.runner import RunInterrupted, RunOutcome, resume_run, start_run
+from videodrafter.graph.approval import script_changes
+from videodrafter.graph.runner import RunInterrupted, RunOutcome, edit_run, resume_run, start_run
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import VideoScript
 from videodrafter.web.tables import (
@@ -146,213 +148,307 @@ class RunView:
 
 
 def build_app(settings: Settings) -> gr.Blocks:
-    cancels: dict[str, threading.Event] = {}  # per browser session: the Cancel button of the run it drives
-
     with gr.Blocks(title="videodrafter") as app:
         run_state = gr.State({})
         remembered = gr.BrowserState({}, storage_key="videodrafter-run")
         gr.Markdown("# videodrafter\nOne prompt in, a multi-scene video out. Write the script, edit and approve it, then make the video.")
         with gr.Tabs(selected="make") as tabs:
-            with gr.Tab("Make", id="make"):
-                with gr.Row():
-                    prompt = gr.Textbox(label="What is the video about?", placeholder="a dog's day at the beach", elem_id="prompt", scale=4)
-                    scenes = gr.Number(label="Scenes (0 = let the LLM choose)", value=4, precision=0, minimum=0, maximum=20, elem_id="scenes", scale=1)
-                with gr.Row():
-                    write = gr.Button("Write script", variant="primary", elem_id="write", scale=3)
-                    cancel_write = gr.Button("Cancel", variant="stop", elem_id="cancel-write", scale=1)
-                status = gr.Markdown("", elem_id="status")
-                scenes_table = gr.Dataframe(
-                    headers=SCENE_HEADERS, label="Scenes (edit cells, then approve)", interactive=True, type="array", wrap=True,
-                    column_widths=["30%", "15%", "15%", "15%", "25%"], elem_id="scenes-table",
-                )
-                cameras, speeds = [], []
-                with gr.Group(elem_id="cameras"):
-                    for number in range(1, CAMERA_ROWS + 1):
-                        with gr.Row():
-                            cameras.append(gr.Dropdown(CAMERA_DIRECTIONS, label=f"Scene {number}: camera", visible=False, elem_id=f"camera-{number}"))
-                            speeds.append(gr.Dropdown(CAMERA_SPEEDS, label=f"Scene {number}: speed", visible=False, elem_id=f"speed-{number}"))
-                entities_table = gr.Dataframe(
-                    headers=ENTITY_HEADERS, label="Entities (id and kind are fixed)", interactive=True, type="array", wrap=True,
-                    static_columns=ENTITY_READ_ONLY, column_widths=["15%", "20%", "15%", "50%"], elem_id="entities-table",
-                )
-                with gr.Row():
-                    photo_entity = gr.Dropdown(label="Use a real photo for", choices=[], elem_id="photo-entity")
-                    photo = gr.File(label="Photo (PNG/JPEG/WebP, ≤ 25 MB)", file_types=["image"], type="filepath", elem_id="photo")
-                photo_status = gr.Markdown("", elem_id="photo-status")
-                with gr.Row():
-                    approve = gr.Button("Approve and make the video", variant="primary", elem_id="approve", scale=3)
-                    resume = gr.Button("Continue", elem_id="continue", scale=1)
-                    cancel_make = gr.Button("Cancel", variant="stop", elem_id="cancel-make", scale=1)
-                make_status = gr.Markdown("", elem_id="make-status")
-                references = gr.Gallery(label="Entity references", columns=6, height=220, object_fit="contain", elem_id="references")
-                scene_images = gr.Gallery(label="Scene images", columns=4, height=300, object_fit="contain", elem_id="scene-images")
-                video = gr.Video(label="Video", elem_id="video")
-                download = gr.DownloadButton("Download the run (zip)", visible=False, elem_id="download")
-            with gr.Tab("Runs", id="runs") as runs_tab:
-                with gr.Row():
-                    run_pick = gr.Dropdown(label="Run", choices=[], elem_id="run-pick", scale=4)
-                    open_run = gr.Button("Open", variant="primary", elem_id="open-run", scale=1)
-                    refresh = gr.Button("Refresh", elem_id="refresh-runs", scale=1)
-                runs_status = gr.Markdown("", elem_id="runs-status")
-                runs_table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, type="array", wrap=True, elem_id="runs-table")
-
-        shown = [
-            run_state, remembered, status, make_status, scenes_table, entities_table, photo_entity, references, scene_images, video,
-            download, tabs, *cameras, *speeds,
-        ]
-
-        def show(record: RunRecord) -> dict:
-            """Every part of the page for ``record``; the message goes next to what comes next."""
-            view = RunView(record)
-            script = view.script
-            state = {"run_id": record.run_id, "status": record.status, "script": script.model_dump(mode="json") if script else None, "photos": {}}
-            values: dict = {run_state: state, remembered: {"run_id": record.run_id}, tabs: gr.Tabs(selected="make")}
-            waiting = record.status == "waiting_for_approval"
-            values[status] = view.message() if waiting else ""
-            values[make_status] = "" if waiting else view.message()
-            values[scenes_table] = scene_rows(script) if script else []
-            values[entities_table] = entity_rows(script) if script else []
-            moves = scene_cameras(script) if script else []
-            for index in range(CAMERA_ROWS):
-                visible = index < len(moves)
-                values[cameras[index]] = gr.update(value=moves[index][0] if visible else None, visible=visible)
-                values[speeds[index]] = gr.update(value=moves[index][1] if visible else None, visible=visible)
-            choices = [(entity.name, entity.id) for entity in script.entities] if script else []
-            values[photo_entity] = gr.update(choices=choices, value=choices[0][1] if choices else None)
-            values[references] = view.references
-            values[scene_images] = view.images
-            values[video] = str(record.video) if record.video else None
-            values[download] = gr.update(value=str(_archive(record)), visible=True) if record.status == "done" else gr.update(visible=False)
-            return values
-
-        def drive(work, request: gr.Request, where) -> Iterator[dict]:
-            """Stream a run's progress into ``where``; then show the run (or the error, or the cancel)."""
-            cancel = threading.Event()
-            cancels[request.session_hash] = cancel
-            try:
-                for item in _run_in_thread(lambda on_event: work(on_event, cancel)):
-                    if isinstance(item, str):
-                        yield {where: item}
-                    elif isinstance(item, RunInterrupted):
-                        values = show(find_run(settings.runs_dir, item.run_id))
-                        values[where] = f"⏹ Cancelled. Everything finished so far is kept: press Continue to go on (or open run `{item.run_id}` later from the Runs tab)."
-                        yield values
-                    elif isinstance(item, VideoDrafterError):
-                        yield {where: _error_text(item)}
-                    else:
-                        yield show(find_run(settings.runs_dir, item.run_id))
-            finally:
-                cancels.pop(request.session_hash, None)
-
-        def on_write(text: str, count: float | None, request: gr.Request):
-            wanted = int(count) if count else None
-            run_settings = settings.model_copy(update={"approve_script": True})
-            yield {status: _progress_line(None, time.monotonic()), make_status: ""}
-            yield from drive(
-                lambda on_event, cancel: start_run(text, run_settings, scenes=wanted, on_event=on_event, cancel=cancel), request, status
-            )
-
-        write.click(on_write, [prompt, scenes], shown)
-
-        def on_cancel(request: gr.Request):
-            cancel = cancels.get(request.session_hash)
-            if cancel is None:
-                return gr.skip()
-            cancel.set()
-            return "⏹ Cancelling: the step under way stops at its next boundary…"
-
-        # the queue runs one long job at a time: a Cancel (and other quick actions) must not wait behind it
-        cancel_write.click(on_cancel, None, status, concurrency_limit=None)
-        cancel_make.click(on_cancel, None, make_status, concurrency_limit=None)
-
-        def on_photo(path: str | None, entity_id: str | None, state: dict):
-            if not path:
-                return gr.skip(), state, gr.skip()
-            if not state.get("script"):
-                return _error_text(InputError("Write a script first.", "Photos belong to the entities of a script.")), state, None
-            if not entity_id:
-                return _error_text(InputError("Choose which entity the photo shows.", "Pick it in 'Use a real photo for'.")), state, None
-            try:
-                load_user_photo(Path(path), max_bytes=MAX_UPLOAD_BYTES)
-            except VideoDrafterError as error:
-                return _error_text(_without_path(error, Path(path))), state, None
-            kept = settings.runs_dir / state["run_id"] / "uploads" / f"{entity_id}{Path(path).suffix.lower()}"
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            kept.write_bytes(Path(path).read_bytes())
-            state = {**state, "photos": {**state.get("photos", {}), entity_id: str(kept)}}
-            name = next((e["name"] for e in state["script"]["entities"] if e["id"] == entity_id), entity_id)
-            return f"📷 '{name}' will use your photo {Path(path).name}.", state, None  # cleared for the next photo
-
-        photo.upload(on_photo, [photo, photo_entity, run_state], [photo_status, run_state, photo], concurrency_limit=None)
-
-        def on_approve(request: gr.Request, scene_cells, entity_cells, state: dict, *moves):
-            if not state.get("script"):
-                yield {make_status: _error_text(InputError("There is no script to approve yet.", "Write a script first."))}
-                return
-            pairs = list(zip(moves[:CAMERA_ROWS], moves[CAMERA_ROWS:], strict=True))
-            try:
-                script = script_from_tables(VideoScript.model_validate(state["script"]), scene_cells, entity_cells, state.get("photos", {}), pairs)
-            except VideoDrafterError as error:
-                yield {make_status: _error_text(error)}
-                return
-            answer = {"approved": True, "script": script.model_dump(mode="json")}
-            yield {make_status: _progress_line(None, time.monotonic())}
-            yield from drive(
-                lambda on_event, cancel: resume_run(state["run_id"], settings.runs_dir, approve=answer, on_event=on_event, cancel=cancel),
-                request, make_status,
-            )
-
-        approve.click(on_approve, [scenes_table, entities_table, run_state, *cameras, *speeds], shown)
-
-        def on_continue(state: dict, request: gr.Request):
-            if not state.get("run_id"):
-                yield {make_status: _error_text(InputError("There is no run to continue.", "Write a script, or open a run in the Runs tab."))}
-                return
-            if state.get("status") == "waiting_for_approval":
-                yield {make_status: "The script is waiting for your approval: press “Approve and make the video”."}
-                return
-            yield {make_status: _progress_line(None, time.monotonic())}
-            yield from drive(
-                lambda on_event, cancel: resume_run(state["run_id"], settings.runs_dir, on_event=on_event, cancel=cancel), request, make_status
-            )
-
-        resume.click(on_continue, [run_state], shown)
-
-        def runs_listing():
-            records = list_runs(settings.runs_dir)
-            rows = [
-                [r.run_id, r.prompt[:80], r.status_label, r.scenes_label, r.created_label, str(r.video) if r.video else ""]
-                for r in records
-            ]
-            choices = [r.run_id for r in records]
-            message = "" if records else "No runs yet: write a script on the Make tab."
-            return rows, gr.update(choices=choices, value=choices[0] if choices else None), message
-
-        refresh.click(runs_listing, None, [runs_table, run_pick, runs_status], concurrency_limit=None)
-        runs_tab.select(runs_listing, None, [runs_table, run_pick, runs_status], concurrency_limit=None)
-
-        def on_open(run_id: str | None):
-            if not run_id:
-                return {runs_status: _error_text(InputError("Choose a run first.", "Pick one in the Run list."))}
-            try:
-                return show(find_run(settings.runs_dir, run_id))
-            except VideoDrafterError as error:
-                return {runs_status: _error_text(error)}
-
-        open_run.click(on_open, [run_pick], [*shown, runs_status], concurrency_limit=None)
-
-        def on_load(memory: dict | None):
-            """A reload (or a new tab) shows the run the browser last showed."""
-            run_id = (memory or {}).get("run_id")
-            if not run_id:
-                return gr.skip()
-            try:
-                return show(find_run(settings.runs_dir, run_id))
-            except VideoDrafterError:
-                return {remembered: {}}  # the run was deleted: start afresh
-
-        app.load(on_load, [remembered], shown, concurrency_limit=None)
+            make = _make_tab()
+            runs = _runs_tab()
+        _Page(settings, run_state, remembered, tabs, make, runs).wire(app)
     return app
+
+
+@dataclass
+class _MakeTab:
+    """The Make tab's components that events read or change."""
+
+    prompt: gr.Textbox
+    scenes: gr.Number
+    write: gr.Button
+    cancel_write: gr.Button
+    status: gr.Markdown
+    scenes_table: gr.Dataframe
+    cameras: list[gr.Dropdown]
+    speeds: list[gr.Dropdown]
+    entities_table: gr.Dataframe
+    photo_entity: gr.Dropdown
+    photo: gr.File
+    photo_status: gr.Markdown
+    approve: gr.Button
+    resume: gr.Button
+    cancel_make: gr.Button
+    make_status: gr.Markdown
+    references: gr.Gallery
+    scene_images: gr.Gallery
+    video: gr.Video
+    download: gr.DownloadButton
+
+
+def _make_tab() -> _MakeTab:
+    """Prompt and Write; the script's tables, camera moves and photos to approve; then what the run made."""
+    with gr.Tab("Make", id="make"):
+        with gr.Row():
+            prompt = gr.Textbox(label="What is the video about?", placeholder="a dog's day at the beach", elem_id="prompt", scale=4)
+            scenes = gr.Number(label="Scenes (0 = let the LLM choose)", value=4, precision=0, minimum=0, maximum=20, elem_id="scenes", scale=1)
+        with gr.Row():
+            write = gr.Button("Write script", variant="primary", elem_id="write", scale=3)
+            cancel_write = gr.Button("Cancel", variant="stop", elem_id="cancel-write", scale=1)
+        status = gr.Markdown("", elem_id="status")
+        scenes_table = gr.Dataframe(
+            headers=SCENE_HEADERS, label="Scenes (edit cells, then approve)", interactive=True, type="array", wrap=True,
+            column_widths=["27%", "13%", "13%", "13%", "25%", "9%"], elem_id="scenes-table",
+        )
+        cameras, speeds = _camera_dropdowns()
+        entities_table = gr.Dataframe(
+            headers=ENTITY_HEADERS, label="Entities (id and kind are fixed)", interactive=True, type="array", wrap=True,
+            static_columns=ENTITY_READ_ONLY, column_widths=["15%", "20%", "15%", "50%"], elem_id="entities-table",
+        )
+        with gr.Row():
+            photo_entity = gr.Dropdown(label="Use a real photo for", choices=[], elem_id="photo-entity")
+            photo = gr.File(label="Photo (PNG/JPEG/WebP, ≤ 25 MB)", file_types=["image"], type="filepath", elem_id="photo")
+        photo_status = gr.Markdown("", elem_id="photo-status")
+        with gr.Row():
+            approve = gr.Button("Approve and make the video", variant="primary", elem_id="approve", scale=3)
+            resume = gr.Button("Continue", elem_id="continue", scale=1)
+            cancel_make = gr.Button("Cancel", variant="stop", elem_id="cancel-make", scale=1)
+        make_status = gr.Markdown("", elem_id="make-status")
+        references = gr.Gallery(label="Entity references", columns=6, height=220, object_fit="contain", elem_id="references")
+        scene_images = gr.Gallery(label="Scene images", columns=4, height=300, object_fit="contain", elem_id="scene-images")
+        video = gr.Video(label="Video", elem_id="video")
+        download = gr.DownloadButton("Download the run (zip)", visible=False, elem_id="download")
+    return _MakeTab(
+        prompt=prompt, scenes=scenes, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
+        cameras=cameras, speeds=speeds, entities_table=entities_table, photo_entity=photo_entity, photo=photo,
+        photo_status=photo_status, approve=approve, resume=resume, cancel_make=cancel_make, make_status=make_status,
+        references=references, scene_images=scene_images, video=video, download=download,
+    )
+
+
+def _camera_dropdowns() -> tuple[list[gr.Dropdown], list[gr.Dropdown]]:
+    """A camera and a speed dropdown for each scene a script may have; a script shows the ones it needs."""
+    cameras, speeds = [], []
+    with gr.Group(elem_id="cameras"):
+        for number in range(1, CAMERA_ROWS + 1):
+            with gr.Row():
+                cameras.append(gr.Dropdown(CAMERA_DIRECTIONS, label=f"Scene {number}: camera", visible=False, elem_id=f"camera-{number}"))
+                speeds.append(gr.Dropdown(CAMERA_SPEEDS, label=f"Scene {number}: speed", visible=False, elem_id=f"speed-{number}"))
+    return cameras, speeds
+
+
+@dataclass
+class _RunsTab:
+    """The Runs tab: every run on disk, to open one."""
+
+    tab: gr.Tab
+    run_pick: gr.Dropdown
+    open_run: gr.Button
+    refresh: gr.Button
+    runs_status: gr.Markdown
+    runs_table: gr.Dataframe
+
+
+def _runs_tab() -> _RunsTab:
+    with gr.Tab("Runs", id="runs") as runs_tab:
+        with gr.Row():
+            run_pick = gr.Dropdown(label="Run", choices=[], elem_id="run-pick", scale=4)
+            open_run = gr.Button("Open", variant="primary", elem_id="open-run", scale=1)
+            refresh = gr.Button("Refresh", elem_id="refresh-runs", scale=1)
+        runs_status = gr.Markdown("", elem_id="runs-status")
+        runs_table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, type="array", wrap=True, elem_id="runs-table")
+    return _RunsTab(tab=runs_tab, run_pick=run_pick, open_run=open_run, refresh=refresh, runs_status=runs_status, runs_table=runs_table)
+
+
+class _Page:
+    """What the page's events do. One per app, shared by every browser session."""
+
+    def __init__(
+        self, settings: Settings, run_state: gr.State, remembered: gr.BrowserState, tabs: gr.Tabs, make: _MakeTab, runs: _RunsTab
+    ) -> None:
+        self.settings = settings
+        self.run_state = run_state
+        self.remembered = remembered
+        self.tabs = tabs
+        self.make = make
+        self.runs = runs
+        self.cancels: dict[str, threading.Event] = {}  # per browser session: the Cancel button of the run it drives
+        self.shown = [
+            run_state, remembered, make.status, make.make_status, make.scenes_table, make.entities_table, make.photo_entity,
+            make.references, make.scene_images, make.video, make.download, tabs, *make.cameras, *make.speeds,
+        ]
+        """Every component ``show`` sets: the outputs of the events that show a run."""
+
+    def wire(self, app: gr.Blocks) -> None:
+        make, runs, shown = self.make, self.runs, self.shown
+        make.write.click(self.on_write, [make.prompt, make.scenes], shown)
+        # the queue runs one long job at a time: a Cancel (and other quick actions) must not wait behind it
+        make.cancel_write.click(self.on_cancel, None, make.status, concurrency_limit=None)
+        make.cancel_make.click(self.on_cancel, None, make.make_status, concurrency_limit=None)
+        make.photo.upload(
+            self.on_photo, [make.photo, make.photo_entity, self.run_state], [make.photo_status, self.run_state, make.photo], concurrency_limit=None
+        )
+        make.approve.click(self.on_approve, [make.scenes_table, make.entities_table, self.run_state, *make.cameras, *make.speeds], shown)
+        make.resume.click(self.on_continue, [self.run_state], shown)
+        listing = [runs.runs_table, runs.run_pick, runs.runs_status]
+        runs.refresh.click(self.runs_listing, None, listing, concurrency_limit=None)
+        runs.tab.select(self.runs_listing, None, listing, concurrency_limit=None)
+        runs.open_run.click(self.on_open, [runs.run_pick], [*shown, runs.runs_status], concurrency_limit=None)
+        app.load(self.on_load, [self.remembered], shown, concurrency_limit=None)
+
+    def show(self, record: RunRecord) -> dict:
+        """Every part of the page for ``record``; the message goes next to what comes next."""
+        make = self.make
+        view = RunView(record)
+        script = view.script
+        state = {"run_id": record.run_id, "status": record.status, "script": script.model_dump(mode="json") if script else None, "photos": {}}
+        values: dict = {self.run_state: state, self.remembered: {"run_id": record.run_id}, self.tabs: gr.Tabs(selected="make")}
+        waiting = record.status == "waiting_for_approval"
+        values[make.status] = view.message() if waiting else ""
+        values[make.make_status] = "" if waiting else view.message()
+        values[make.scenes_table] = scene_rows(script) if script else []
+        values[make.entities_table] = entity_rows(script) if script else []
+        moves = scene_cameras(script) if script else []
+        for index in range(CAMERA_ROWS):
+            visible = index < len(moves)
+            values[make.cameras[index]] = gr.update(value=moves[index][0] if visible else None, visible=visible)
+            values[make.speeds[index]] = gr.update(value=moves[index][1] if visible else None, visible=visible)
+        choices = [(entity.name, entity.id) for entity in script.entities] if script else []
+        values[make.photo_entity] = gr.update(choices=choices, value=choices[0][1] if choices else None)
+        values[make.references] = view.references
+        values[make.scene_images] = view.images
+        values[make.video] = str(record.video) if record.video else None
+        values[make.download] = gr.update(value=str(_archive(record)), visible=True) if record.status == "done" else gr.update(visible=False)
+        return values
+
+    def drive(self, work: Callable, request: gr.Request, where: gr.Markdown) -> Iterator[dict]:
+        """Stream a run's progress into ``where``; then show the run (or the error, or the cancel)."""
+        cancel = threading.Event()
+        self.cancels[request.session_hash] = cancel
+        try:
+            for item in _run_in_thread(lambda on_event: work(on_event, cancel)):
+                if isinstance(item, str):
+                    yield {where: item}
+                elif isinstance(item, RunInterrupted):
+                    values = self.show(find_run(self.settings.runs_dir, item.run_id))
+                    values[where] = f"⏹ Cancelled. Everything finished so far is kept: press Continue to go on (or open run `{item.run_id}` later from the Runs tab)."
+                    yield values
+                elif isinstance(item, VideoDrafterError):
+                    yield {where: _error_text(item)}
+                else:
+                    yield self.show(find_run(self.settings.runs_dir, item.run_id))
+        finally:
+            self.cancels.pop(request.session_hash, None)
+
+    def on_write(self, text: str, count: float | None, request: gr.Request):
+        wanted = int(count) if count else None
+        run_settings = self.settings.model_copy(update={"approve_script": True})
+        status = self.make.status
+        yield {status: _progress_line(None, time.monotonic()), self.make.make_status: ""}
+        yield from self.drive(
+            lambda on_event, cancel: start_run(text, run_settings, scenes=wanted, on_event=on_event, cancel=cancel), request, status
+        )
+
+    def on_cancel(self, request: gr.Request):
+        cancel = self.cancels.get(request.session_hash)
+        if cancel is None:
+            return gr.skip()
+        cancel.set()
+        return "⏹ Cancelling: the step under way stops at its next boundary…"
+
+    def on_photo(self, path: str | None, entity_id: str | None, state: dict):
+        if not path:
+            return gr.skip(), state, gr.skip()
+        if not state.get("script"):
+            return _error_text(InputError("Write a script first.", "Photos belong to the entities of a script.")), state, None
+        if not entity_id:
+            return _error_text(InputError("Choose which entity the photo shows.", "Pick it in 'Use a real photo for'.")), state, None
+        try:
+            load_user_photo(Path(path), max_bytes=MAX_UPLOAD_BYTES)
+        except VideoDrafterError as error:
+            return _error_text(_without_path(error, Path(path))), state, None
+        kept = self.settings.runs_dir / state["run_id"] / "uploads" / f"{entity_id}{Path(path).suffix.lower()}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_bytes(Path(path).read_bytes())
+        state = {**state, "photos": {**state.get("photos", {}), entity_id: str(kept)}}
+        name = next((e["name"] for e in state["script"]["entities"] if e["id"] == entity_id), entity_id)
+        return f"📷 '{name}' will use your photo {Path(path).name}.", state, None  # cleared for the next photo
+
+    def on_approve(self, request: gr.Request, scene_cells, entity_cells, state: dict, *moves):
+        make_status = self.make.make_status
+        if not state.get("script"):
+            yield {make_status: _error_text(InputError("There is no script to approve yet.", "Write a script first."))}
+            return
+        pairs = list(zip(moves[:CAMERA_ROWS], moves[CAMERA_ROWS:], strict=True))
+        try:
+            script = script_from_tables(VideoScript.model_validate(state["script"]), scene_cells, entity_cells, state.get("photos", {}), pairs)
+        except VideoDrafterError as error:
+            yield {make_status: _error_text(error)}
+            return
+        run_id, runs_dir = state["run_id"], self.settings.runs_dir
+        draft = pending_script(runs_dir / run_id)
+        if draft is None:  # a run past its approval: the edit path remakes only what the edits touch
+            yield from self.remake(run_id, script, request)
+            return
+        answer = {"approved": True, "script": script.model_dump(mode="json"), "source": "web"}
+        yield {make_status: _progress_line(None, time.monotonic())}
+        yield from self.drive(
+            lambda on_event, cancel: resume_run(run_id, runs_dir, approve=answer, on_event=on_event, cancel=cancel), request, make_status,
+        )
+
+    def remake(self, run_id: str, script: VideoScript, request: gr.Request):
+        """A finished (or stopped) run edited in the tables: say what will be remade, then remake just that."""
+        make_status, runs_dir = self.make.make_status, self.settings.runs_dir
+        current = runs_dir / run_id / "script.json"
+        before = VideoScript.model_validate_json(current.read_text()) if current.is_file() else None
+        changes = script_changes(before, script) if before is not None else ["the whole script"]
+        if not changes:
+            yield {make_status: "Nothing was edited: the video is as it was. Change a cell or a camera move, then press the button again."}
+            return
+        yield {make_status: f"Remaking what these edits touch ({'; '.join(changes[:8])}{' …' if len(changes) > 8 else ''}); the rest is kept."}
+        yield from self.drive(
+            lambda on_event, cancel: edit_run(run_id, runs_dir, script, on_event=on_event, cancel=cancel), request, make_status,
+        )
+
+    def on_continue(self, state: dict, request: gr.Request):
+        make_status = self.make.make_status
+        if not state.get("run_id"):
+            yield {make_status: _error_text(InputError("There is no run to continue.", "Write a script, or open a run in the Runs tab."))}
+            return
+        if state.get("status") == "waiting_for_approval":
+            yield {make_status: "The script is waiting for your approval: press “Approve and make the video”."}
+            return
+        yield {make_status: _progress_line(None, time.monotonic())}
+        yield from self.drive(
+            lambda on_event, cancel: resume_run(state["run_id"], self.settings.runs_dir, on_event=on_event, cancel=cancel), request, make_status
+        )
+
+    def runs_listing(self):
+        records = list_runs(self.settings.runs_dir)
+        rows = [
+            [r.run_id, r.prompt[:80], r.status_label, r.scenes_label, r.created_label, str(r.video) if r.video else ""]
+            for r in records
+        ]
+        choices = [r.run_id for r in records]
+        message = "" if records else "No runs yet: write a script on the Make tab."
+        return rows, gr.update(choices=choices, value=choices[0] if choices else None), message
+
+    def on_open(self, run_id: str | None):
+        if not run_id:
+            return {self.runs.runs_status: _error_text(InputError("Choose a run first.", "Pick one in the Run list."))}
+        try:
+            return self.show(find_run(self.settings.runs_dir, run_id))
+        except VideoDrafterError as error:
+            return {self.runs.runs_status: _error_text(error)}
+
+    def on_load(self, memory: dict | None):
+        """A reload (or a new tab) shows the run the browser last showed."""
+        run_id = (memory or {}).get("run_id")
+        if not run_id:
+            return gr.skip()
+        try:
+            return self.show(find_run(self.settings.runs_dir, run_id))
+        except VideoDrafterError:
+            return {self.remembered: {}}  # the run was deleted: start afresh
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
