@@ -4,12 +4,21 @@
     python -m benchmarks.gpu --video-steps 8 --clip-repeats 2  # shorter clips, more repeats
     python -m benchmarks.gpu --profiles quality,fast           # some profiles only
     python -m benchmarks.gpu --preset tiny                     # the same code on the CPU in seconds
+    python -m benchmarks.gpu --preset random-sdxl-vace --profiles quality,fast,turbo --video
 
-Per speed profile (``quality``, ``fast``, ``low-memory``; see engines/speed_profiles.py) and per
-stage (reference image, scene image, clip): seconds through our engine (composition, masks,
-IP-Adapter scales, the camera move blended into the latents, frame conversion), the time inside the
-denoiser and the peak GPU memory, against the bare diffusers pipeline call (the pipeline as built,
-no profile) on the same inputs in the same run. ``fast`` clips are measured twice: with the
+Any preset built from random weights only (``random:`` image and video models: ``random-*``, ``tiny*``);
+presets that download real weights are refused. Per speed profile (``quality``, ``fast``,
+``low-memory``, ``turbo``; see engines/speed_profiles.py) and per stage (reference image, scene
+image, clip): seconds through our engine (composition, masks, adapter scales, the camera move
+blended into the latents, frame conversion), the time inside the denoiser (``pipe.unet`` or
+``pipe.transformer``) and the peak GPU memory, against the bare call: the preset's image or clip
+family's own pipeline call (``reference_image``, ``scene_images``, ``clip``) at the preset's steps
+and guidance, with no camera callback and no profile, on the same inputs in the same run.
+``turbo`` (clips only; Wan clip families, skipped with the reason for the others) loads a random
+lightx2v-format LoRA written at the preset's real size (or ``--turbo-lora``) and runs its 4 steps at
+guidance 1, set against the bare call extrapolated to the preset's full steps. ``--video`` also
+times one whole video (``--video-scenes``, 4) end to end through ``start_run``: seconds per stage
+from the manifest, the total and the peak GPU memory. ``fast`` clips are measured twice: with the
 weight-independent methods alone (cache off) and with the first-block cache, whose skip rate is
 reported (random weights do not give the real one). Clips are sampled with ``--video-steps`` steps
 (``fast``: 60% of them) to save GPU time; the time at each profile's real step count is extrapolated
@@ -24,6 +33,7 @@ import argparse
 import json
 import platform
 import statistics
+import tempfile
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,14 +45,14 @@ from rich.console import Console
 from rich.table import Table
 
 from videodrafter.config import Settings
+from videodrafter.errors import VideoDrafterError
 from videodrafter.engines.base import EntityPicture, ForegroundCutout, plan_layout
-from videodrafter.engines.composition import compose_foreground, foreground_mask, invert
 from videodrafter.engines.diffusers_engine import DiffusersEngine, release_pipelines
 from videodrafter.engines.diffusers_presets import PRESETS
+from videodrafter.engines.families import CLIP_FAMILIES
 from videodrafter.engines.speed_profiles import PROFILES, BlockCallCounter, video_steps
-from videodrafter.engines.segmentation import BACKDROP
 from videodrafter.media.images import cover
-from videodrafter.script import CameraMove, EntityKind
+from videodrafter.script import CameraMove, EntityKind, VideoScript
 
 RESULTS = Path(__file__).parent / "results"
 EVENT = "a small brown dog runs along the shore of a sunny beach, waves behind"
@@ -52,6 +62,18 @@ ACTION = "the dog runs to the right and barks at the waves"
 def _sync() -> None:
     if torch.cuda.is_available():
         torch.cuda.synchronize()
+
+
+def denoiser(pipe) -> torch.nn.Module:
+    """The module that runs once per step: ``pipe.unet`` (SDXL) or ``pipe.transformer`` (FLUX.2, CogVideoX, Wan)."""
+    unet = getattr(pipe, "unet", None)
+    return unet if isinstance(unet, torch.nn.Module) else pipe.transformer
+
+
+def downloads_real_weights(preset_name: str) -> bool:
+    """Whether building the preset downloads real weights (the benchmark takes random-weight presets only)."""
+    preset = PRESETS[preset_name]
+    return not (preset.image_model.startswith("random:") and preset.video_model.startswith("random:"))
 
 
 class DenoiserClock:
@@ -140,50 +162,34 @@ def foreground_cutout(size: int) -> ForegroundCutout:
 
 
 def bench_images(engine: DiffusersEngine, repeats: int, with_bare: bool) -> dict:
-    preset = engine.preset
+    """References and scene key frames through our engine, and the bare call: the image family's own call
+    (the same pipeline call our engine makes, same inputs and steps) without the engine around it."""
+    preset, family = engine.preset, engine.image_family
     pipe = engine.image_pipeline()
-    steps = engine.settings.diffusion_steps or preset.image_steps
+    steps = family.steps
     cutout = foreground_cutout(preset.reference_size)
     background = Image.new("RGB", (preset.reference_size, preset.reference_size), (90, 150, 210))
     layout = plan_layout(["dog"], EVENT)
-    width, height = preset.image_width, preset.image_height
+    entity = EntityPicture(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog")
+    prompt = "a photo of dog, a small brown dog, full body, centered, plain light grey background"  # what the engine writes
 
     def ours_reference():
-        engine.reference_image(EntityPicture(id="dog", name="dog", kind=EntityKind.FOREGROUND, description="a small brown dog"), seed=1)
+        engine.reference_image(entity, seed=1)
 
     def bare_reference():
-        size = preset.reference_size
-        blank = Image.new("RGB", (size, size), BACKDROP)
-        pipe.set_ip_adapter_scale([0.0, 0.0])
-        pipe(
-            prompt="a photo of dog, a small brown dog, full body, centered, plain light grey background",
-            ip_adapter_image=[blank, blank], height=size, width=size, num_inference_steps=steps,
-            guidance_scale=preset.image_guidance, generator=torch.Generator("cpu").manual_seed(1), output_type="pil",
-        )
-
-    from diffusers.image_processor import IPAdapterMaskProcessor
-
-    board = compose_foreground(Image.new("RGB", (width, height), BACKDROP), [cutout], layout, shadow=False)
-    fg_mask = foreground_mask(layout, width, height)
-    masks = IPAdapterMaskProcessor().preprocess([fg_mask, invert(fg_mask)], height=height, width=width)
-    backdrop = cover(background, width, height)
+        family.reference_image(pipe, entity, prompt, torch.Generator("cpu").manual_seed(1))
 
     def ours_scene():
         engine.scene_image(EVENT, [cutout], background, layout, seed=2)
 
     def bare_scene():
-        pipe.set_ip_adapter_scale([engine.settings.fg_reference_scale, engine.settings.bg_reference_scale])
-        pipe(
-            prompt=EVENT, ip_adapter_image=[board, backdrop],
-            cross_attention_kwargs={"ip_adapter_masks": [masks[0:1], masks[1:2]]},
-            height=height, width=width, num_inference_steps=steps, guidance_scale=preset.image_guidance,
-            generator=torch.Generator("cpu").manual_seed(2), output_type="pil",
-        )
+        family.scene_images(pipe, EVENT, [cutout], background, layout, [torch.Generator("cpu").manual_seed(2)])
 
+    model = denoiser(pipe)
     return {
-        "steps": steps,
-        "reference_image": {"size": preset.reference_size, **compare(ours_reference, bare_reference if with_bare else None, pipe.unet, repeats)},
-        "scene_image": {"size": f"{width}x{height}", **compare(ours_scene, bare_scene if with_bare else None, pipe.unet, repeats)},
+        "steps": steps, "family": family.name,
+        "reference_image": {"size": preset.reference_size, **compare(ours_reference, bare_reference if with_bare else None, model, repeats)},
+        "scene_image": {"size": f"{preset.image_width}x{preset.image_height}", **compare(ours_scene, bare_scene if with_bare else None, model, repeats)},
     }
 
 
@@ -195,15 +201,19 @@ def clip_scene(preset) -> Image.Image:
     return scene
 
 
+def clip_references(family, size: int) -> list[Image.Image]:
+    """The entity references a clip family that holds them gets (VACE): one, the dog's cutout; none otherwise."""
+    return [foreground_cutout(size).image] if family.holds_references else []
+
+
 def bare_clip_call(pipe, family, scene: Image.Image, steps: int):
-    """The bare diffusers image-to-video call on the same inputs our engine gives it (``family``: the
-    engine's clip family, whose call options the pipeline takes)."""
+    """The bare diffusers call on the same inputs our engine gives it: the clip family's own pipeline call
+    (``image=`` for image-to-video, ``video``/``mask``/``reference_images`` for VACE) at the preset's
+    guidance, with no camera callback and no profile."""
     preset = family.preset
-    return pipe(
-        image=cover(scene, preset.video_width, preset.video_height), prompt=ACTION, height=preset.video_height,
-        width=preset.video_width, num_frames=preset.video_frames, num_inference_steps=steps,
-        guidance_scale=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), output_type="np",
-        **family.call_options(),
+    return family.clip(
+        pipe, cover(scene, preset.video_width, preset.video_height), ACTION, clip_references(family, preset.reference_size),
+        steps=steps, guidance=preset.video_guidance, generator=torch.Generator("cpu").manual_seed(3), callback=None,
     )
 
 
@@ -217,11 +227,13 @@ def bench_clip(engine: DiffusersEngine, repeats: int, real_steps: int, with_bare
     camera = CameraMove(direction="right", speed="medium")
     frames: dict[str, int] = {}
 
+    references = clip_references(engine.clip_family, preset.reference_size)
+
     def ours():
-        frames["ours"] = len(engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption=""))
+        frames["ours"] = len(engine.scene_clip(scene, ACTION, camera, preset.video_frames, seed=3, caption="", references=references))
 
     def bare():
-        frames["bare"] = len(bare_clip_call(pipe, engine.clip_family, scene, steps).frames[0])
+        frames["bare"] = len(bare_clip_call(pipe, engine.clip_family, scene, steps))
 
     with BlockCallCounter(pipe.transformer) as blocks:
         result = compare(ours, bare if with_bare else None, pipe.transformer, repeats)
@@ -239,19 +251,24 @@ def bench_clip(engine: DiffusersEngine, repeats: int, real_steps: int, with_bare
             result["ours"]["extrapolated_wall_s_at_real_steps"] / result["bare"]["extrapolated_wall_s_at_real_steps"]
         )
     return {
-        "size": f"{engine.width}x{engine.height}", "frames": frames, "steps": steps,
+        "size": f"{engine.width}x{engine.height}", "frames": frames, "steps": steps, "family": engine.clip_family.name,
+        "guidance": engine.video_guidance, "references": len(references),
         "camera": f"{camera.direction} {camera.speed}", "camera_applied_at_steps": engine.last_camera_steps,
         "cache_skip_rate": blocks.skip_rate if getattr(pipe.transformer, "is_cache_enabled", False) else None, **result,
     }
 
 
-def bench_profile(preset, preset_name: str, profile: str, dtype: str, repeats: int, clip_repeats: int, bare: dict | None) -> dict:
+def bench_profile(
+    preset, preset_name: str, profile: str, dtype: str, repeats: int, clip_repeats: int, bare: dict | None, turbo_lora: str | None = None,
+) -> dict:
     """One profile's loads, images and clips; ``bare``: the quality profile's results, whose bare
     calls every other profile is compared with (``None`` for the quality profile itself, which measures them)."""
     release_pipelines()
-    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype, profile=profile))
+    engine = DiffusersEngine(preset, Settings(engine=preset_name, dtype=dtype, profile=profile, turbo_lora=turbo_lora))
     results: dict = {"engine": engine.describe(), "loads": {}}
-    for stage, load in (("image", engine.image_pipeline), ("video", engine.video_pipeline)):
+    turbo = profile == "turbo"  # changes the clips only: its images would repeat quality's
+    stages = (("video", engine.video_pipeline),) if turbo else (("image", engine.image_pipeline), ("video", engine.video_pipeline))
+    for stage, load in stages:
         _sync()
         started = time.perf_counter()
         pipe = load()
@@ -261,8 +278,9 @@ def bench_profile(preset, preset_name: str, profile: str, dtype: str, repeats: i
     results["resident_weights_gib"] = torch.cuda.memory_allocated() / 2**30 if torch.cuda.is_available() else None
     yield results
     with_bare = bare is None
-    results["images"] = bench_images(engine, repeats, with_bare)
-    yield results
+    if not turbo:
+        results["images"] = bench_images(engine, repeats, with_bare)
+        yield results
     real_steps = video_steps(profile, PRESETS[preset_name].video_steps, None)
     preset_steps = PRESETS[preset_name].video_steps
     video = engine.video_pipeline()
@@ -314,24 +332,122 @@ def clip_at_real_steps(preset_name: str, dtype: str, on_stage) -> dict:
     return results
 
 
-def run(preset_name: str, profiles: list[str], video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage) -> dict:
-    """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them."""
+PROFILE_ORDER = ("low-memory", "quality", "fast", "turbo")
+"""low-memory first, with nothing else on the GPU; quality before the others, which are compared with its bare calls."""
+
+
+def turbo_skip_reason(preset_name: str) -> str | None:
+    family = CLIP_FAMILIES[PRESETS[preset_name].clip_family]
+    if family.turbo_lora:
+        return None
+    return f"clip family {family.name} has no few-step distilled LoRA (turbo_lora is False)"
+
+
+def write_turbo_lora(preset_name: str, dtype: str, directory: Path, rank: int = 64) -> Path:
+    """A random lightx2v-format LoRA for the preset's Wan transformer at its real size (rank 64, as lightx2v's
+    published rank-64 file), written from a freshly built video pipeline, which is then released."""
+    from videodrafter.engines.random_lora import write_random_lightx2v_lora
+
+    release_pipelines()
+    engine = DiffusersEngine(PRESETS[preset_name], Settings(engine=preset_name, dtype=dtype))
+    path = write_random_lightx2v_lora(engine.video_pipeline().transformer, directory / "turbo-lightx2v-random.safetensors", rank=rank)
+    del engine
+    release_pipelines()
+    return path
+
+
+def run(
+    preset_name: str, profiles: list[str], video_steps: int | None, image_steps: int | None, repeats: int, clip_repeats: int, dtype: str, on_stage,
+    turbo_lora: str | None = None,
+) -> dict:
+    """Each stage's results go to ``on_stage(results so far)`` as they come, so a cut-off run keeps them.
+    ``turbo`` loads ``turbo_lora`` if given, else a random lightx2v LoRA written at the preset's size to a temporary folder."""
     updates = {key: value for key, value in {"video_steps": video_steps, "image_steps": image_steps}.items() if value}
     preset = PRESETS[preset_name].model_copy(update=updates)
     results: dict = {"preset": preset.model_dump(), "profiles": {}}
-    # low-memory first, with nothing else on the GPU; quality before fast, which is compared with its bare calls.
-    for profile in sorted(profiles, key=("low-memory", "quality", "fast").index):
-        quality = results["profiles"].get("quality")
-        partial: dict = {}
-        try:
-            for partial in bench_profile(preset, preset_name, profile, dtype, repeats, clip_repeats, None if profile == "quality" else quality or {}):
-                results["profiles"][profile] = partial
+    with tempfile.TemporaryDirectory(prefix="videodrafter-turbo-") as folder:
+        for profile in sorted(profiles, key=PROFILE_ORDER.index):
+            quality = results["profiles"].get("quality")
+            partial: dict = {}
+            lora = turbo_lora
+            try:
+                if profile == "turbo":
+                    reason = turbo_skip_reason(preset_name)
+                    if reason is not None:
+                        results["profiles"][profile] = {"skipped": reason}
+                        on_stage(results)
+                        continue
+                    if lora is None:
+                        lora = str(write_turbo_lora(preset_name, dtype, Path(folder)))
+                for partial in bench_profile(
+                    preset, preset_name, profile, dtype, repeats, clip_repeats, None if profile == "quality" else quality or {}, lora,
+                ):
+                    results["profiles"][profile] = partial
+                    on_stage(results)
+            except (RuntimeError, ValueError, OSError, VideoDrafterError, torch.cuda.OutOfMemoryError) as error:  # keep what was measured; go on
+                results["profiles"][profile] = {**partial, "error": f"{type(error).__name__}: {str(error)[:2000]}"}
                 on_stage(results)
-        except (RuntimeError, ValueError, torch.cuda.OutOfMemoryError) as error:  # keep what was measured; go on
-            results["profiles"][profile] = {**partial, "error": f"{type(error).__name__}: {str(error)[:2000]}"}
-            on_stage(results)
-    release_pipelines()
+        release_pipelines()
     return results
+
+
+VIDEO_CAMERAS = ("right", "zoom in", "left", "zoom out")
+
+
+def video_script(scenes: int) -> VideoScript:
+    """A script of ``scenes`` scenes of a dog and a girl on a beach, one camera move each (no LLM needed)."""
+    return VideoScript.model_validate({
+        "prompt": "a dog and a girl spend a day at the beach",
+        "title": "gpu benchmark",
+        "entities": [
+            {"id": "dog", "name": "brown dog", "kind": "foreground", "description": "a small brown dog"},
+            {"id": "girl", "name": "girl", "kind": "foreground", "description": "a girl in a yellow dress"},
+            {"id": "beach", "name": "beach", "kind": "background", "description": "a sunny beach with waves"},
+        ],
+        "scenes": [
+            {
+                "event": f"The dog and the girl on the beach, moment {index + 1}.", "action": "they run along the waves",
+                "foreground": ["dog", "girl"] if index % 2 == 0 else ["dog"], "background": "beach",
+                "camera": {"direction": VIDEO_CAMERAS[index % len(VIDEO_CAMERAS)], "speed": "medium"}, "duration_s": 2.0,
+            }
+            for index in range(scenes)
+        ],
+    })
+
+
+def whole_video(preset_name: str, profile: str, dtype: str, scenes: int = 4, turbo_lora: str | None = None, runs_dir: Path | None = None) -> dict:
+    """One whole video end to end through ``start_run`` (references, scene images, consistency check, clips,
+    narration, assembly) from a written script: seconds per stage from the manifest, the wall time, and the
+    peak GPU memory. The pipelines are built (and, for ``fast``, compiled) inside the measured run: the
+    figure is what a one-video process pays; ``build_s`` in the manifest's stages is not split out."""
+    from videodrafter.graph.manifest import Manifest
+    from videodrafter.graph.runner import start_run
+
+    result: dict = {"preset": preset_name, "profile": profile, "scenes": scenes}
+    with tempfile.TemporaryDirectory(prefix="videodrafter-video-") as folder:
+        if profile == "turbo":
+            reason = turbo_skip_reason(preset_name)
+            if reason is not None:
+                return {**result, "skipped": reason}
+            turbo_lora = turbo_lora or str(write_turbo_lora(preset_name, dtype, Path(folder)))
+        release_pipelines()
+        settings = Settings(engine=preset_name, dtype=dtype, profile=profile, turbo_lora=turbo_lora, runs_dir=runs_dir or Path(folder) / "runs")
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        _sync()
+        started = time.perf_counter()
+        outcome = start_run("", settings, script=video_script(scenes), run_id="gpu-video")
+        _sync()
+        result["wall_s"] = time.perf_counter() - started
+        manifest = Manifest.read(outcome.run_dir / "manifest.json")
+        result["stages_s"] = dict(manifest.seconds)
+        result["total_s"] = sum(manifest.seconds.values())
+        result["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+        info = outcome.result.info if outcome.result is not None else None
+        result["video"] = None if info is None else {"width": info.width, "height": info.height, "fps": info.fps, "frames": info.frames}
+        result["status"] = outcome.status
+    release_pipelines()
+    return result
 
 
 def machine() -> dict:
@@ -370,13 +486,20 @@ def _clip_rows(profile: str, label: str, r: dict, bare: dict | None, bare_steps:
             _gib(ours["peak_gib"]),
         ),
         (
-            profile, f"{label}, extrapolated", f"{ours['real_steps']} steps (not measured: per-step time × steps)",
+            profile, f"{label}, extrapolated" if ours["real_steps"] != r["steps"] else f"{label}, vs bare at the preset's steps",
+            f"{ours['real_steps']} steps (not measured: per-step time × steps)" if ours["real_steps"] != r["steps"]
+            else f"{ours['real_steps']} steps measured; bare at {bare_steps_real(bare)} steps" + ("" if bare_steps_real(bare) == bare_steps else " (extrapolated)"),
             f"{ours['extrapolated_wall_s_at_real_steps']:.0f} s",
             "" if bare is None else f"{bare['extrapolated_wall_s_at_real_steps']:.0f} s",
             "" if bare is None else _ratio(ours["extrapolated_wall_s_at_real_steps"], bare["extrapolated_wall_s_at_real_steps"]),
             "",
         ),
     ]
+
+
+def bare_steps_real(bare: dict | None) -> int | None:
+    """The step count the bare call's time was extrapolated to (the preset's)."""
+    return None if bare is None else bare.get("real_steps")
 
 
 def summary_rows(results: dict) -> list[tuple[str, ...]]:
@@ -386,9 +509,12 @@ def summary_rows(results: dict) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     if "clip" in quality and "bare" in quality["clip"]:
         rows.append(("bare diffusers", "clip", "the pipeline as built, no profile", "", f"{quality['clip']['bare']['wall_s']:.1f} s", "", _gib(quality["clip"]["bare"]["peak_gib"])))
-    for profile in ("quality", "fast", "low-memory"):
+    for profile in ("quality", "fast", "low-memory", "turbo"):
         measured = profiles.get(profile)
         if not measured:
+            continue
+        if "skipped" in measured:
+            rows.append((profile, "skipped", measured["skipped"], "", "", "", ""))
             continue
         if "error" in measured:
             rows.append((profile, "failed", measured["error"][:300], "", "", "", ""))
@@ -408,11 +534,25 @@ def summary_rows(results: dict) -> list[tuple[str, ...]]:
         if "clip_without_cache" in measured:
             rows += _clip_rows(profile, "clip, cache off", measured["clip_without_cache"], bare, bare_steps)
         if "clip" in measured:
-            rows += _clip_rows(profile, "clip" + (", cache on" if "clip_without_cache" in measured else ""), measured["clip"], bare, bare_steps)
+            label = "clip" + (", cache on" if "clip_without_cache" in measured else "")
+            if profile == "turbo":
+                label = f"clip, turbo LoRA, guidance {measured['clip'].get('guidance')} (target: >= 7x faster than bare at full steps)"
+            rows += _clip_rows(profile, label, measured["clip"], bare, bare_steps)
     return rows
 
 
-def main() -> None:
+def video_rows(video: dict) -> list[tuple[str, str]]:
+    """The whole-video timing: seconds per stage (from the manifest), the total, the peak GPU memory."""
+    if "skipped" in video or "error" in video:
+        return [("skipped" if "skipped" in video else "failed", video.get("skipped") or video.get("error", "")[:300])]
+    rows = [(stage, f"{seconds:.1f} s") for stage, seconds in video["stages_s"].items()]
+    rows.append(("total (manifest stages)", f"{video['total_s']:.1f} s (target on one H100/H200: <= 90 s)"))
+    rows.append(("wall (start_run)", f"{video['wall_s']:.1f} s"))
+    rows.append(("peak GPU memory", _gib(video["peak_gib"])))
+    return rows
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="random-sdxl-cogvideox", choices=sorted(PRESETS), help="diffusers preset")
     parser.add_argument("--video-steps", type=int, default=None, help="denoising steps per clip (default: the preset's)")
@@ -421,39 +561,56 @@ def main() -> None:
     parser.add_argument("--clip-repeats", type=int, default=1, help="timed clip runs of each variant after one warm-up")
     parser.add_argument("--profiles", default=",".join(PROFILES), help=f"comma-separated speed profiles ({', '.join(PROFILES)})")
     parser.add_argument("--clip-at-real-steps", action="store_true", help="only: one clip, bare at the preset's steps vs fast (cache off) at its own, both measured")
+    parser.add_argument("--turbo-lora", default=None, help="turbo profile: this LoRA instead of a random lightx2v one at the preset's size")
+    parser.add_argument("--video", action="store_true", help="also time one whole video end to end (start_run, a written script)")
+    parser.add_argument("--video-only", action="store_true", help="only the whole-video timing")
+    parser.add_argument("--video-profile", default=None, help="profile of the whole video (default: turbo if asked for and the clip family has it, else fast, else the first)")
+    parser.add_argument("--video-scenes", type=int, default=4, help="scenes of the whole video")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU), float16, bfloat16, float32")
     parser.add_argument("--output", type=Path, default=None, help="JSON file (default: benchmarks/results/gpu-<time>.json)")
     args = parser.parse_args()
-    if args.preset.startswith("sdxl-"):
-        parser.error(f"{args.preset} downloads real weights; benchmark its architecture with random-sdxl-cogvideox")
-    profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
-    unknown = [name for name in profiles if name not in PROFILES]
-    if unknown or not profiles:
+    if downloads_real_weights(args.preset):
+        randoms = ", ".join(name for name in sorted(PRESETS) if not downloads_real_weights(name))
+        parser.error(f"{args.preset} downloads real weights; benchmark an architecture with a random-weight preset ({randoms})")
+    args.profiles = [name.strip() for name in args.profiles.split(",") if name.strip()]
+    unknown = [name for name in args.profiles if name not in PROFILES]
+    if unknown or not args.profiles:
         parser.error(f"unknown profile(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(PROFILES)}")
-    console = Console()
-    output = args.output or RESULTS / f"gpu-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    document = {"when": datetime.now(UTC).isoformat(), "machine": machine(), "results": {}}
+    args.video = args.video or args.video_only
+    args.video_profile = args.video_profile or next(
+        (name for name in ("turbo", "fast") if name in args.profiles and (name != "turbo" or turbo_skip_reason(args.preset) is None)), args.profiles[0],
+    )
+    if args.video_profile not in PROFILES:
+        parser.error(f"unknown --video-profile {args.video_profile}; choose from {', '.join(PROFILES)}")
+    return args
 
-    def save(results: dict) -> None:
-        document["results"] = results
-        output.write_text(json.dumps(document, indent=2, default=str))
-        console.log(f"measured: {', '.join(f'{name} ' + '+'.join(stages) for name, stages in results['profiles'].items())}")
 
-    if args.clip_at_real_steps:
-        document["results"] = clip_at_real_steps(args.preset, args.dtype, lambda results: output.write_text(json.dumps({**document, "results": results}, indent=2, default=str)))
-        output.write_text(json.dumps(document, indent=2, default=str))
-        r = document["results"]
-        console.print(
-            f"clip at real steps ({document['machine'].get('gpu', 'CPU')}): bare {r['bare']['steps']} steps {r['bare']['wall_s']:.1f} s "
-            f"(peak {_gib(r['bare']['peak_gib'])}); fast, cache off, {r['fast_without_cache']['steps']} steps "
-            f"{r['fast_without_cache']['wall_s']:.1f} s (peak {_gib(r['fast_without_cache']['peak_gib'])}): {r['speedup']:.2f}x faster"
-        )
-        console.print(f"JSON: {output}")
-        return
-    with console.status(f"benchmarking {args.preset}…"):
-        results = run(args.preset, profiles, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save)
-    table = Table(title=f"videodrafter GPU benchmark: {args.preset} ({document['machine'].get('gpu', 'CPU')}, one run)")
+def print_clip_at_real_steps(console: Console, r: dict, gpu: str) -> None:
+    console.print(
+        f"clip at real steps ({gpu}): bare {r['bare']['steps']} steps {r['bare']['wall_s']:.1f} s "
+        f"(peak {_gib(r['bare']['peak_gib'])}); fast, cache off, {r['fast_without_cache']['steps']} steps "
+        f"{r['fast_without_cache']['wall_s']:.1f} s (peak {_gib(r['fast_without_cache']['peak_gib'])}): {r['speedup']:.2f}x faster"
+    )
+
+
+def time_video(args: argparse.Namespace, console: Console) -> dict:
+    """The whole-video timing, its table printed; a failure is recorded, not raised."""
+    with console.status(f"one whole {args.video_scenes}-scene video on {args.preset}, {args.video_profile}…"):
+        try:
+            video = whole_video(args.preset, args.video_profile, args.dtype, max(1, args.video_scenes), args.turbo_lora)
+        except (RuntimeError, ValueError, OSError, VideoDrafterError, torch.cuda.OutOfMemoryError) as error:
+            video = {"profile": args.video_profile, "error": f"{type(error).__name__}: {str(error)[:2000]}"}
+    table = Table(title=f"one whole {args.video_scenes}-scene video: {args.preset}, profile {args.video_profile}")
+    table.add_column("stage")
+    table.add_column("seconds", overflow="fold")
+    for row in video_rows(video):
+        table.add_row(*row)
+    console.print(table)
+    return video
+
+
+def print_profiles(console: Console, results: dict, title: str) -> None:
+    table = Table(title=title)
     for column in ("profile", "stage", "setup", "ours", "bare diffusers", "ours / bare", "peak memory"):
         table.add_column(column, overflow="fold")
     for row in summary_rows(results):
@@ -468,11 +625,42 @@ def main() -> None:
             + "; ".join(f"{stage} {load['build_s']:.1f} s, {sum(load['parameters_b'].values()):.2f} B parameters" for stage, load in loads.items())
             + f"; resident on the GPU {_gib(measured['resident_weights_gib'])}"
         )
-        for kind in ("image", "video"):
+        for kind in loads:
             state = measured["loaded"].get(kind, {})
             console.print(f"  {kind}: {'; '.join(state.get('applied', [])) or 'as built'}" + (f" (skipped: {'; '.join(state['skipped'])})" if state.get("skipped") else ""))
-    console.print(f"JSON: {output}")
 
+
+def main() -> None:
+    args = arguments()
+    console = Console()
+    output = args.output or RESULTS / f"gpu-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    document = {"when": datetime.now(UTC).isoformat(), "machine": machine(), "results": {}}
+    gpu = document["machine"].get("gpu", "CPU")
+
+    def save(results: dict) -> None:
+        document["results"] = results
+        output.write_text(json.dumps(document, indent=2, default=str))
+        console.log(f"measured: {', '.join(f'{name} ' + '+'.join(stages) for name, stages in results['profiles'].items())}")
+
+    if args.clip_at_real_steps:
+        document["results"] = clip_at_real_steps(args.preset, args.dtype, lambda results: output.write_text(json.dumps({**document, "results": results}, indent=2, default=str)))
+        output.write_text(json.dumps(document, indent=2, default=str))
+        print_clip_at_real_steps(console, document["results"], gpu)
+        console.print(f"JSON: {output}")
+        return
+    results: dict = {"preset": PRESETS[args.preset].model_dump(), "profiles": {}}
+    if not args.video_only:
+        with console.status(f"benchmarking {args.preset}…"):
+            results = run(
+                args.preset, args.profiles, args.video_steps, args.image_steps, max(1, args.repeats), max(1, args.clip_repeats), args.dtype, save,
+                args.turbo_lora,
+            )
+        print_profiles(console, results, f"videodrafter GPU benchmark: {args.preset} ({gpu}, one run)")
+    if args.video:
+        results["video"] = time_video(args, console)
+        save(results)
+    console.print(f"JSON: {output}")
 
 if __name__ == "__main__":
     main()

@@ -219,3 +219,49 @@ def test_the_gpu_benchmark_code_runs_on_the_cpu_with_the_tiny_preset() -> None:
         assert quality["images"][stage]["ours"]["wall_s"] > 0 and quality["images"][stage]["bare"]["wall_s"] > 0
     assert quality["clip"]["ours"]["denoiser_calls"] > 0 and quality["clip"]["frames"]["ours"] > 0
     assert {row[1] for row in gpu.summary_rows(results)} >= {"reference image", "scene image", "clip"}
+
+
+@pytest.mark.parametrize(("preset", "profiles"), [("tiny-vace", ["quality", "turbo"]), ("tiny-wan", ["turbo"])])
+def test_the_gpu_benchmark_runs_every_clip_family_and_turbo_on_the_cpu(preset: str, profiles: list[str]) -> None:
+    """VACE's bare call goes through its family (video, mask, reference_images); turbo (VACE and Wan I2V) loads
+    a random lightx2v LoRA written at the preset's size and is set against the bare call at the preset's steps."""
+    from benchmarks import gpu
+
+    results = gpu.run(preset, profiles, 2, 1, 1, 1, "auto", lambda partial: None)
+    measured = results["profiles"]
+    for profile in profiles:
+        assert "error" not in measured[profile], measured[profile].get("error")
+    turbo = measured["turbo"]
+    assert "images" not in turbo and turbo["clip"]["steps"] == 4 and turbo["clip"]["guidance"] == 1.0
+    assert turbo["clip"]["ours"]["wall_s"] > 0 and turbo["clip"]["ours"]["denoiser_calls"] > 0
+    assert any("turbo LoRA" in applied for applied in turbo["loaded"]["video"]["applied"])
+    turbo_rows = [row for row in gpu.summary_rows(results) if row[0] == "turbo"]
+    assert len(turbo_rows) == 2 and float(turbo_rows[0][3].split()[0]) > 0
+    if "quality" in profiles:
+        quality = measured["quality"]
+        assert quality["clip"]["bare"]["wall_s"] > 0 and quality["clip"]["ours"]["wall_s"] > 0
+        assert quality["clip"]["frames"]["bare"] == quality["clip"]["frames"]["ours"] > 0
+        assert quality["images"]["scene_image"]["bare"]["wall_s"] > 0
+        assert quality["clip"]["references"] == turbo["clip"]["references"] == 1  # VACE holds the references: both calls get one
+        assert turbo_rows[-1][4] and turbo_rows[-1][5]  # against the bare call extrapolated to the preset's steps
+
+
+def test_the_gpu_benchmark_skips_turbo_where_the_family_has_no_lora_and_refuses_real_weights() -> None:
+    from benchmarks import gpu
+
+    results = gpu.run("tiny", ["turbo"], 2, 1, 1, 1, "auto", lambda partial: None)
+    assert "cogvideox-i2v" in results["profiles"]["turbo"]["skipped"]
+    assert ("turbo", "skipped") == gpu.summary_rows(results)[0][:2]
+    assert not any(gpu.downloads_real_weights(name) for name in ("tiny", "tiny-vace", "random-sdxl-vace", "random-flux2-cogvideox"))
+    assert all(gpu.downloads_real_weights(name) for name in ("sdxl-cogvideox", "sdxl-vace", "flux2-wan"))
+
+
+def test_the_gpu_benchmark_times_a_whole_video_on_the_cpu(tmp_path: Path) -> None:
+    from benchmarks import gpu
+
+    video = gpu.whole_video("tiny", "quality", "auto", scenes=2, runs_dir=tmp_path / "runs")
+    assert "error" not in video and video["status"] == "done"
+    assert video["wall_s"] > 0 and video["total_s"] > 0
+    assert {"reference_images", "scene_images", "scene_clips", "assemble"} <= set(video["stages_s"])
+    assert all(seconds >= 0 for seconds in video["stages_s"].values())
+    assert [row[0] for row in gpu.video_rows(video)][-3:] == ["total (manifest stages)", "wall (start_run)", "peak GPU memory"]
