@@ -20,7 +20,8 @@ from videodrafter.config import Settings
 
 
 def _files(run_dir: Path, folder: str) -> set[str]:
-    return {path.name for path in (run_dir / folder).glob("*")}
+    """The pictures and clips of a run folder (not their records, nor a clip's last frame)."""
+    return {path.name for path in (run_dir / folder).glob("*") if path.suffix != ".json" and ".last." not in path.name}
 
 
 @pytest.fixture
