@@ -9,7 +9,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from videodrafter.engines.base import CaptioningEngine, Engine, ForegroundCutout, SceneLayout, plan_layout
-from videodrafter.media.files import save_png_atomic
+from videodrafter.media.files import is_complete, save_png_atomic
 from videodrafter.media.video import encode_mp4
 from videodrafter.script import CameraMove
 from videodrafter.run_resources import RunResources
@@ -125,7 +125,7 @@ def generate_scene_clip(args: SceneClipArgs, context: RunResources) -> SceneClip
         image, args.action, args.camera, num_frames, seed=args.seed, caption="" if captioning else args.caption, references=references or None,
     )
     frames = [_even(frame) for frame in frames]
-    if args.last_frame is not None:
+    if args.last_frame is not None and not is_complete(args.last_frame):  # written before a kill: the same frame, kept
         save_png_atomic(Image.fromarray(frames[-1], mode="RGB"), args.last_frame)
     if captioning and args.caption:
         frames = engine.caption_frames(frames, args.caption)
