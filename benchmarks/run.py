@@ -153,14 +153,14 @@ def edit_cost(workdir: Path, *, scenes: int = 6, video: dict | None = None) -> d
     started = time.perf_counter()
     first = start_run("", settings, script=bench_script(scenes, "edit"), run_id="edit")
     full = time.perf_counter() - started
-    before = {path for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
+    before = {path for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4") and ".last." not in path.name}
     script = first.script.model_copy(deep=True)
     edited_scene = min(2, scenes - 1)  # the third scene, or the last of a shorter run
     script.scenes[edited_scene].event = "the dog digs a hole instead"
     started = time.perf_counter()
     edit_run("edit", settings.runs_dir, script)
     edited = time.perf_counter() - started
-    after = {path for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4")}
+    after = {path for path in first.run_dir.rglob("*") if path.suffix in (".png", ".mp4") and ".last." not in path.name}
     new = sorted(str(path.relative_to(first.run_dir)) for path in after - before)
     return {
         "scenes": scenes, "edited_scene": edited_scene + 1, "full_run_s": full, "edit_s": edited, "edit_vs_full": edited / full,

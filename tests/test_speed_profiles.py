@@ -124,8 +124,8 @@ def test_make_records_the_profile_in_the_manifest(tmp_path: Path) -> None:
         assert manifest["engine"]["profile"] == profile and manifest["settings"]["profile"] == profile
         assert manifest["engine_loaded"]["video"]["profile"] == profile
         assert manifest["engine_loaded"]["video"]["applied"], manifest["engine_loaded"]
-    bad = run_cli("make", "--script", str(script), "--engine", "tiny", "--profile", "turbo", timeout=120, cwd=tmp_path)
-    assert bad.returncode != 0 and "turbo" in bad.stderr and "low-memory" in bad.stderr
+    bad = run_cli("make", "--script", str(script), "--engine", "tiny", "--profile", "ultra", timeout=120, cwd=tmp_path)
+    assert bad.returncode != 0 and "ultra" in bad.stderr and "low-memory" in bad.stderr and "turbo" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
