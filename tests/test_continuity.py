@@ -103,3 +103,21 @@ def test_chat_sets_and_clears_a_continued_shot_and_edits_keep_the_chain_valid(tm
     assert "no longer continue" not in removed.summary
     first_gone = RemoveScene(scene=1).edit(SetShot(scene=2, shot="continue").edit(script).script)
     assert first_gone.script.scenes[0].shot == "cut" and "no longer continue" in first_gone.summary
+
+
+def test_shots_chosen_for_a_planner_without_a_shot_field_carry_on_only_within_a_short_chain(tmp_path: Path) -> None:
+    from videodrafter.planning.shot_choice import MAX_SHOTS_IN_A_CHAIN, choose_continued_shots, jumps_in_time
+
+    script = _chained_script(tmp_path)
+    same = script.model_copy(update={"scenes": [
+        scene.model_copy(update={"foreground": script.scenes[0].foreground, "background": script.scenes[0].background,
+                                 "shot": ShotKind.CUT, "event": f"Then, step {number} of the walk."})
+        for number, scene in enumerate([*script.scenes, *script.scenes], start=1)
+    ]})
+    chosen, notes = choose_continued_shots(same)
+    shots = [scene.shot.value for scene in chosen.scenes]
+    assert shots == ["cut", "continue", "continue", "cut", "continue", "continue"], shots
+    assert MAX_SHOTS_IN_A_CHAIN == 3 and len(notes) == 4
+    assert chosen.scenes[1].continues and same.scenes[1].shot is ShotKind.CUT, "the input is not changed"
+    assert jumps_in_time("The next morning, the dog wakes up.") and jumps_in_time("Years later, she returns.")
+    assert not jumps_in_time("Then, the dog shakes off the water.") and not jumps_in_time("Suddenly, a wave crashes in.")

@@ -240,3 +240,24 @@ def test_a_remote_script_whose_event_invents_a_character_gets_a_finding() -> Non
                    {"event": "The crow flies over the forest.", "action": "flies", "foreground": ["crow"], "background": "forest"}],
     })
     assert stranger_findings(script) == ["scene 1 tells of 'old owl', who is not in the story; tell only of 'fox', 'crow'"]
+
+
+def test_the_embedded_planner_continues_a_shot_that_carries_straight_on_and_cuts_after_a_time_jump() -> None:
+    events = [
+        "One day, the fox meets the crow under the tallest pine of the snowy forest.",
+        "Then, the crow dares the fox to race to the frozen lake.",
+        "Later, the fox slips on the ice while the crow flies ahead.",
+        "Finally, the crow waits for the fox and they cross the finish line together.",
+    ]
+    same_cast = [["fox", "crow"], ["crow", "fox"], ["fox", "crow"], ["fox", "crow"]]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(events, same_cast)])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    # scene 2: same place, same cast, 'Then' -> carries on; scene 3 'Later' and scene 4 'Finally' jump in time
+    assert [scene.shot.value for scene in result.script.scenes] == ["cut", "continue", "cut", "cut"]
+    assert any(note.startswith("scene 2 carries straight on from scene 1") for note in result.notes)
+
+    alone = [["fox"], ["crow"], ["fox"], ["crow"]]  # events that name one animal each: the cast changes every scene
+    lone_events = ["One day, the fox sniffs the snow.", "Then, the crow lands on a pine.", "Then, the fox digs a hole.", "Then, the crow caws."]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(lone_events, alone)])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    assert [scene.shot.value for scene in result.script.scenes[:3]] == ["cut", "cut", "cut"]

@@ -29,6 +29,7 @@ from videodrafter.planning.draft import ConvertedScript, ScriptDraft
 from videodrafter.planning.grounding_checks import is_meta_text, repeated_events, strangers, user_asked_for_camera
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
+from videodrafter.planning.shot_choice import choose_continued_shots
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
     CameraDirection,
@@ -435,4 +436,6 @@ def plan_grounded(
         mended.append(f"entities no scene uses were left out: {', '.join(unused)}")
     script = VideoScript(prompt=prompt, title=title, entities=[e for e in entities if e.id in used], scenes=scenes)
     script, narration_notes = ground_script_narration(script)  # the grammar cannot know which words are names
-    return ConvertedScript(script=script, notes=[*notes, *scene_notes, *mended, *narration_notes]), result.attempts, result.problems
+    script, shot_notes = choose_continued_shots(script)  # the grammar has no 'shot': chosen from place, cast and time
+    notes = [*notes, *scene_notes, *mended, *narration_notes, *shot_notes]
+    return ConvertedScript(script=script, notes=notes), result.attempts, result.problems

@@ -30,6 +30,7 @@ from videodrafter.planning.draft import (
 from videodrafter.planning.constrained_planner import plan_grounded
 from videodrafter.planning.grounding_checks import grounding_findings
 from videodrafter.planning.line_format import parse_line_script, render_line_script
+from videodrafter.planning.shot_choice import choose_continued_shots
 from videodrafter.prompts import PromptSet, load_prompt_set
 from videodrafter.script import VideoScript
 
@@ -94,6 +95,9 @@ def _answer_parser(
     def parse(text: str, last_attempt: bool) -> ConvertedScript:
         draft = ScriptDraft.model_validate(read(text))
         converted = draft_to_script(draft, prompt, min_scenes, max_scenes, repair=last_attempt)
+        if prompt_set.manifest.output_format == "lines":  # the line format has no 'shot': chosen from place, cast and time
+            script, shot_notes = choose_continued_shots(converted.script)
+            converted = ConvertedScript(script=script, notes=[*converted.notes, *shot_notes])
         # camera variety and strangers in the text are the reviewer's findings, not format errors
         findings = grounding_findings(converted.script, cast, camera=False, strangers=False)
         if findings and not last_attempt:
