@@ -195,3 +195,65 @@ def test_recolouring_swaps_colour_words_or_adds_the_change() -> None:
     assert edits.recolour("a small brown dog", "black") == "a small black dog"
     assert edits.recolour("dog", "golden") == "golden dog"
     assert edits.recolour("a dog with a long tail", "wearing a hat") == "a dog with a long tail, wearing a hat"
+
+
+def _hedgehog_script() -> VideoScript:
+    """The issue's story: a hedgehog and its painting in a meadow; no crow yet."""
+    return VideoScript.model_validate(
+        {
+            "prompt": "a hedgehog paints a picture in a meadow", "title": "The painter",
+            "entities": [
+                {"id": "hedgehog", "name": "hedgehog", "kind": "foreground", "description": "a small hedgehog in a beret"},
+                {"id": "painting", "name": "painting", "kind": "foreground", "description": "a painting of sunflowers"},
+                {"id": "meadow", "name": "meadow", "kind": "background", "description": "a sunny meadow"},
+            ],
+            "scenes": [
+                {"event": "The hedgehog paints sunflowers.", "action": "paints", "foreground": ["hedgehog", "painting"], "background": "meadow"},
+                {"event": "The hedgehog admires the painting.", "action": "smiles", "foreground": ["hedgehog", "painting"], "background": "meadow"},
+            ],
+        }
+    )
+
+
+def test_a_new_scene_brings_the_newcomer_it_names_into_the_cast_and_the_scene() -> None:
+    conversation = RecordingConversation(_hedgehog_script())
+    reply = AddScene(request="where the hedgehog shows the painting to a crow").apply(conversation)
+    assert "added 'crow' to the cast; it appears in scene 3" in reply, reply
+    script = conversation.script
+    assert script.scenes[2].event == "The hedgehog shows the painting to a crow."
+    assert script.scenes[2].foreground == ["hedgehog", "painting", "crow"] and script.scenes[2].background == "meadow"
+    crow = script.entity("crow")
+    assert crow.kind.value == "foreground" and crow.description == "crow"
+    assert [entity.id for entity in script.entities] == ["hedgehog", "painting", "meadow", "crow"]  # nothing else joined
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "where she shows it to the puppy",  # pronouns, and another word for the dog
+        "where the pup naps",
+        "where the girl twirls her dress",  # part of the girl as the cast describes her
+        "where the dog chases a bird",  # a word a story uses for its own cast
+        "where the dog dreams of a castle",  # a place only mentioned: the scene stays at the beach
+    ],
+)
+def test_pronouns_other_words_for_the_cast_and_mentioned_places_are_no_newcomers(request_: str) -> None:
+    edited, summary = AddScene(request=request_).edit(_script())
+    assert [entity.id for entity in edited.entities] == ["dog", "girl", "beach"], summary
+    assert "to the cast" not in summary and edited.scenes[3].background == "beach"
+
+
+def test_a_place_the_new_scene_is_set_in_becomes_its_background() -> None:
+    edited, summary = AddScene(request="where the dog sleeps at the lighthouse at sunset").edit(_script())
+    assert "added 'lighthouse' to the cast; scene 4 takes place there" in summary
+    lighthouse = edited.entity(edited.scenes[3].background)
+    assert lighthouse.id == "lighthouse" and lighthouse.kind.value == "background" and lighthouse.description == "lighthouse, sunset"
+    assert [entity.id for entity in edited.entities] == ["dog", "girl", "beach", "lighthouse"]  # no unused 'beach at sunset'
+
+
+def test_newcomers_join_a_scene_only_while_it_has_room() -> None:
+    edited, summary = AddScene(request="where two crows circle the dog and the girl").edit(_script())
+    assert edited.scenes[3].foreground == ["dog", "girl", "first-crow"]
+    assert "added 'first crow' to the cast; it appears in scene 4" in summary
+    assert "'second crow' was not added: scene 4 already shows 3 characters and objects" in summary
+    assert "second-crow" not in {entity.id for entity in edited.entities}

@@ -19,8 +19,12 @@ from typing import Annotated, ClassVar, Literal, NamedTuple, Protocol, Union
 from pydantic import BaseModel, Field
 
 from videodrafter.colours import COLOR_WORDS
-from videodrafter.errors import InputError
+from videodrafter.errors import InputError, VideoDrafterError
+from videodrafter.planning.cast import SPATIAL, CastMember, CastRole, extract_cast
+from videodrafter.planning.constrained_planner import MAX_FOREGROUND
+from videodrafter.planning.grounding_checks import REFERRING_WORDS, SAME_CHARACTER, member_in_script
 from videodrafter.planning.narrator_lines import spoken_sentence
+from videodrafter.planning.noun_phrases import noun_phrases
 from videodrafter.script import (
     CameraDirection,
     CameraMove,
@@ -105,9 +109,10 @@ class ScriptEdit(EditCommand):
     def edit(self, script: VideoScript, conversation: Conversation | None = None) -> EditedScript:
         """The edited script (``script`` itself is left as it was) and a summary of the change.
 
-        A continued shot that the edit left without its scene before (moved, removed, a new place)
-        becomes a cut, and the summary says so."""
-        edited = self.rewrite(script.model_copy(deep=True), conversation)
+        Who and what a new or rewritten scene names that the cast lacks joins the cast and that scene
+        (see ``welcome_newcomers``). A continued shot that the edit left without its scene before
+        (moved, removed, a new place) becomes a cut. The summary says so."""
+        edited = welcome_newcomers(script, self.rewrite(script.model_copy(deep=True), conversation))
         broken = [index for index, scene in enumerate(edited.script.scenes) if scene.continues and not can_continue(edited.script, index)]
         if not broken:
             return edited
@@ -473,3 +478,96 @@ def scene_for_request(
     if camera is not None:
         scene.camera = camera
     return script, scene
+
+
+class Newcomer(NamedTuple):
+    """Someone or something a scene's sentence names that the cast lacks."""
+
+    member: CastMember
+    head: str
+    """The head noun in the singular ('crows' → 'crow')."""
+    set_there: bool
+    """A place the sentence puts the scene in ('… at the lighthouse'), not one it only mentions."""
+
+
+NEWCOMER_ROLES = (CastRole.CHARACTER, CastRole.OBJECT, CastRole.PLACE)
+"""What may join the cast from a scene's sentence, in the order it gets room in the scene (weather and time of day colour a place instead)."""
+
+
+def cast_newcomers(sentence: str, script: VideoScript) -> list[Newcomer]:
+    """The characters, objects and places ``sentence`` names that the script's cast lacks, characters first.
+
+    Pronouns name no one (the cast reader skips them). A cast member's own name, a word of a cast
+    member's description ('her dress' for 'a girl in a yellow dress'), a word a story uses for its own
+    cast ('the bird') or another word for a member of the same kind ('the puppy' for the dog) is that
+    member, not a newcomer."""
+    phrases = {key: phrase for phrase in noun_phrases(sentence) for key in (phrase.written, phrase.text) if key}
+    parts = set().union(*(content_words(entity.description) for entity in script.entities))
+    found: list[Newcomer] = []
+    for member in extract_cast(sentence).members:
+        phrase = phrases.get(member.source)
+        head = phrase.head_lemma if phrase and not member.described_as else member.name.split()[-1].lower()
+        if member.role not in NEWCOMER_ROLES or member_in_script(member, script) or head in REFERRING_WORDS | parts:
+            continue
+        found.append(Newcomer(member, head, bool(phrase and phrase.preposition in SPATIAL)))
+    found = [newcomer for newcomer in found if not _another_word_for_the_cast(newcomer, script)]
+    return sorted(found, key=lambda newcomer: NEWCOMER_ROLES.index(newcomer.member.role))
+
+
+def _another_word_for_the_cast(newcomer: Newcomer, script: VideoScript) -> bool:
+    """Whether the newcomer's head means a cast member of its kind (MiniLM, the threshold the script checks use)."""
+    from videodrafter.text_embedding import embed_texts
+
+    words = sorted(set().union(*(content_words(e.name) for e in script.entities if e.kind is newcomer.member.kind)) - set(COLOR_WORDS))
+    if not words:
+        return False
+    try:
+        return float((embed_texts(words) @ embed_texts([newcomer.head])[0]).max()) >= SAME_CHARACTER
+    except (ImportError, VideoDrafterError):
+        return False  # without the embedder only names and their head words tell cast members apart
+
+
+def welcome_newcomers(before: VideoScript, edited: EditedScript) -> EditedScript:
+    """``edited`` with the newcomers of each scene whose event the edit wrote (see ``cast_newcomers``)
+    in the cast and in that scene: characters and objects join its foreground while there is room
+    (``MAX_FOREGROUND``), the first place the sentence sets it in becomes its background. The reference
+    stage then draws each newcomer; the summary names them."""
+    old_events = {scene.event for scene in before.scenes}
+    changed = [index for index, scene in enumerate(edited.script.scenes) if scene.event not in old_events]
+    if not changed:
+        return edited
+    script = edited.script.model_copy(deep=True)
+    notes = [note for index in changed for note in _welcome_in_scene(script, index)]
+    if not notes:
+        return edited
+    used = {entity_id for scene in script.scenes for entity_id in [*scene.foreground, scene.background]}
+    known = {entity.id for entity in before.entities}
+    script.entities = [entity for entity in script.entities if entity.id in used or entity.id in known]  # a place the newcomer replaced
+    return EditedScript(VideoScript.model_validate(script.model_dump()), "\n".join([edited.summary, *notes]))
+
+
+def _welcome_in_scene(script: VideoScript, index: int) -> list[str]:
+    """Add the newcomers of scene ``index`` to ``script`` (in place); a note per newcomer."""
+    scene, number = script.scenes[index], index + 1
+    notes: list[str] = []
+    placed = False
+    for newcomer in cast_newcomers(scene.event, script):
+        member = newcomer.member
+        if member.kind is EntityKind.BACKGROUND:
+            if placed or not newcomer.set_there:
+                continue  # only mentioned ('dreams of a castle'): the scene stays where it was
+            description, placed = ", ".join([member.name, *extract_cast(scene.event).settings]), True  # 'at sunset' colours it
+        elif len(scene.foreground) >= MAX_FOREGROUND:
+            notes.append(f"'{member.name}' was not added: scene {number} already shows {MAX_FOREGROUND} characters and objects")
+            continue
+        else:
+            description = f"{member.name} the {member.described_as}" if member.described_as else member.name
+        if not any(entity.id == member.id for entity in script.entities):
+            script.entities.append(Entity(id=member.id, name=member.name[:120], kind=member.kind, description=description))
+        if member.kind is EntityKind.BACKGROUND:
+            scene.background = member.id
+            notes.append(f"added '{member.name}' to the cast; scene {number} takes place there")
+        else:
+            scene.foreground.append(member.id)
+            notes.append(f"added '{member.name}' to the cast; it appears in scene {number}")
+    return notes
