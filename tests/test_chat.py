@@ -59,6 +59,15 @@ def test_a_conversation_makes_a_video_and_each_edit_redoes_only_what_it_touches(
     assert script.entity(script.scenes[3].background).name == "beach at sunset"
     assert len(_files(run_dir, "scenes") - before) == 1
 
+    made = {folder: _files(run_dir, folder) for folder in ("entities", "scenes", "clips")}
+    reply = session.send("add a scene where the girl waves to a crow")
+    assert "added 'crow' to the cast; it appears in scene 5" in reply, reply
+    script = session.script()
+    assert script.entity("crow").kind.value == "foreground" and script.scenes[4].foreground == ["girl", "crow"]
+    new = {folder: _files(run_dir, folder) - names for folder, names in made.items()}
+    assert new["entities"] and all(name.startswith("crow-") for name in new["entities"]), new  # only the newcomer is drawn
+    assert len(new["scenes"]) == 1 and len(new["clips"]) == 1, new  # and only its scene
+
     photo = tmp_path / "girl.png"
     Image.new("RGB", (64, 96), (200, 40, 40)).save(photo)
     reply = session.send("use this photo for the girl", attachment=photo)
@@ -245,8 +254,9 @@ def test_a_scene_in_the_users_words_with_the_embedded_model(tmp_path: Path) -> N
         conversation.graph.update_state(conversation.config, {"run_id": "embedded-1", "videos": 1})
         reply = conversation.send("add a scene where the dog wins a trophy")
         assert reply.startswith("Done: scene 3 added: The dog wins a trophy."), reply
+        assert "added 'trophy' to the cast; it appears in scene 3" in reply, reply
         added = conversation.script().scenes[2]
-        assert added.foreground == ["dog"]
+        assert added.foreground == ["dog", "trophy"]  # the trophy it names is drawn too
         assert added.action == "wins a trophy" or content_words(added.action) & {"wins", "trophy", "win"}, added.action
         assert conversation.context.usage.calls >= 1  # the LLM was asked
     finally:
