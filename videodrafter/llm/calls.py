@@ -10,6 +10,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from videodrafter.errors import LLMUnavailableError, VideoDrafterError
+from videodrafter.llm.token_meter import TokenTick, report
 from videodrafter.llm.usage import TokenUsage
 
 logger = logging.getLogger(__name__)
@@ -100,5 +101,7 @@ def invoke_chat(
     if not isinstance(reply, AIMessage):  # pragma: no cover - chat models return AIMessage
         reply = AIMessage(content=str(reply.content))
     usage.record(reply, seconds)
+    written = (reply.usage_metadata or {}).get("output_tokens", 0)
+    report(TokenTick(output_tokens=written, seconds=seconds, finished=True))
     logger.debug("LLM call took %.2fs: %s", seconds, reply.usage_metadata)
     return reply

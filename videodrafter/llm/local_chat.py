@@ -17,6 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from videodrafter.errors import LLMUnavailableError
+from videodrafter.llm.token_meter import TokenCounter
 from videodrafter.resources import RESOURCES
 
 REPEAT_WINDOW = 256
@@ -117,9 +118,13 @@ class LlamaCppChatModel(BaseChatModel):
         self._calls += 1
         conversation = json.dumps(chat, sort_keys=True).encode()
         call_seed = (self.seed + int.from_bytes(hashlib.sha256(conversation).digest()[:4], "little")) % (2**31 - 1)
+        counter = TokenCounter()
+        extra = {"logits_processor": [counter]} if counter.wanted else {}  # sees every token: a long call reports its progress
         with lock:
             started = time.perf_counter()
+            counter.started = counter.last_report = started
             completion = llama.create_chat_completion(
+                **extra,
                 messages=chat,
                 temperature=kwargs.get("temperature", self.temperature),
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
