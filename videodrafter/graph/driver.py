@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ from videodrafter.graph.context import RunContext
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.run_folder import RunLock, record_status, resume_command
+from videodrafter.graph.stage_times import record_stage_time, stage_key
 from videodrafter.graph.state import InputState
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import remove_stale_temporaries
@@ -34,6 +36,8 @@ from videodrafter.script import VideoScript
 
 log = logging.getLogger(__name__)
 
+STATUS_EVERY_S = 2.0
+"""How often ``status.json`` is rewritten within a stage (a new stage is written at once)."""
 INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 
@@ -75,6 +79,9 @@ class Drive:
         self.cancel = cancel  # the caller's (a Cancel button); Ctrl-C sets the run's own
         self.stopping = threading.Event()
         self.stage: str | None = None
+        self.stage_started = 0.0
+        self.stage_items = 0
+        self.status_written = 0.0
 
     @property
     def resume(self) -> str:
@@ -125,10 +132,25 @@ class Drive:
             raise RunFailed(error.message, hint.strip()) from error
 
     def _progress(self, event: ProgressEvent) -> None:
-        if event.stage != self.stage:
-            self.stage = event.stage
-            record_status(self.context.folder, "running", stage=self.stage)
+        """Pass an event on; ``status.json`` follows (a new stage at once,
+        the rest at most every STATUS_EVERY_S: a token count ticks every second)."""
+        now = time.time()
+        changed = event.stage != self.stage
+        if changed:
+            self._stage_finished(now)
+            self.stage, self.stage_started = event.stage, now
+        self.stage_items = max(self.stage_items if not changed else 0, event.total)
+        if changed or now - self.status_written >= STATUS_EVERY_S:
+            self.status_written = now
+            started = datetime.fromtimestamp(self.stage_started, UTC).isoformat(timespec="seconds")
+            record_status(self.context.folder, "running", stage=self.stage, progress=event.model_dump(), stage_started_at=started)
         self.on_event(event)
+
+    def _stage_finished(self, now: float) -> None:
+        """Keep the time of the stage that just ended for the next runs' estimates."""
+        if self.stage is not None:
+            key = stage_key(self.stage, self.context.settings)
+            record_stage_time(self.context.folder.parent, key, now - self.stage_started, self.stage_items)
 
     def _outcome(self, snapshot, seconds: float) -> RunOutcome:
         values = snapshot.values
@@ -139,6 +161,7 @@ class Drive:
         status: Literal["done", "waiting_for_approval"] = "waiting_for_approval" if question is not None else "done"
         if status == "done" and values.get("result") is None:
             raise RunFailed(f"The run '{self.run_id}' stopped before its video was made.", f"Continue it with `{self.resume}`.")
+        self._stage_finished(time.time())  # the last stage (or the script, before the approval pause)
         if status == "done":
             remove_stale_temporaries(self.context.folder)
         record_status(self.context.folder, status)

@@ -203,13 +203,35 @@ def load_request(run_id: str, runs_dir: Path) -> RunRequest:
         raise InputError(f"The run record {path} is damaged: {error.errors()[0]['msg']}.", "Start a new run.") from error
 
 
-def record_status(run_dir: Path, status: str, *, stage: str | None = None, error: str | None = None) -> None:
+class StatusRecord(BaseModel):
+    """``status.json``: what a run is doing now. Written by whoever drives the run (the lock holder)."""
+
+    status: str = Field(description="running, waiting_for_approval, done, interrupted or failed.")
+    stage: str | None = Field(default=None, description="The stage under way (or where the run stopped).")
+    error: str | None = Field(default=None, description="Why a failed run stopped.")
+    updated_at: str = Field(description="When this record was written (UTC, ISO 8601).")
+    stage_started_at: str | None = Field(default=None, description="When the stage under way started (UTC, ISO 8601).")
+    message: str = Field(default="", description="What the stage is doing, in words ('clip 2: zoom in, slow').")
+    done: int = Field(default=0, description="Items of the stage finished.")
+    total: int = Field(default=0, description="Items of the stage in all (0: unknown).")
+    tokens: int = Field(default=0, description="Tokens the LLM call under way has written.")
+    tokens_per_s: float = Field(default=0.0, description="The LLM call's writing rate.")
+    estimate_s: float | None = Field(default=None, description="How long the stage took in earlier runs on this machine.")
+
+
+def record_status(
+    run_dir: Path, status: str, *, stage: str | None = None, error: str | None = None,
+    progress: dict | None = None, stage_started_at: str | None = None,
+) -> None:
     """What the run is doing now; written by the lock holder only. A record that cannot be written
-    costs the run nothing: the history then reads the run folder itself."""
+    costs the run nothing: the history then reads the run folder itself. ``progress``: the last
+    progress event's fields (message, done, total, tokens, estimate)."""
+    fields = {key: value for key, value in (progress or {}).items() if key in StatusRecord.model_fields and key != "stage"}
+    record = StatusRecord(
+        status=status, stage=stage, error=error, updated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        stage_started_at=stage_started_at, **fields,
+    )
     try:
-        write_json_atomic(
-            run_dir / STATUS,
-            {"status": status, "stage": stage, "error": error, "updated_at": datetime.now(UTC).isoformat(timespec="seconds")},
-        )
+        write_json_atomic(run_dir / STATUS, record.model_dump(mode="json"))
     except OSError as problem:
         log.warning("could not record the status of %s: %s", run_dir.name, problem)

@@ -65,7 +65,8 @@ def _progress_line(event: ProgressEvent | None, started: float) -> str:
     if event is None:
         return f"⏳ starting… · {elapsed}"
     counted = f" ({event.done}/{event.total})" if event.total else ""
-    return f"⏳ **{event.stage}**{counted}: {event.message} · {elapsed}"
+    earlier = f" · the stage took ~{event.estimate_s:.0f} s in earlier runs" if event.estimate_s else ""
+    return f"⏳ **{event.stage}**{counted}: {event.line()} · {elapsed}{earlier}"
 
 
 def _run_in_thread(
