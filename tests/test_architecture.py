@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     # 5. the graph
     ("graph",),
     # 6. front ends
-    ("agent", "evals", "web", "display"),
+    ("agent", "evals", "web", "display", "cli_progress"),
     # 7. the command line
     ("cli", "__main__"),
 ]
