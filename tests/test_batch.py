@@ -1,4 +1,4 @@
-"""Batch generation: status table, bounded retries, resume after kill -9, concurrent batches, Ray."""
+"""Batch generation: status table, bounded retries, resume after kill -9, concurrent batches, local worker processes, Ray."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.fixtures.scripts import write_items
 from tests.fixtures.settings import small_settings
 from videodrafter.agent.batch import run_batch
 from videodrafter.agent.batch_items import read_batch_file
-from videodrafter.agent.batch_store import BatchStore, ItemStatus
+from videodrafter.agent.batch_store import RESULTS, BatchStore, ItemOutcome, ItemStatus
 from videodrafter.errors import InputError
 from videodrafter.media.video import probe_video
 
@@ -54,6 +54,67 @@ def test_a_batch_makes_every_item_and_retries_a_broken_one_a_bounded_number_of_t
     for item_id in ("v0", "v1"):
         assert probe_video(Path(records[item_id].video)).frames == 12
     assert json.loads((tmp_path / "runs" / "batches" / "b1" / "summary.json").read_text())["done"] == 2
+    # a running item showed its stage and how long it had been at it
+    running = [record for snapshot in seen for record in snapshot if record.status is ItemStatus.RUNNING and record.stage]
+    assert running and all(record.started_at and record.progress().startswith(record.stage) for record in running)
+    results = _results(tmp_path / "runs" / "batches" / "b1")
+    assert [(line.item_id, line.status) for line in results] == [("v0", "done"), ("v1", "done"), ("broken", "failed")]
+    assert results[0].video == records["v0"].video and results[0].seconds > 0 and results[0].error == ""
+    assert "missing.json" in results[2].error and results[2].attempts == 3 and results[2].video is None
+
+
+def _results(folder: Path) -> list[ItemOutcome]:
+    """results.jsonl beside batch.sqlite: every line a whole record."""
+    return [ItemOutcome.model_validate_json(line) for line in (folder / RESULTS).read_text().splitlines()]
+
+
+def test_local_workers_make_items_at_once_each_in_a_process_of_its_own(tmp_path: Path) -> None:
+    items = read_batch_file(write_items(tmp_path, 2, extra=[{"id": "broken", "script": "missing.json"}]))
+    seen = []
+    summary = run_batch(items, small_settings(tmp_path / "runs"), batch_id="w", workers=2, retries=0, on_update=seen.append)
+    assert (summary.done, summary.failed) == (2, 1)
+    assert any(sum(record.status is ItemStatus.RUNNING for record in snapshot) == 2 for snapshot in seen)
+    runs = [tmp_path / "runs" / f"w-v{index}" for index in range(2)]
+    started = [(run / "request.json").stat().st_mtime for run in runs]
+    finished = [(run / "video.mp4").stat().st_mtime for run in runs]
+    assert started[1] < finished[0] and started[0] < finished[1], "the two items did not run at the same time"
+    # two processes, each loaded its models once (the parent loads none)
+    assert len(summary.worker_load_counts) == 2
+    assert all(any(name.startswith("u2net:") for name in counts) for counts in summary.worker_load_counts)
+    assert all(count == 1 for counts in summary.worker_load_counts for count in counts.values())
+    assert any(record.stage and record.progress() for snapshot in seen for record in snapshot if record.status is ItemStatus.RUNNING)
+    assert [(line.item_id, line.status) for line in _results(tmp_path / "runs" / "batches" / "w")] == [("v0", "done"), ("v1", "done"), ("broken", "failed")]
+
+
+def test_sigterm_stops_every_worker_with_recorded_statuses_and_the_command_that_continues(tmp_path: Path) -> None:
+    items_file = write_items(tmp_path, 3, duration_s=3)
+    runs = tmp_path / "runs"
+    command = cli_command("batch", str(items_file), "--batch-id", "term", "--runs-dir", str(runs), "--workers", "2")
+    process = subprocess.Popen(
+        command, env={**os.environ, "VIDEODRAFTER_FPS": "24"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not all((runs / f"term-v{index}" / "status.json").exists() for index in range(2)):  # both workers are on an item
+        assert process.poll() is None and time.monotonic() < deadline, "the batch ended before it could be stopped"
+        time.sleep(0.05)
+    workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False).stdout.split()
+    process.send_signal(signal.SIGTERM)  # to the batch process only: it must stop its workers itself
+    _stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "--workers 2" in " ".join(stderr.split()) and "To continue" in stderr
+    store = BatchStore(runs / "batches" / "term")
+    statuses = {record.item.id: record.status for record in store.records()}
+    store.close()
+    assert statuses == {"v0": ItemStatus.INTERRUPTED, "v1": ItemStatus.INTERRUPTED, "v2": ItemStatus.QUEUED}
+    assert all(json.loads((runs / f"term-v{index}" / "status.json").read_text())["status"] == "interrupted" for index in range(2))
+    assert workers and not [pid for pid in workers if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"], "a worker outlived the batch"
+
+
+def _state(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def test_one_batch_at_a_time_per_batch_id(tmp_path: Path) -> None:
@@ -77,6 +138,7 @@ def test_a_killed_batch_resumes_without_redoing_finished_items(tmp_path: Path) -
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    assert [line.item_id for line in _results(runs / "batches" / "kill")] == ["v0"]  # the kill left a whole file
     first_video = runs / "kill-v0" / "video.mp4"
     stamp = first_video.stat().st_mtime_ns
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -84,6 +146,7 @@ def test_a_killed_batch_resumes_without_redoing_finished_items(tmp_path: Path) -
     assert first_video.stat().st_mtime_ns == stamp, "a finished item was made again"
     assert all((runs / f"kill-v{index}" / "video.mp4").is_file() for index in range(3))
     assert "3/3 done" in " ".join(resumed.stdout.split())
+    assert [(line.item_id, line.status) for line in _results(runs / "batches" / "kill")] == [(f"v{index}", "done") for index in range(3)]
 
 
 def test_two_batches_on_one_runs_folder_do_not_clobber_each_other(tmp_path: Path) -> None:

@@ -138,6 +138,11 @@ def _check_choices(settings: Settings, **which: bool) -> None:
         _fail(error)
 
 
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    """A SIGTERM handler: stop the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def _interrupted(message: str, command: str | None) -> None:
     """Ctrl-C: say what was kept and how to go on, then leave at once with the shell's code for SIGINT.
 
@@ -358,7 +363,7 @@ class ExecutorOption(StrEnum):
 def batch(
     items_file: Annotated[Path, typer.Argument(metavar="FILE", help="prompts.txt (one per line) or items.jsonl (per-item options).")],
     executor: Annotated[ExecutorOption, typer.Option(help="local (this process) or ray (actors; a local cluster unless --ray-address).")] = ExecutorOption.local,
-    workers: Annotated[int, typer.Option(min=1, max=256, help="Ray actors (each keeps its models loaded).")] = 2,
+    workers: Annotated[int | None, typer.Option(min=1, max=256, help="Items made at once. local: 1 (default) in this process; 2 or more in worker processes, each loading its own models once (mind GPU memory). ray: this many actors (default 2).")] = None,
     ray_address: Annotated[str | None, typer.Option("--ray-address", metavar="ADDRESS", help="Address of a running Ray cluster (e.g. ray://head:10001).")] = None,
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries of a failed item.")] = 1,
     batch_id: Annotated[str | None, typer.Option("--batch-id", metavar="BATCH_ID", help="Name of the batch; give the same one to resume it.")] = None,
@@ -375,8 +380,14 @@ def batch(
 
     \b
       videodrafter batch prompts.txt
+      videodrafter batch items.jsonl --workers 2
       videodrafter batch items.jsonl --executor ray --workers 4 --batch-id nightly
+
+    Every item that finished or failed is listed in results.jsonl beside the batch's batch.sqlite.
+    Ctrl-C or SIGTERM stops the batch: finished items are kept and the same command continues it.
     """
+    import signal
+
     from rich.live import Live
 
     from videodrafter.agent.batch import BatchInterrupted, run_batch
@@ -389,6 +400,7 @@ def batch(
     try:
         items = read_batch_file(items_file)
         name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
+        signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as Ctrl-C does: statuses recorded, the command that continues
         with Live(batch_table(name, []), console=stderr, refresh_per_second=4) as live:
             summary = run_batch(
                 items, settings, batch_id=name, executor=executor.value, workers=workers, retries=retries,
@@ -398,20 +410,28 @@ def batch(
         _fail(error)
         return
     except BatchInterrupted as stopped:
-        import shlex
-
-        again = ["videodrafter", "batch", str(items_file), "--batch-id", stopped.batch_id]
-        if runs_dir is not None:
-            again += ["--runs-dir", str(runs_dir)]
-        if executor is not ExecutorOption.local:
-            again += ["--executor", executor.value]
         which = f" (interrupted: {', '.join(stopped.interrupted)})" if stopped.interrupted else ""
-        _interrupted(f"Finished items are kept; items under way resume where they stopped{which}.", shlex.join(again))
+        again = _batch_again(items_file, stopped.batch_id, runs_dir=runs_dir, executor=executor, workers=workers)
+        _interrupted(f"Finished items are kept; items under way resume where they stopped{which}.", again)
     except KeyboardInterrupt:
         _interrupted("Nothing was started.", None)
     stdout.print(batch_summary_table(summary))
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+def _batch_again(items_file: Path, batch_id: str, *, runs_dir: Path | None, executor: ExecutorOption, workers: int | None) -> str:
+    """The command that continues an interrupted batch: the same batch id, runs folder, executor and workers."""
+    import shlex
+
+    again = ["videodrafter", "batch", str(items_file), "--batch-id", batch_id]
+    if runs_dir is not None:
+        again += ["--runs-dir", str(runs_dir)]
+    if executor is not ExecutorOption.local:
+        again += ["--executor", executor.value]
+    if workers is not None:
+        again += ["--workers", str(workers)]
+    return shlex.join(again)
 
 
 eval_app = typer.Typer(cls=Group, no_args_is_help=False, pretty_exceptions_enable=False, add_completion=False)

@@ -4,6 +4,10 @@ Each item is a checkpointed run. A failed item is retried (bounded): a run that 
 script was written is resumed (finished artifacts are kept); a run whose planning failed starts
 over with another seed. Killing the batch and running the same command again (same --batch-id)
 skips finished items and resumes interrupted ones.
+
+Items run one at a time in this process, ``workers`` at a time in worker processes, or on Ray actors.
+While an item runs, its record carries the stage its run's ``status.json`` names and when the attempt
+started; ``results.jsonl`` (beside ``batch.sqlite``) lists every item that finished or failed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pydantic import BaseModel, Field
 from videodrafter.agent.batch_items import BatchItem
 from videodrafter.agent.batch_store import BatchStore, ItemRecord, ItemStatus
 from videodrafter.agent.batch_worker import ItemResult, item_settings
-from videodrafter.agent.executors import Executor, LocalExecutor, RayExecutor, WorkSpec
+from videodrafter.agent.executors import POLL_S, Executor, LocalExecutor, ProcessExecutor, RayExecutor, WorkSpec
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.run_inputs import check_choices
@@ -84,7 +88,7 @@ def run_batch(
     *,
     batch_id: str,
     executor: ExecutorName = "local",
-    workers: int = 2,
+    workers: int | None = None,
     retries: int = 1,
     ray_address: str | None = None,
     on_update: Callable[[list[ItemRecord]], None] = lambda _records: None,
@@ -99,13 +103,11 @@ def run_batch(
         records = {record.item.id: record for record in store.records()}
         wanted = {item.id for item in items}
         pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
-        runner: Executor = LocalExecutor(base) if executor == "local" else RayExecutor(base, workers, ray_address)
-        load_counts: list[dict[str, int]] = []
+        runner = _executor(executor, base, workers, ray_address)
         # 2. run it, retrying failures, until nothing is pending or under way
         try:
-            _run_pending(pending, records, store, runner, batch_id=batch_id, retries=retries, on_update=on_update)
-            if isinstance(runner, RayExecutor):
-                load_counts = runner.load_counts()
+            _run_pending(pending, records, store, runner, batch_id=batch_id, retries=retries, runs_dir=settings.runs_dir, on_update=on_update)
+            load_counts = runner.load_counts()
         except KeyboardInterrupt:
             stopped = _mark_interrupted(records, store)
             on_update(store.records())
@@ -115,12 +117,21 @@ def run_batch(
         # 3. the summary of this batch's items
         final = [record for record in store.records() if record.item.id in wanted]
         summary = _summary(
-            final, batch_id=batch_id, folder=store.folder, executor=executor, seconds=time.perf_counter() - started, load_counts=load_counts
+            final, batch_id=batch_id, folder=store.folder, executor=f"{executor} ({runner.capacity} at a time)",
+            seconds=time.perf_counter() - started, load_counts=load_counts,
         )
+        store.write_results()
         store.write_summary(summary.model_dump(mode="json"))
         return summary
     finally:
         store.close()
+
+
+def _executor(name: ExecutorName, base: dict, workers: int | None, ray_address: str | None) -> Executor:
+    """local: one item at a time in this process (the default), or ``workers`` worker processes; ray: ``workers`` actors (default 2)."""
+    if name == "ray":
+        return RayExecutor(base, workers or 2, ray_address)
+    return ProcessExecutor(base, workers) if workers and workers > 1 else LocalExecutor(base)
 
 
 def _check_items(items: list[BatchItem], base: dict) -> None:
@@ -140,34 +151,73 @@ def _run_pending(
     *,
     batch_id: str,
     retries: int,
+    runs_dir: Path,
     on_update: Callable[[list[ItemRecord]], None],
 ) -> None:
     """Keep the runner full; record each result as it comes, and queue a failed item's retry."""
     in_flight = 0
+    shown = time.monotonic()
+
+    def tick() -> None:  # while items run: their stage and time, at most twice a second
+        nonlocal shown
+        if time.monotonic() - shown >= POLL_S:
+            shown = time.monotonic()
+            _refresh_stages(records, store, runs_dir)
+            on_update(store.records())
+
     on_update(store.records())
     while pending or in_flight:
         while pending and in_flight < runner.capacity:
             spec = pending.popleft()
-            record = records[spec.item.id].model_copy(
-                update={"status": ItemStatus.RUNNING, "attempts": spec.attempt, "run_id": spec.run_id, "error": ""}
-            )
+            record = records[spec.item.id].model_copy(update={
+                "status": ItemStatus.RUNNING, "attempts": spec.attempt, "run_id": spec.run_id, "error": "", "stage": None,
+                "started_at": time.time(),
+            })
             records[spec.item.id] = record
             store.save(record)
             runner.submit(spec)
             in_flight += 1
             on_update(store.records())
-        spec, result = runner.next_result()
+        spec, result = runner.next_result(tick)
         in_flight -= 1
         records[spec.item.id] = _with_result(records[spec.item.id], result)
         if not result.ok and spec.attempt <= retries:
             pending.append(_retry_spec(spec, result.planning_failed, batch_id))
         store.save(records[spec.item.id])
+        store.write_results()
         on_update(store.records())
+
+
+def _refresh_stages(records: dict[str, ItemRecord], store: BatchStore, runs_dir: Path) -> None:
+    """A running item's stage, from its run's status.json (written by whichever process drives the run)."""
+    for item_id, record in records.items():
+        if record.status is ItemStatus.RUNNING and record.run_id:
+            stage = _run_stage(runs_dir / record.run_id)
+            if stage and stage != record.stage:
+                records[item_id] = record.model_copy(update={"stage": stage})
+                store.save(records[item_id])
+
+
+def _run_stage(run_dir: Path) -> str | None:
+    """'clips 2/4' from a run's status.json; None while it has none (or is being replaced)."""
+    from videodrafter.graph.run_folder import STATUS
+
+    try:
+        status = json.loads((run_dir / STATUS).read_text())
+    except (OSError, ValueError):
+        return None
+    stage = status.get("stage") if isinstance(status, dict) else None
+    if not stage or status.get("status") != "running":
+        return None
+    done, total = status.get("done"), status.get("total")
+    return f"{stage} {done}/{total}" if isinstance(total, int) and total > 0 and isinstance(done, int) else str(stage)
 
 
 def _with_result(record: ItemRecord, result: ItemResult) -> ItemRecord:
     """The record after one attempt: done with its video, or failed with its error; time and tokens add up."""
     update = {
+        "stage": None,
+        "started_at": None,
         "seconds": record.seconds + result.seconds,
         "llm_calls": record.llm_calls + result.llm_calls,
         "tokens": record.tokens + result.tokens,
@@ -184,7 +234,7 @@ def _mark_interrupted(records: dict[str, ItemRecord], store: BatchStore) -> list
     stopped = []
     for item_id, record in records.items():
         if record.status is ItemStatus.RUNNING:
-            records[item_id] = record.model_copy(update={"status": ItemStatus.INTERRUPTED, "error": "interrupted (Ctrl-C)"})
+            records[item_id] = record.model_copy(update={"status": ItemStatus.INTERRUPTED, "error": "interrupted (Ctrl-C)", "started_at": None})
             store.save(records[item_id])
             stopped.append(item_id)
     return stopped

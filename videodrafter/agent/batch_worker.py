@@ -1,9 +1,10 @@
-"""Making one batch item; the same function runs in-process or inside a Ray actor."""
+"""Making one batch item; the same function runs in-process, in a worker process or inside a Ray actor."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,11 @@ def item_settings(base: dict[str, Any], item: BatchItem, seed_offset: int) -> Se
     return Settings(**{**base, **overrides, "seed": seed, "approve_script": False})
 
 
-def execute_item(item: BatchItem, run_id: str, base_settings: dict[str, Any], seed_offset: int = 0) -> ItemResult:
-    """Start the item's run, or resume it if its folder already has progress. Never raises for bad items."""
+def execute_item(
+    item: BatchItem, run_id: str, base_settings: dict[str, Any], seed_offset: int = 0, on_event: Callable[[Any], None] = lambda _event: None,
+) -> ItemResult:
+    """Start the item's run, or resume it if its folder already has progress. Never raises for bad items
+    (Ctrl-C still stops it: the run records itself as interrupted). ``on_event``: the run's progress events."""
     from videodrafter.graph.run_folder import REQUEST
     from videodrafter.run_inputs import load_script_file
     from videodrafter.graph.runner import resume_run, start_run
@@ -46,10 +50,10 @@ def execute_item(item: BatchItem, run_id: str, base_settings: dict[str, Any], se
         run_dir.rmdir()  # killed between creating the folder and writing the request: nothing to keep
     try:
         if (run_dir / REQUEST).is_file():
-            outcome = resume_run(run_id, settings.runs_dir)
+            outcome = resume_run(run_id, settings.runs_dir, on_event=on_event)
         else:
             script = load_script_file(Path(item.script)) if item.script else None
-            outcome = start_run(item.prompt, settings, scenes=item.scenes, script=script, run_id=run_id)
+            outcome = start_run(item.prompt, settings, scenes=item.scenes, script=script, run_id=run_id, on_event=on_event)
     except VideoDrafterError as error:
         return ItemResult(
             ok=False, run_id=run_id, error=str(error), seconds=time.perf_counter() - started,
