@@ -71,3 +71,52 @@ def test_batch_summary_shows_each_video(tmp_path: Path) -> None:
     out = " ".join(result.stdout.replace("│", " ").split())
     for item in ("v0", "v1"):
         assert f"video {item} {tmp_path / 'runs' / f'b-{item}' / 'video.mp4'}" in out
+
+
+def _server_run(runs: Path, thread: str, script_path: Path, **context: object):
+    """The graph as LangGraph Server calls it: its own checkpointer, a context with no run folder."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from tests.fixtures.settings import SMALL_VIDEO
+    from videodrafter.graph.context import RunContext
+    from videodrafter.graph.graph import build_graph
+
+    graph = build_graph(checkpointer=InMemorySaver())
+    script = json.loads(script_path.read_text())
+    config = {"configurable": {"thread_id": thread}}
+    run_context = RunContext(runs_dir=runs, voice="none", **SMALL_VIDEO, **context)
+    return graph, config, run_context, graph.invoke({"prompt": script["prompt"], "script": script}, config, context=run_context)
+
+
+def test_a_langgraph_server_run_writes_the_same_records_so_one_list_shows_every_run(tmp_path: Path, monkeypatch) -> None:
+    from langgraph.types import Command
+
+    from videodrafter.graph.run_folder import StatusRecord
+    from videodrafter.graph.run_history import find_run, list_runs
+
+    runs = tmp_path / "runs"
+    script = write_script(tmp_path / "s.json", "served", ["left", "zoom in"])
+    _server_run(runs, "served-1", script)
+    record = find_run(runs, "served-1")
+    assert record.status == "done" and record.prompt == "served: a dog on the beach" and record.video is not None
+    assert record.scenes == 2 and StatusRecord.model_validate_json((runs / "served-1" / "status.json").read_text()).status == "done"
+
+    graph, config, context, _ = _server_run(runs, "served-2", script, approve_script=True)
+    paused = find_run(runs, "served-2")
+    assert paused.status == "waiting_for_approval" and paused.next_step().endswith("--approve")
+    graph.invoke(Command(resume={"approved": True}), config, context=context)
+    assert find_run(runs, "served-2").status == "done"
+
+    import videodrafter.graph.stages.assemble as assemble
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the encoder fell over")
+
+    monkeypatch.setattr(assemble, "assemble_video", broken)
+    try:
+        _server_run(runs, "served-3", script)
+    except RuntimeError:
+        pass
+    failed = find_run(runs, "served-3")
+    assert failed.status == "failed" and "the encoder fell over" in (failed.error or "") and failed.stage == "assemble"
+    assert {r.run_id for r in list_runs(runs)} == {"served-1", "served-2", "served-3"}

@@ -29,3 +29,12 @@ def raise_if_cancelled() -> None:
         return
     if isinstance(event, threading.Event) and event.is_set():
         raise KeyboardInterrupt
+
+
+def driven() -> bool:
+    """Whether a driver of this package runs the graph (it passes the cancel event); False under
+    LangGraph Server, whose runs record themselves (see ``server_runs``)."""
+    try:
+        return isinstance(get_config().get("configurable", {}).get(CANCEL_KEY), threading.Event)
+    except RuntimeError:  # not inside a graph run
+        return True

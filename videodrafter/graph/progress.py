@@ -16,6 +16,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from pydantic import BaseModel, Field
 
+from videodrafter.graph.cancellation import driven
+from videodrafter.graph.run_folder import record_status
 from videodrafter.graph.stage_times import StageTimes, stage_key
 from videodrafter.llm import token_meter
 
@@ -54,6 +56,28 @@ def emit(stage: str, message: str = "", done: int = 0, total: int = 0) -> None:
     _last.set(event)
     token_meter.set_listener(_relay_tokens)  # the LLM calls this step makes report under this event
     _write(event)
+    _record_undriven(event)
+
+
+_STATUS_EVERY_S = 2.0
+_status_written: dict[str, tuple[str, float]] = {}
+
+
+def _record_undriven(event: ProgressEvent) -> None:
+    """A run without a driver (LangGraph Server) records its progress in status.json itself: a new
+    stage at once, the rest at most every two seconds."""
+    if driven():  # its driver records it
+        return
+    try:
+        folder = get_runtime().context.folder
+    except (RuntimeError, AttributeError):
+        return
+    stage, written = _status_written.get(str(folder), ("", 0.0))
+    now = time.monotonic()
+    if stage == event.stage and now - written < _STATUS_EVERY_S:
+        return
+    _status_written[str(folder)] = (event.stage, now)
+    record_status(folder, "running", stage=event.stage, progress=event.model_dump())
 
 
 def _earlier_runs(stage: str, total: int) -> float | None:

@@ -6,6 +6,7 @@ so both get the same critique loop. Routers are typed so the edges read from the
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from videodrafter.config import Settings
 from videodrafter.errors import PlanningError
+from videodrafter.graph.cancellation import run_config
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.progress import ProgressEvent, emit, timed
 from videodrafter.graph.state import EnrichChoice, EnrichTask, ReviewInput, ReviewOutput, ReviewState
@@ -203,7 +205,7 @@ def write_script(
     output: dict = {}
     try:
         for mode, chunk in build_review_graph().stream(
-            ReviewInput(prompt=text, scenes=scenes, enrich=enrich), {"configurable": {"thread_id": thread}},
+            ReviewInput(prompt=text, scenes=scenes, enrich=enrich), run_config(thread, threading.Event()),  # driven: no run records
             context=context, stream_mode=["custom", "values"],
         ):
             if mode == "custom":

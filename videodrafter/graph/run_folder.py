@@ -217,6 +217,8 @@ class StatusRecord(BaseModel):
     tokens: int = Field(default=0, description="Tokens the LLM call under way has written.")
     tokens_per_s: float = Field(default=0.0, description="The LLM call's writing rate.")
     estimate_s: float | None = Field(default=None, description="How long the stage took in earlier runs on this machine.")
+    pid: int | None = Field(default=None, description="The process driving the run (a 'running' run whose process is gone was stopped).")
+    host: str | None = Field(default=None, description="The machine of that process.")
 
 
 def record_status(
@@ -229,7 +231,7 @@ def record_status(
     fields = {key: value for key, value in (progress or {}).items() if key in StatusRecord.model_fields and key != "stage"}
     record = StatusRecord(
         status=status, stage=stage, error=error, updated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        stage_started_at=stage_started_at, **fields,
+        stage_started_at=stage_started_at, pid=os.getpid(), host=socket.gethostname(), **fields,
     )
     try:
         write_json_atomic(run_dir / STATUS, record.model_dump(mode="json"))
