@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_args
@@ -21,6 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 from videodrafter import __version__
 from videodrafter.config import Settings, SpeedProfileName
 from videodrafter.engines.diffusers_presets import engine_help
+from videodrafter.cli_progress import case_progress, stage_progress
 from videodrafter.errors import VideoDrafterError
 
 
@@ -482,7 +482,6 @@ def eval_command(
     from datetime import UTC, datetime
 
     from rich.markdown import Markdown
-    from rich.progress import Progress
 
     from videodrafter.evals.cases import load_suite
     from videodrafter.evals.reports import markdown_table, write_reports
@@ -497,12 +496,8 @@ def eval_command(
             engine=engine, clip_model=clip_model, judge=judge, critic=critic, repeats=repeats,
         )
         folder = output or Path("evals/results") / f"{loaded.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-        with Progress(console=stderr, transient=True) as progress:
-            task = progress.add_task("evaluating", total=None)
-            report = run_eval(
-                loaded, config, settings, folder,
-                on_progress=lambda label, done, total: progress.update(task, description=label, completed=done, total=total),
-            )
+        with case_progress(stderr) as on_progress:
+            report = run_eval(loaded, config, settings, folder, on_progress=on_progress)
         paths = write_reports(report, folder)
     except VideoDrafterError as error:
         _fail(error)
@@ -583,7 +578,7 @@ def chat(
                 stdout.print(f"[bold]you:[/] {line}")
             if line.strip().lower() in ("quit", "exit", "bye"):
                 break
-            with _stage_progress() as on_event:  # the same stage lines as `make`
+            with stage_progress(stderr) as on_event:  # the same stage lines as `make`
                 conversation.context.on_event = on_event
                 reply = conversation.send(line)
             # the reply is the user's and the LLM's text (a '[' is not markup) and may hold a table: no re-wrapping
@@ -637,44 +632,12 @@ def _read_script(path: Path):
         _fail(error)
 
 
-@contextmanager
-def _stage_progress():
-    """One progress line per stage (script, references, scene images, …) with its count and time;
-    yields the ``on_event`` callback that a run (or a chat turn) reports to."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = [SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<13}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
-    tasks: dict[str, int] = {}
-    with Progress(*columns, console=stderr, transient=False) as progress:
-        def finish(task_id: int) -> None:
-            task = progress.tasks[task_id]
-            progress.update(task_id, completed=task.total or 1, total=task.total or 1)
-
-        def on_event(event) -> None:
-            if event.stage not in tasks:
-                for other in tasks.values():
-                    finish(other)
-                tasks[event.stage] = progress.add_task(event.message, stage=event.stage, total=event.total or None)
-            progress.update(tasks[event.stage], description=event.message, completed=event.done, total=event.total or None)
-
-        yield on_event
-        for task_id in tasks.values():
-            finish(task_id)
-
-
 def _run_with_progress(run) -> None:
     from videodrafter.display import outcome_table
     from videodrafter.graph.runner import RunInterrupted
 
     try:
-        with _stage_progress() as on_event:
+        with stage_progress(stderr) as on_event:
             outcome = run(on_event)
     except VideoDrafterError as error:
         _fail(error)
