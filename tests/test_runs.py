@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -120,3 +121,30 @@ def test_a_langgraph_server_run_writes_the_same_records_so_one_list_shows_every_
     failed = find_run(runs, "served-3")
     assert failed.status == "failed" and "the encoder fell over" in (failed.error or "") and failed.stage == "assemble"
     assert {r.run_id for r in list_runs(runs)} == {"served-1", "served-2", "served-3"}
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_with_its_status_and_the_command_that_continues(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.fixtures.cli import cli_command
+    from videodrafter.graph.run_folder import StatusRecord
+
+    runs = tmp_path / "runs"
+    script = write_script(tmp_path / "s.json", "term", ["right", "zoom in", "left", "up"], duration_s=3.0)
+    process = subprocess.Popen(
+        cli_command("make", "--script", str(script), "--runs-dir", str(runs), "--run-id", "term", "--engine", "tiny"),
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env={**os.environ, **SMALL_VIDEO_ENV},
+    )
+    status = runs / "term" / "status.json"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if status.is_file() and StatusRecord.model_validate_json(status.read_text()).stage in ("scene images", "clips"):
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 130, stderr
+    assert "To continue: videodrafter resume term" in " ".join(stderr.split())
+    assert StatusRecord.model_validate_json(status.read_text()).status == "interrupted"
+    assert re.search(r"\d\d:\d\d:\d\d stop  (scene images|clips)", stderr), stderr

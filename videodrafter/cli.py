@@ -191,6 +191,9 @@ def main(
         format="%(message)s",
         handlers=[RichHandler(console=stderr, show_path=False)],
     )
+    import signal
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # every command stops on SIGTERM as on Ctrl-C: status recorded, the command that continues
 
 
 @app_command()

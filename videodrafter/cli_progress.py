@@ -59,11 +59,11 @@ class PlainStageLines:
         self.beater.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         self.stopped.set()
         self.beater.join()
         with self.lock:
-            self._end_stage(time.monotonic())
+            self._end_stage(time.monotonic(), "stop" if exc_type is not None else "done")
 
     def on_event(self, event: ProgressEvent) -> None:
         with self.lock:
@@ -74,9 +74,9 @@ class PlainStageLines:
                 self._line("start", event.stage, " · ".join(filter(None, [event.line(), _estimate(event)])))
             self.event = event
 
-    def _end_stage(self, now: float) -> None:
+    def _end_stage(self, now: float, how: str = "done") -> None:
         if self.stage is not None:
-            self._line("done", self.stage, duration(now - self.started))
+            self._line(how, self.stage, duration(now - self.started))
             self.stage = None
 
     def _line(self, what: str, stage: str, text: str) -> None:
