@@ -40,7 +40,7 @@ def _script(title: str) -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """`langgraph dev` serving langgraph.json from a scratch folder; yields (url, default runs folder)."""
+    """`langgraph dev --config <repo>/langgraph.json` started in a scratch folder; yields (url, default runs folder)."""
     home = tmp_path_factory.mktemp("langgraph-server")
     runs = home / "runs"
     port = free_port()
@@ -54,13 +54,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     }
-    # the project's langgraph.json with its paths made absolute, so the server's state stays in this folder
-    config = json.loads((REPO / "langgraph.json").read_text())
-    config["dependencies"] = [str(REPO)]
-    config["graphs"] = {name: str(REPO / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
-    (home / "langgraph.json").write_text(json.dumps(config))
+    # the project's own langgraph.json, run from another folder (the server keeps its state in the current one)
     command = [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port),
-               "--config", str(home / "langgraph.json")]
+               "--config", str(REPO / "langgraph.json")]
     url = f"http://127.0.0.1:{port}"
     with server_process(command, f"{url}/ok", home / "server.log", startup_s=STARTUP_S, cwd=home, env=env):
         yield url, runs
@@ -69,6 +65,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 def _assistant(client) -> str:
     [assistant] = client.assistants.search(graph_id="videodrafter")
     return assistant["assistant_id"]
+
+
+def test_the_project_config_serves_the_graph_from_another_folder(server: tuple[str, Path]) -> None:
+    home = server[1].parent
+    assert home != REPO and not home.is_relative_to(REPO)
+    assert (home / ".langgraph_api").is_dir(), "the server's state belongs to the folder it was started in"
+    assert [assistant["graph_id"] for assistant in get_sync_client(url=server[0]).assistants.search()] == ["videodrafter"]
 
 
 def test_the_schemas_endpoint_lists_the_input_and_every_setting_as_context(server: tuple[str, Path]) -> None:
