@@ -103,7 +103,7 @@ def run_batch(
         records = {record.item.id: record for record in store.records()}
         wanted = {item.id for item in items}
         pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
-        runner = _executor(executor, base, workers, ray_address)
+        runner = _executor(executor, base, workers, ray_address, items_left=len(pending))
         # 2. run it, retrying failures, until nothing is pending or under way
         try:
             _run_pending(pending, records, store, runner, batch_id=batch_id, retries=retries, runs_dir=settings.runs_dir, on_update=on_update)
@@ -127,11 +127,13 @@ def run_batch(
         store.close()
 
 
-def _executor(name: ExecutorName, base: dict, workers: int | None, ray_address: str | None) -> Executor:
-    """local: one item at a time in this process (the default), or ``workers`` worker processes; ray: ``workers`` actors (default 2)."""
+def _executor(name: ExecutorName, base: dict, workers: int | None, ray_address: str | None, *, items_left: int) -> Executor:
+    """local: one item at a time in this process (the default), or worker processes, no more than there
+    are items left (a retry only ever takes a finished attempt's place); ray: ``workers`` actors (default 2)."""
     if name == "ray":
         return RayExecutor(base, workers or 2, ray_address)
-    return ProcessExecutor(base, workers) if workers and workers > 1 else LocalExecutor(base)
+    processes = min(workers or 1, items_left)
+    return ProcessExecutor(base, processes) if processes > 1 else LocalExecutor(base)
 
 
 def _check_items(items: list[BatchItem], base: dict) -> None:
