@@ -216,3 +216,18 @@ def test_ray_and_local_write_the_same_script_with_the_embedded_llm(tmp_path: Pat
     assert (local.done, distributed.done) == (1, 1)
     assert distributed.llm_calls == local.llm_calls >= 2
     assert (tmp_path / "local" / "llm-dog" / "script.json").read_text() == (tmp_path / "ray" / "llm-dog" / "script.json").read_text()
+
+
+def test_the_status_table_shows_a_running_items_stage_and_time() -> None:
+    import time
+
+    from rich.console import Console
+
+    from videodrafter.agent.batch_items import BatchItem
+    from videodrafter.agent.batch_store import ItemRecord, ItemStatus
+    from videodrafter.display import batch_table
+
+    record = ItemRecord(item=BatchItem(id="a", prompt="a dog"), status=ItemStatus.RUNNING, attempts=1, stage="clips 1/3", started_at=time.time() - 12)
+    console = Console(record=True, width=160)
+    console.print(batch_table("b", [record]))
+    assert "clips 1/3, 12 s" in console.export_text()

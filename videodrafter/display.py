@@ -70,16 +70,16 @@ STATUS_STYLE = {"queued": "dim", "running": "yellow", "done": "green", "failed":
 
 
 def batch_table(batch_id: str, records) -> Table:
-    """One row per item: status, attempts, time, tokens, and the reason of a failure."""
+    """One row per item: status, attempts, time (a running item's stage and time so far), tokens, and the reason of a failure."""
     table = Table(title=f"batch {batch_id}")
-    for column in ("item", "status", "tries", "time", "tokens", "prompt / reason"):
+    for column in ("item", "status", "tries", "stage / time", "tokens", "prompt / reason"):
         table.add_column(column)
     for record in records:
         status = record.status.value
         detail = record.error if status == "failed" else (record.item.prompt or str(record.item.script))
         table.add_row(
             record.item.id, f"[{STATUS_STYLE[status]}]{status}[/]", str(record.attempts),
-            f"{record.seconds:.1f} s" if record.seconds else "", str(record.tokens or ""), detail[:80],
+            record.progress() or (f"{record.seconds:.1f} s" if record.seconds else ""), str(record.tokens or ""), detail[:80],
         )
     return table
 
