@@ -72,6 +72,10 @@ def test_batch_summary_shows_each_video(tmp_path: Path) -> None:
     out = " ".join(result.stdout.replace("│", " ").split())
     for item in ("v0", "v1"):
         assert f"video {item} {tmp_path / 'runs' / f'b-{item}' / 'video.mp4'}" in out
+    # without a terminal the batch says what each item does as it happens, not only at the end
+    for item in ("v0", "v1"):
+        assert re.search(rf"^\d\d:\d\d:\d\d item  {item}\s+running\s+\S", result.stderr, re.MULTILINE), result.stderr
+        assert re.search(rf"^\d\d:\d\d:\d\d item  {item}\s+done\s+[\d.]+ s$", result.stderr, re.MULTILINE), result.stderr
 
 
 def _server_run(runs: Path, thread: str, script_path: Path, **context: object):

@@ -20,7 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 from videodrafter import __version__
 from videodrafter.config import Settings, SpeedProfileName
 from videodrafter.engines.diffusers_presets import engine_help
-from videodrafter.cli_progress import case_progress, stage_progress
+from videodrafter.cli_progress import batch_progress, case_progress, stage_progress
 from videodrafter.errors import VideoDrafterError
 
 
@@ -104,9 +104,10 @@ VoiceOption = Annotated[
 def _fail(error: Exception) -> None:
     # soft_wrap: a long path in a message stays whole (rich would otherwise cut it with "…").
     if isinstance(error, VideoDrafterError):
-        stderr.print(f"[bold red]Error:[/] {error.message}", soft_wrap=True)
+        # escaped: a message quotes the user's input or a pattern ('[a-z0-9]'), which is not markup
+        stderr.print(f"[bold red]Error:[/] {escape(error.message)}", soft_wrap=True)
         if error.hint:
-            stderr.print(f"[yellow]What to do:[/] {error.hint}", soft_wrap=True)
+            stderr.print(f"[yellow]What to do:[/] {escape(error.hint)}", soft_wrap=True)
     elif isinstance(error, ValidationError):
         for problem in error.errors(include_url=False):
             field = ".".join(str(part) for part in problem["loc"])
@@ -116,7 +117,7 @@ def _fail(error: Exception) -> None:
             stderr.print(f"[bold red]Error:[/] invalid setting: {detail}", soft_wrap=True)
         stderr.print("[yellow]What to do:[/] fix the option or the VIDEODRAFTER_* environment variable named above.", soft_wrap=True)
     else:
-        stderr.print(f"[bold red]Error:[/] invalid setting: {error}", soft_wrap=True)
+        stderr.print(f"[bold red]Error:[/] invalid setting: {escape(str(error))}", soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -391,11 +392,9 @@ def batch(
     """
     import signal
 
-    from rich.live import Live
-
     from videodrafter.agent.batch import BatchInterrupted, run_batch
     from videodrafter.agent.batch_items import batch_id_for, read_batch_file
-    from videodrafter.display import batch_summary_table, batch_table
+    from videodrafter.display import batch_summary_table
     from videodrafter.graph.run_folder import validate_run_id
 
     settings = _settings(llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, voice=voice)
@@ -404,10 +403,10 @@ def batch(
         items = read_batch_file(items_file)
         name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
         signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as Ctrl-C does: statuses recorded, the command that continues
-        with Live(batch_table(name, []), console=stderr, refresh_per_second=4) as live:
+        with batch_progress(stderr, name) as on_update:
             summary = run_batch(
                 items, settings, batch_id=name, executor=executor.value, workers=workers, retries=retries,
-                ray_address=ray_address, on_update=lambda records: live.update(batch_table(name, records)),
+                ray_address=ray_address, on_update=on_update,
             )
     except VideoDrafterError as error:
         _fail(error)

@@ -159,3 +159,35 @@ def case_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]
         )
 
     yield on_progress
+
+
+@contextmanager
+def batch_progress(console: Console, batch_id: str) -> Iterator[Callable[[list], None]]:
+    """A batch's ``on_update(records)``: the live status table on a terminal, else one line per item
+    each time its status or stage changes ('12:01:05 item beach   running  clips 1/3')."""
+    from videodrafter.display import batch_table
+
+    if console.is_terminal:
+        from rich.live import Live
+
+        with Live(batch_table(batch_id, []), console=console, refresh_per_second=4) as live:
+            yield lambda records: live.update(batch_table(batch_id, records))
+        return
+    said: dict[str, tuple[str, str | None]] = {}
+
+    def on_update(records: list) -> None:
+        for record in records:
+            state = (record.status.value, getattr(record, "stage", None))
+            if said.get(record.item.id) == state or record.status.value == "queued":
+                continue
+            said[record.item.id] = state
+            if record.status.value == "running":
+                text = state[1] or "starting"
+            elif record.status.value == "failed":
+                text = f"after {record.attempts} attempt(s): {record.error or ''}"[:200]
+            else:
+                text = f"{record.seconds:.1f} s" if record.seconds else ""
+            console.print(f"{datetime.now():%H:%M:%S} item  {record.item.id:<13} {record.status.value:<11} {text}".rstrip(),
+                          markup=False, highlight=False, soft_wrap=True)
+
+    yield on_update
