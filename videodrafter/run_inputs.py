@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.planning.inputs import clean_text, is_blank, scene_bounds, validate_prompt
-from videodrafter.script import VideoScript
+from videodrafter.script import MAX_ENTITIES, MAX_SCENES, VideoScript
 
 
 def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, llm_needed: bool = True, voice: bool = True) -> None:
@@ -92,9 +92,21 @@ def check_run_inputs(
     return text
 
 
+MAX_SCRIPT_BYTES = 1_000_000
+"""The largest script file taken: a script is kilobytes; a huge one would be stored again in the
+request, script.json and every checkpoint."""
+
+
 def load_script_file(path: Path) -> VideoScript:
     """A script JSON from disk; relative ``reference_image`` paths are taken from the script's folder."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SCRIPT_BYTES:
+            raise InputError(
+                f"The script file {path} is {size / 1e6:.1f} MB; a script may be at most {MAX_SCRIPT_BYTES / 1e6:.0f} MB "
+                f"({MAX_SCENES} scenes, {MAX_ENTITIES} entities).",
+                "Shorten it: keep the entities the scenes use and at most 50 scenes.",
+            )
         script = VideoScript.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(f"Cannot read the script file {path}: {error.strerror}.", "Check the path.") from error

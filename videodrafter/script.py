@@ -7,7 +7,27 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
+
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def without_control_characters(text: object) -> object:
+    """Text with terminal escape codes removed, every other control character (NUL, a line break that
+    would end a subtitle cue) made a space and runs of spaces made one: what reaches subtitles,
+    captions and logs is one plain line."""
+    if not isinstance(text, str):
+        return text
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", _TERMINAL_CODES.sub("", text)).split())
+
+
+PlainText = Annotated[str, BeforeValidator(without_control_characters)]
+"""A text field of the script: no control characters, whatever the JSON or the LLM sent."""
+
+MAX_ENTITIES = 50
+MAX_SCENES = 50
+"""Limits on any script (a file, the web, the API): a larger one is refused before it is stored."""
 
 FilePath = Annotated[Path, PlainSerializer(str, return_type=str)]
 """A path that dumps as a string in every mode: checkpoints and LangGraph Server's JSON show
@@ -82,9 +102,9 @@ class Entity(BaseModel):
     """Something that appears in scenes: a character or object (foreground) or a place (background)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable id used by scenes.")
-    name: str = Field(min_length=1, max_length=120, description="The name used in every scene.")
+    name: PlainText = Field(min_length=1, max_length=120, description="The name used in every scene.")
     kind: EntityKind
-    description: str = Field(default="", max_length=2000, description="Enriched visual description.")
+    description: PlainText = Field(default="", max_length=2000, description="Enriched visual description.")
     reference_image: FilePath | None = Field(
         default=None, description="A user-supplied photo used instead of a generated reference."
     )
@@ -99,13 +119,13 @@ NARRATION_MAX_CHARS = 300
 class Scene(BaseModel):
     """One shot: one event, one action, its entities and a camera move."""
 
-    event: str = Field(min_length=1, max_length=600, description="What the scene shows.")
-    action: str = Field(min_length=1, max_length=300, description="The single action in the clip.")
+    event: PlainText = Field(min_length=1, max_length=600, description="What the scene shows.")
+    action: PlainText = Field(min_length=1, max_length=300, description="The single action in the clip.")
     foreground: list[str] = Field(default_factory=list, description="Ids of foreground entities.")
     background: str = Field(description="Id of the background entity.")
     camera: CameraMove = Field(default_factory=CameraMove)
     duration_s: float = Field(default=3.0, gt=0, le=MAX_SCENE_S)
-    narration: str = Field(
+    narration: PlainText = Field(
         default="", max_length=NARRATION_MAX_CHARS,
         description="What a narrator says over the shot (one or two sentences). Empty: the event is read.",
     )
@@ -122,10 +142,10 @@ class Scene(BaseModel):
 class VideoScript(BaseModel):
     """A multi-scene script whose scenes only name entities that exist."""
 
-    prompt: str = Field(description="The user's original prompt.")
-    title: str = Field(default="", max_length=200)
-    entities: list[Entity]
-    scenes: list[Scene] = Field(min_length=1)
+    prompt: PlainText = Field(description="The user's original prompt.")
+    title: PlainText = Field(default="", max_length=200)
+    entities: list[Entity] = Field(max_length=MAX_ENTITIES)
+    scenes: list[Scene] = Field(min_length=1, max_length=MAX_SCENES)
 
     @model_validator(mode="after")
     def _check_references(self) -> VideoScript:

@@ -32,6 +32,7 @@ from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.checkpoints import CHECKPOINT_TYPES
+from videodrafter.graph.run_folder import validate_run_id
 from videodrafter.graph.runner import edit_run, start_run
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import write_json_atomic
@@ -239,6 +240,17 @@ def build_chat_graph(checkpointer=None):
     return builder.compile(checkpointer=checkpointer, name="videodrafter-chat")
 
 
+def validate_session_id(session_id: str) -> str:
+    """A session id names a folder under ``<runs>/sessions/``: the run-id rules, so '../x' or '/tmp/x' cannot leave it."""
+    try:
+        return validate_run_id(session_id)
+    except InputError:
+        raise InputError(
+            f"'{session_id}' is not a valid chat session id.",
+            "Use letters, digits, '.', '_' and '-' only (e.g. chat-1a2b3c), or leave out --session to start a new one.",
+        ) from None
+
+
 def recent_sessions(runs_dir: Path, limit: int = 5) -> list[str]:
     """Session ids under ``runs_dir``, most recently used first."""
     records = sorted((runs_dir / "sessions").glob("*/chat.sqlite"), key=lambda path: path.stat().st_mtime, reverse=True)
@@ -253,7 +265,7 @@ class ChatSession:
         must_exist: bool = False,
     ) -> None:
         """``must_exist``: the id came from the user (``--session``), so a typo is an error, not a new session."""
-        self.session_id = session_id
+        self.session_id = validate_session_id(session_id)
         self.folder = settings.runs_dir / "sessions" / session_id
         record = self.folder / "session.json"
         if must_exist and not record.is_file():

@@ -25,7 +25,7 @@ from videodrafter.graph.checkpoints import checkpointer
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.progress import ProgressEvent
-from videodrafter.graph.run_folder import RunLock, record_status, resume_command
+from videodrafter.graph.run_folder import RunLock, checkpoint_thread, record_status, resume_command
 from videodrafter.graph.stage_times import record_stage_time, stage_key
 from videodrafter.graph.state import InputState
 from videodrafter.llm.usage import TokenUsage
@@ -173,7 +173,7 @@ class Drive:
 
     def _stream(self, graph_input, first_input: InputState | None, messages: queue.Queue) -> None:
         """The worker thread: stream the graph, hand progress and the final snapshot over."""
-        config = run_config(self.run_id, self.stopping, recursion_limit=200)
+        config = run_config(checkpoint_thread(self.context.folder), self.stopping, recursion_limit=200)
         try:
             with checkpointer(self.context.folder) as saver:
                 graph = build_graph(checkpointer=saver)

@@ -188,6 +188,15 @@ def save_request(run_dir: Path, request: RunRequest) -> None:
     write_json_atomic(run_dir / REQUEST, request.model_dump(mode="json"))
 
 
+def checkpoint_thread(run_dir: Path) -> str:
+    """The thread id a run's checkpoints are kept under: the id it was started with (its request),
+    which stays the same when the folder is copied or renamed; the folder's name for a folder without one."""
+    try:
+        return RunRequest.model_validate_json((run_dir / REQUEST).read_text()).run_id
+    except (OSError, ValidationError, ValueError):
+        return run_dir.name
+
+
 def load_request(run_id: str, runs_dir: Path) -> RunRequest:
     run_dir = runs_dir / validate_run_id(run_id)
     path = run_dir / REQUEST

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from videodrafter.errors import InputError
-from videodrafter.graph.run_folder import LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
+from videodrafter.graph.run_folder import checkpoint_thread, LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,20 @@ def _lock_holder_alive(run_dir: Path) -> bool:
     return True
 
 
+def _status_writer_alive(recorded: dict) -> bool:
+    """The process that wrote a run's status is alive: a LangGraph Server run holds no run lock."""
+    pid, host = recorded.get("pid"), recorded.get("host")
+    if host != socket.gethostname() or not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _scene_count(run_dir: Path, request: RunRequest) -> int | None:
     try:
         return len(json.loads((run_dir / "script.json").read_text())["scenes"])
@@ -103,14 +117,14 @@ def read_run(run_dir: Path) -> RunRecord | None:
         recorded = {}
     video = run_dir / "video.mp4"
     status = recorded.get("status")
-    if status == "running" and not _lock_holder_alive(run_dir):
+    if status == "running" and not (_lock_holder_alive(run_dir) or _status_writer_alive(recorded)):
         status = "interrupted"  # killed: nobody drives it any more
     if status is None:
         status = "done" if video.is_file() else "unfinished"
     if status not in RunStatus.__args__:
         status = "unfinished"
     return RunRecord(
-        run_id=request.run_id, prompt=request.prompt, status=status, scenes=_scene_count(run_dir, request),
+        run_id=run_dir.name, prompt=request.prompt, status=status,  # the folder's name: a copied run is its copy scenes=_scene_count(run_dir, request),
         created_at=request.created_at, run_dir=run_dir, video=video if video.is_file() else None,
         stage=recorded.get("stage"), error=recorded.get("error"),
     )
@@ -146,7 +160,7 @@ def pending_script(run_dir: Path):
     if not (run_dir / CHECKPOINTS).is_file():
         return None
     with checkpointer(run_dir) as saver:
-        snapshot = build_graph(checkpointer=saver).get_state({"configurable": {"thread_id": run_dir.name}})
+        snapshot = build_graph(checkpointer=saver).get_state({"configurable": {"thread_id": checkpoint_thread(run_dir)}})
     for task in snapshot.tasks:
         for pending in task.interrupts:
             if isinstance(pending.value, dict) and pending.value.get("script"):

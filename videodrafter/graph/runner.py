@@ -151,7 +151,7 @@ def edit_run(
 def _replace_script(context: RunContext, run_id: str, runs_dir: Path, script: VideoScript) -> None:
     """Put the script in the run's state as if the draft had just been finalised: approval (re)writes
     script.json, then the media stages find every unchanged artifact by its input hash."""
-    config = {"configurable": {"thread_id": run_id}}
+    config = {"configurable": {"thread_id": checkpoint_thread(context.folder)}}
     with checkpointer(context.folder) as saver:
         graph = build_graph(checkpointer=saver)
         if graph.get_state(config).created_at is None:

@@ -1,0 +1,86 @@
+"""Inputs a careless or hostile user gives: control characters, huge scripts, paths in session ids,
+patterns in messages, copied run folders. Each gets a clear message or is made harmless."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.fixtures.cli import CliRunner
+from tests.fixtures.scripts import write_script
+from videodrafter.config import Settings
+from videodrafter.graph.runner import start_run
+from videodrafter.run_inputs import load_script_file
+
+
+def _edit(path: Path, change) -> Path:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_control_characters_never_reach_the_subtitles(settings: Settings, tmp_path: Path) -> None:
+    def poison(data: dict) -> None:
+        data["scenes"][0]["narration"] = "The dog\x1b[31m runs\x00 home.\n\nThis line would end the subtitle cue."
+        data["scenes"][0]["event"] = data["scenes"][0]["narration"]
+        data["title"] = "Walk\x1b]0;owned\x07"
+
+    script = load_script_file(_edit(write_script(tmp_path / "s.json", "walk", ["left", "right"]), poison))
+    assert script.scenes[0].narration == "The dog runs home. This line would end the subtitle cue."
+    outcome = start_run("", settings, script=script, run_id="plain")
+    subtitles = outcome.result.subtitles.read_text()
+    assert not any(ord(character) < 32 and character != "\n" for character in subtitles), repr(subtitles)
+    assert "The dog runs" in subtitles
+
+
+def test_a_huge_script_is_refused_with_the_limits_before_anything_is_stored(cli: CliRunner, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    many = _edit(write_script(tmp_path / "many.json", "many", ["left"] * 51), lambda data: None)
+    result = cli("make", "--script", str(many), "--runs-dir", str(runs))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "at most 50" in " ".join(result.stderr.split()), result.stderr
+
+    def bloat(data: dict) -> None:
+        data["entities"] += [{"id": f"e{n}", "name": f"thing {n}", "kind": "foreground", "description": "x" * 500} for n in range(3000)]
+
+    huge = _edit(write_script(tmp_path / "huge.json", "huge", ["left"]), bloat)
+    result = cli("make", "--script", str(huge), "--runs-dir", str(runs))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "a script may be at most 1 MB" in " ".join(result.stderr.split()), result.stderr
+    assert not runs.exists() or not any(runs.iterdir()), "nothing was stored"
+
+
+def test_a_message_that_quotes_a_pattern_is_shown_whole(cli: CliRunner, tmp_path: Path) -> None:
+    bad = _edit(write_script(tmp_path / "bad.json", "bad", ["left"]), lambda data: data["entities"][0].update(id="Bad Id"))
+    result = cli("make", "--script", str(bad), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode != 0
+    assert "[a-z0-9]" in result.stderr, result.stderr
+
+
+def test_a_chat_session_id_cannot_name_a_folder_outside_the_sessions(cli: CliRunner, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for session in ("../../escaped", str(tmp_path / "elsewhere")):
+        result = cli("chat", "--session", session, "--new", "-m", "show", "--runs-dir", str(runs))
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "is not a valid chat session id" in " ".join(result.stderr.split()), result.stderr
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_a_copied_run_folder_is_its_own_run_listed_and_resumed_under_its_folder_name(cli: CliRunner, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    script = write_script(tmp_path / "s.json", "copied", ["left", "zoom in"])
+    paused = cli("make", "--script", str(script), "--runs-dir", str(runs), "--run-id", "original", "--approve")
+    assert paused.returncode == 0, paused.stderr
+    shutil.copytree(runs / "original", runs / "copy")
+
+    listed = {record["run_id"]: record for record in json.loads(cli("runs", "--runs-dir", str(runs), "--format", "json").stdout)}
+    assert set(listed) == {"original", "copy"}
+    assert listed["copy"]["next_step"].startswith("videodrafter resume copy ") and listed["copy"]["run_dir"] == str(runs / "copy")
+
+    resumed = cli("resume", "copy", "--approve", "--runs-dir", str(runs))
+    assert resumed.returncode == 0, resumed.stderr
+    assert (runs / "copy" / "video.mp4").is_file() and not (runs / "original" / "video.mp4").exists()
+    listed = {record["run_id"]: record["status"] for record in json.loads(cli("runs", "--runs-dir", str(runs), "--format", "json").stdout)}
+    assert listed == {"original": "waiting_for_approval", "copy": "done"}
