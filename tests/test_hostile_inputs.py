@@ -84,3 +84,20 @@ def test_a_copied_run_folder_is_its_own_run_listed_and_resumed_under_its_folder_
     assert (runs / "copy" / "video.mp4").is_file() and not (runs / "original" / "video.mp4").exists()
     listed = {record["run_id"]: record["status"] for record in json.loads(cli("runs", "--runs-dir", str(runs), "--format", "json").stdout)}
     assert listed == {"original": "waiting_for_approval", "copy": "done"}
+
+
+def test_a_photo_in_a_format_the_readme_does_not_promise_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    import pytest
+    from PIL import Image
+
+    from videodrafter.errors import InputError
+    from videodrafter.media.images import load_user_photo
+
+    for kind in ("BMP", "GIF", "TIFF"):
+        path = tmp_path / f"dog.{kind.lower()}"
+        Image.new("RGB", (64, 64), "brown").save(path, format=kind)
+        with pytest.raises(InputError) as refused:
+            load_user_photo(path)
+        assert f"is a {kind} file; PNG, JPEG and WebP are taken" in refused.value.message and "Convert it" in refused.value.hint
+    Image.new("RGB", (64, 64), "brown").save(tmp_path / "dog.webp", format="WEBP")
+    assert load_user_photo(tmp_path / "dog.webp").size == (64, 64)

@@ -10,7 +10,8 @@ from PIL import Image, UnidentifiedImageError
 
 from videodrafter.errors import InputError
 
-ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"}
+ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
+"""What the README and the web page promise (a GIF may be animated, a TIFF many pages: convert them)."""
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000
 MIN_PHOTO_SIDE = 16
@@ -38,7 +39,7 @@ def load_user_photo(path: Path, *, max_bytes: int = MAX_PHOTO_BYTES, max_pixels:
                 image_format = probe.format
                 width, height = probe.size
                 if image_format not in ACCEPTED_FORMATS:
-                    raise InputError(f"The reference photo '{path}' is a {image_format} file.", hint)
+                    raise InputError(f"The reference photo '{path}' is a {image_format} file; PNG, JPEG and WebP are taken.", f"Convert it (e.g. `ffmpeg -i {path.name} photo.png`). {hint}")
                 if width * height > max_pixels:
                     raise InputError(
                         f"The reference photo '{path}' is {width}x{height} pixels, over the {max_pixels:,}-pixel limit.",
