@@ -101,3 +101,28 @@ def test_a_photo_in_a_format_the_readme_does_not_promise_is_refused_with_what_to
         assert f"is a {kind} file; PNG, JPEG and WebP are taken" in refused.value.message and "Convert it" in refused.value.hint
     Image.new("RGB", (64, 64), "brown").save(tmp_path / "dog.webp", format="WEBP")
     assert load_user_photo(tmp_path / "dog.webp").size == (64, 64)
+
+
+def test_damaged_saved_progress_is_a_clear_failure_and_moving_it_aside_resumes_without_redoing_work(cli: CliRunner, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    script = write_script(tmp_path / "s.json", "damaged", ["left", "zoom in"])
+    assert cli("make", "--script", str(script), "--runs-dir", str(runs), "--run-id", "d").returncode == 0
+    run = runs / "d"
+    made = {path.name: path.stat().st_mtime_ns for path in (run / "clips").glob("*.mp4")}
+    (run / "video.mp4").unlink()
+    checkpoints = run / "checkpoints.sqlite"
+    for companion in run.glob("checkpoints.sqlite-*"):
+        companion.unlink()
+    checkpoints.write_bytes(b"this is not a database" * 100)
+
+    damaged = cli("resume", "d", "--runs-dir", str(runs))
+    said = " ".join(damaged.stderr.split())
+    assert damaged.returncode != 0 and "Traceback" not in damaged.stderr
+    assert "saved progress" in said and "is damaged" in said and f"mv {checkpoints}" in said, said
+    assert json.loads((run / "status.json").read_text())["status"] == "failed"
+
+    checkpoints.rename(run / "checkpoints.sqlite.damaged")
+    again = cli("resume", "d", "--runs-dir", str(runs))
+    assert again.returncode == 0, again.stderr
+    assert (run / "video.mp4").is_file()
+    assert {path.name: path.stat().st_mtime_ns for path in (run / "clips").glob("*.mp4")} == made, "no clip was made again"

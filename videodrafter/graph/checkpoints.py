@@ -17,6 +17,8 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from videodrafter.errors import InputError
+
 CHECKPOINTS = "checkpoints.sqlite"
 
 CHECKPOINT_TYPES = [
@@ -47,9 +49,20 @@ MOVED_TYPES = [
 def checkpointer(run_dir: Path) -> Iterator[SqliteSaver]:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    connection = sqlite3.connect(run_dir / CHECKPOINTS, check_same_thread=False, timeout=30)
+    path = run_dir / CHECKPOINTS
+    connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            damage = connection.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            damage = str(error)
+        if damage != "ok":
+            raise InputError(
+                f"The run's saved progress {path} is damaged ({damage}).",
+                f"Move it aside (`mv {path} {path}.damaged`) and resume again: the run starts over from its "
+                "request and script.json, and every finished picture and clip is found again by its content key.",
+            )
         yield SqliteSaver(connection, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES + MOVED_TYPES))
     finally:
         connection.close()

@@ -19,8 +19,8 @@ from langgraph.types import Command
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
 from videodrafter.errors import InputError
-from videodrafter.graph.approval import approval_answer
-from videodrafter.graph.checkpoints import checkpointer
+from videodrafter.graph.approval import SCRIPT, approval_answer
+from videodrafter.graph.checkpoints import CHECKPOINTS, checkpointer
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.driver import Drive, RunFailed, RunInterrupted, RunOutcome
 from videodrafter.graph.graph import build_graph
@@ -112,8 +112,19 @@ def resume_run(
         context = RunContext.for_run(settings, run_dir, [override.model_dump() for override in request.overrides])
         resources = RunResources(context, chat_model=chat_model, engine=engine)
         command = Command(resume=approve) if approve is not None else None
-        first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script)
+        first_input = InputState(prompt=request.prompt, scenes=request.scenes, script=request.script or _script_without_checkpoints(run_dir))
         return Drive(context, resources, run_id, lock, on_event, cancel).run(command, first_input=first_input)
+
+
+def _script_without_checkpoints(run_dir: Path) -> VideoScript | None:
+    """A run whose saved progress was moved aside (damaged) starts over from its script.json, so the
+    LLM does not plan again and every finished picture and clip is found by its key."""
+    if (run_dir / CHECKPOINTS).exists():
+        return None
+    try:
+        return VideoScript.model_validate_json((run_dir / SCRIPT).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _approval(run_id: str, run_dir: Path, approve: dict, script_file: Path | None) -> dict:
