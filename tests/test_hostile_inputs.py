@@ -126,3 +126,39 @@ def test_damaged_saved_progress_is_a_clear_failure_and_moving_it_aside_resumes_w
     assert again.returncode == 0, again.stderr
     assert (run / "video.mp4").is_file()
     assert {path.name: path.stat().st_mtime_ns for path in (run / "clips").glob("*.mp4")} == made, "no clip was made again"
+
+
+def test_a_full_disk_fails_the_run_with_what_to_do_and_a_resume_finishes_it(settings: Settings, tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import os
+
+    import pytest
+
+    import videodrafter.graph.stages.assemble as assemble
+    from videodrafter.errors import StorageError
+    from videodrafter.graph.driver import RunFailed
+    from videodrafter.graph.runner import resume_run
+
+    script = load_script_file(write_script(tmp_path / "s.json", "full", ["left", "right"]))
+    real = assemble.assemble_video
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(settings.runs_dir / "full" / "video.mp4"))
+
+    monkeypatch.setattr(assemble, "assemble_video", disk_full)
+    with pytest.raises(RunFailed) as failed:
+        start_run("", settings, script=script, run_id="full")
+    assert "the disk is full" in failed.value.message and "video.mp4" in failed.value.message
+    assert "Free some space" in failed.value.hint and "videodrafter resume full" in failed.value.hint
+    assert json.loads((settings.runs_dir / "full" / "status.json").read_text())["status"] == "failed"
+
+    monkeypatch.setattr(assemble, "assemble_video", real)
+    assert resume_run("full", settings.runs_dir).result.video.is_file()
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(StorageError) as refused:
+        start_run("", settings.model_copy(update={"runs_dir": tmp_path / "elsewhere"}), script=script, run_id="ro")
+    assert "the file system is read-only" in refused.value.message and "--runs-dir" in refused.value.hint

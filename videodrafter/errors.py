@@ -29,3 +29,24 @@ class LLMUnavailableError(VideoDrafterError):
 
 class PlanningError(VideoDrafterError):
     """The LLM did not produce a usable script within the allowed attempts."""
+
+
+class StorageError(VideoDrafterError):
+    """The runs folder cannot be written: the disk is full, the folder is read-only or not ours."""
+
+    REASONS = {
+        28: ("the disk is full", "Free some space (or point --runs-dir / VIDEODRAFTER_RUNS_DIR at a larger disk)"),
+        122: ("the disk quota is used up", "Free some space within your quota"),
+        30: ("the file system is read-only", "Use a writable folder with --runs-dir or VIDEODRAFTER_RUNS_DIR"),
+        13: ("permission was denied", "Use a folder you can write with --runs-dir or VIDEODRAFTER_RUNS_DIR, or fix its permissions"),
+    }
+    """errno → (what happened, what to do)."""
+
+    @classmethod
+    def translate(cls, error: BaseException) -> BaseException:
+        """An OSError of a full, read-only or foreign folder as a StorageError; any other error as it is."""
+        if not isinstance(error, OSError) or error.errno not in cls.REASONS:
+            return error
+        what, todo = cls.REASONS[error.errno]
+        where = f" writing {error.filename}" if error.filename else ""
+        return cls(f"Could not write{where}: {what}.", f"{todo}; everything finished so far is kept.")

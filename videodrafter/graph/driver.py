@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from videodrafter.errors import InputError, VideoDrafterError
+from videodrafter.errors import InputError, StorageError, VideoDrafterError
 from videodrafter.graph.artifacts import VideoResult
 from videodrafter.graph.cancellation import run_config
 from videodrafter.graph.checkpoints import checkpointer
@@ -117,7 +117,7 @@ class Drive:
                 if kind == "event":
                     self._progress(ProgressEvent.model_validate(payload))
                 elif kind == "error":
-                    raise payload
+                    raise StorageError.translate(payload)  # a full or read-only disk is a failure to resume from
                 else:
                     return payload
         except KeyboardInterrupt:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from langgraph.types import Command
 
 from videodrafter.config import Settings
 from videodrafter.engines.base import Engine
-from videodrafter.errors import InputError
+from videodrafter.errors import InputError, StorageError
 from videodrafter.graph.approval import SCRIPT, approval_answer
 from videodrafter.graph.checkpoints import CHECKPOINTS, checkpointer
 from videodrafter.graph.context import RunContext
@@ -68,7 +69,7 @@ def start_run(
     """
     text = check_run_inputs(prompt, settings, scenes=scenes, script=script, engine=engine is None, llm=chat_model is None)
     run_id = validate_run_id(run_id or new_run_id(text))
-    with new_run_folder(settings.runs_dir, run_id) as lock:
+    with _storage_errors(), new_run_folder(settings.runs_dir, run_id) as lock:
         run_dir = settings.runs_dir / run_id
         save_request(run_dir, RunRequest(
             run_id=run_id, prompt=text, scenes=scenes, script=script,
@@ -77,6 +78,18 @@ def start_run(
         context = RunContext.for_run(settings, run_dir)
         resources = RunResources(context, chat_model=chat_model, engine=engine)
         return Drive(context, resources, run_id, lock, on_event, cancel).run(InputState(prompt=text, scenes=scenes, script=script))
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A runs folder that cannot be written (read-only, full, not ours) is a clear error, not a traceback."""
+    try:
+        yield
+    except OSError as error:
+        translated = StorageError.translate(error)
+        if translated is error:
+            raise
+        raise translated from error
 
 
 def resume_run(
