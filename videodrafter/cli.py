@@ -140,7 +140,15 @@ def _check_choices(settings: Settings, **which: bool) -> None:
 
 
 def _raise_interrupt(_signum: int, _frame: object) -> None:
-    """A SIGTERM handler: stop the way Ctrl-C does."""
+    """A SIGTERM handler: stop the way Ctrl-C does. Ctrl-C reaches the whole process group (ffmpeg
+    included); SIGTERM from docker, systemd or `timeout` reaches this process only, so a group leader
+    passes it on, and no encoder is left running behind it."""
+    import os
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpgrp(), signal.SIGTERM)
     raise KeyboardInterrupt
 
 
