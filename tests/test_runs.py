@@ -139,6 +139,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_with_its_status_and_the_command_that
     process = subprocess.Popen(
         cli_command("make", "--script", str(script), "--runs-dir", str(runs), "--run-id", "term", "--engine", "tiny"),
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env={**os.environ, **SMALL_VIDEO_ENV},
+        start_new_session=True,  # a group leader, as under docker or systemd: its children must stop with it
     )
     status = runs / "term" / "status.json"
     deadline = time.monotonic() + 240
@@ -152,3 +153,10 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_with_its_status_and_the_command_that
     assert "To continue: videodrafter resume term" in " ".join(stderr.split())
     assert StatusRecord.model_validate_json(status.read_text()).status == "interrupted"
     assert re.search(r"\d\d:\d\d:\d\d stop  (scene images|clips)", stderr), stderr
+    time.sleep(1)
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        pass
+    else:
+        raise AssertionError("a child of the stopped run is still running")
