@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.cli import cli_command
-from tests.fixtures.scripts import write_items
+from tests.fixtures.scripts import write_items, write_script
 from tests.fixtures.settings import small_settings
 from videodrafter.agent.batch import run_batch
 from videodrafter.agent.batch_items import read_batch_file
@@ -231,3 +231,43 @@ def test_the_status_table_shows_a_running_items_stage_and_time() -> None:
     console = Console(record=True, width=160)
     console.print(batch_table("b", [record]))
     assert "clips 1/3, 12 s" in console.export_text()
+
+
+def test_a_ray_worker_killed_mid_batch_is_replaced_and_every_item_is_done(tmp_path: Path, ray_cluster, monkeypatch) -> None:
+    import ray
+
+    from videodrafter.agent import executors
+
+    started: list[executors.RayExecutor] = []
+    real_init = executors.RayExecutor.__init__
+
+    def remember(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        started.append(self)
+
+    monkeypatch.setattr(executors.RayExecutor, "__init__", remember)
+    killed: list[str] = []
+
+    def kill_a_busy_worker(records) -> None:
+        running = [record for record in records if record.status is ItemStatus.RUNNING]
+        if running and not killed and started and started[0]._in_flight:
+            _spec, actor = next(iter(started[0]._in_flight.values()))
+            ray.kill(actor, no_restart=True)
+            killed.append(running[0].item.id)
+
+    items = read_batch_file(write_items(tmp_path, 3))
+    summary = run_batch(items, small_settings(tmp_path / "runs"), batch_id="dies", executor="ray", workers=2, retries=0, on_update=kill_a_busy_worker)
+    assert killed, "a worker was killed while it had an item"
+    assert (summary.done, summary.failed) == (3, 0), summary.failures
+    assert summary.worker_deaths == 1
+    assert len(started[0].actors) == 2
+
+
+def test_running_a_batch_again_tries_its_failed_items_again(tmp_path: Path) -> None:
+    items_file = write_items(tmp_path, 1, extra=[{"id": "late", "script": "late.json"}])
+    settings = small_settings(tmp_path / "runs")
+    first = run_batch(read_batch_file(items_file), settings, batch_id="again", retries=0)
+    assert (first.done, first.failed) == (1, 1)
+    write_script(tmp_path / "late.json", "late", ["left"])  # the user fixes what failed, then runs the same batch
+    second = run_batch(read_batch_file(items_file), settings, batch_id="again", retries=0)
+    assert (second.done, second.failed) == (2, 0), second.failures

@@ -3,7 +3,9 @@
 Each item is a checkpointed run. A failed item is retried (bounded): a run that failed after its
 script was written is resumed (finished artifacts are kept); a run whose planning failed starts
 over with another seed. Killing the batch and running the same command again (same --batch-id)
-skips finished items and resumes interrupted ones.
+skips finished items, resumes interrupted ones and tries failed ones again. A worker that dies
+(killed, out of memory) is replaced and its item tried again on a live one, without counting as an
+attempt (at most ``MAX_WORKER_DEATHS`` times per item).
 
 Items run one at a time in this process, ``workers`` at a time in worker processes, or on Ray actors.
 While an item runs, its record carries the stage its run's ``status.json`` names and when the attempt
@@ -45,6 +47,7 @@ class BatchSummary(BaseModel):
     failures: dict[str, str] = Field(default_factory=dict)
     videos: dict[str, str] = Field(default_factory=dict, description="Each finished item's video, by item id.")
     worker_load_counts: list[dict[str, int]] = Field(default_factory=list)
+    worker_deaths: int = Field(default=0, description="Workers that died during the batch; each was replaced and its item tried again.")
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -56,7 +59,12 @@ class BatchInterrupted(KeyboardInterrupt):
         self.interrupted = interrupted
 
 
-def _first_spec(record: ItemRecord, batch_id: str, retries: int) -> WorkSpec | None:
+MAX_WORKER_DEATHS = 2
+"""Workers that may die under one item before its tries count as attempts (an item that kills every
+worker, e.g. out of memory, must still end)."""
+
+
+def _first_spec(record: ItemRecord, batch_id: str) -> WorkSpec | None:
     base = f"{batch_id}-{record.item.id}"
     if record.status is ItemStatus.DONE:
         return None
@@ -64,9 +72,8 @@ def _first_spec(record: ItemRecord, batch_id: str, retries: int) -> WorkSpec | N
         return WorkSpec(item=record.item, run_id=base, attempt=1)
     if record.status in (ItemStatus.RUNNING, ItemStatus.INTERRUPTED):  # killed or Ctrl-C: pick its run up where it stopped
         return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=max(record.attempts, 1), seed_offset=_offset(record.run_id))
-    if record.attempts <= retries:
-        return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=record.attempts + 1, seed_offset=_offset(record.run_id))
-    return None
+    # failed: running the batch again is asking for another try, whatever the last run's retries were
+    return WorkSpec(item=record.item, run_id=record.run_id or base, attempt=record.attempts + 1, seed_offset=_offset(record.run_id))
 
 
 def _offset(run_id: str | None) -> int:
@@ -98,11 +105,11 @@ def run_batch(
     _check_items(items, base)
     store = BatchStore(settings.runs_dir / "batches" / batch_id)
     try:
-        # 1. what is left to do: new items, interrupted ones, failed ones with retries left
+        # 1. what is left to do: new items, interrupted ones, failed ones (a rerun tries them again)
         store.register(items)
         records = {record.item.id: record for record in store.records()}
         wanted = {item.id for item in items}
-        pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id, retries)))
+        pending = deque(spec for record in records.values() if record.item.id in wanted and (spec := _first_spec(record, batch_id)))
         runner = _executor(executor, base, workers, ray_address, items_left=len(pending))
         # 2. run it, retrying failures, until nothing is pending or under way
         try:
@@ -119,7 +126,7 @@ def run_batch(
         summary = _summary(
             final, batch_id=batch_id, folder=store.folder, executor=f"{executor} ({runner.capacity} at a time)",
             seconds=time.perf_counter() - started, load_counts=load_counts,
-        )
+        ).model_copy(update={"worker_deaths": runner.worker_deaths})
         store.write_results()
         store.write_summary(summary.model_dump(mode="json"))
         return summary
@@ -183,7 +190,9 @@ def _run_pending(
         spec, result = runner.next_result(tick)
         in_flight -= 1
         records[spec.item.id] = _with_result(records[spec.item.id], result)
-        if not result.ok and spec.attempt <= retries:
+        if not result.ok and result.worker_died and spec.worker_deaths < MAX_WORKER_DEATHS:
+            pending.append(spec.model_copy(update={"worker_deaths": spec.worker_deaths + 1}))  # again, on a live worker
+        elif not result.ok and spec.attempt <= retries:
             pending.append(_retry_spec(spec, result.planning_failed, batch_id))
         store.save(records[spec.item.id])
         store.write_results()

@@ -26,6 +26,8 @@ class ItemResult(BaseModel):
     llm_calls: int = 0
     tokens: int = 0
     video: str | None = None
+    worker_died: bool = False
+    """The worker process died under the item (killed, out of memory): not the item's fault, so it is tried again on a live worker."""
 
 
 def item_settings(base: dict[str, Any], item: BatchItem, seed_offset: int) -> Settings:

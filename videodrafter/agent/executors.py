@@ -27,6 +27,9 @@ STOP_GRACE_S = 15.0
 """After Ctrl-C, how long a worker process may take to record its run as interrupted before it is terminated."""
 
 
+log = logging.getLogger(__name__)
+
+
 class WorkSpec(BaseModel):
     """One attempt at one item."""
 
@@ -34,10 +37,14 @@ class WorkSpec(BaseModel):
     run_id: str
     seed_offset: int = 0
     attempt: int = 1
+    worker_deaths: int = 0
+    """Workers that died under this item so far (their tries do not count as attempts, up to a bound)."""
 
 
 class Executor(Protocol):
     capacity: int
+    worker_deaths: int
+    """Workers that died during the batch (each was replaced)."""
 
     def submit(self, spec: WorkSpec) -> None: ...
 
@@ -56,6 +63,7 @@ class LocalExecutor:
     """One item at a time in this process; models stay loaded between items."""
 
     capacity = 1
+    worker_deaths = 0
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
@@ -132,6 +140,7 @@ class ProcessExecutor:
         self._context = multiprocessing.get_context("spawn")
         self._idle = [self._start() for _ in range(workers)]
         self._busy: dict[_Worker, WorkSpec] = {}
+        self.worker_deaths = 0
 
     def _start(self) -> _Worker:
         ours, theirs = self._context.Pipe()
@@ -164,7 +173,8 @@ class ProcessExecutor:
         except (EOFError, OSError):  # the worker died (killed, out of memory): a fresh one takes its place
             worker.process.join(1)
             code = worker.process.exitcode
-            result = ItemResult(ok=False, run_id=spec.run_id, error=f"The worker process ended unexpectedly (exit code {code}).")
+            result = ItemResult(ok=False, run_id=spec.run_id, error=f"The worker process ended unexpectedly (exit code {code}).", worker_died=True)
+            self.worker_deaths += 1
             self._idle.append(self._start())
         return spec, result
 
@@ -231,10 +241,11 @@ class RayExecutor:
             self._owns_cluster = True
         self.settings = settings
         self.capacity = workers
-        actor_class = ray.remote(num_cpus=1)(BatchWorkerActor)
-        self.actors = [actor_class.remote() for _ in range(workers)]
+        self._actor_class = ray.remote(num_cpus=1)(BatchWorkerActor)
+        self.actors = [self._actor_class.remote() for _ in range(workers)]
         self._idle = list(self.actors)
         self._in_flight: dict[Any, tuple[WorkSpec, Any]] = {}
+        self.worker_deaths = 0
 
     def submit(self, spec: WorkSpec) -> None:
         actor = self._idle.pop()
@@ -245,18 +256,39 @@ class RayExecutor:
         while not (ready := self.ray.wait(list(self._in_flight), num_returns=1, timeout=POLL_S)[0]):
             tick()
         spec, actor = self._in_flight.pop(ready[0])
-        self._idle.append(actor)
         try:
             result = ItemResult.model_validate(self.ray.get(ready[0]))
-        except self.ray.exceptions.RayError as error:  # the worker process died
+        except self.ray.exceptions.RayActorError as error:  # the actor's process died: it leaves the pool, a new one takes its place
+            result = ItemResult(ok=False, run_id=spec.run_id, error=f"The Ray worker died: {str(error).splitlines()[0]}", worker_died=True)
+            actor = self._replace(actor)
+        except self.ray.exceptions.RayError as error:
             result = ItemResult(ok=False, run_id=spec.run_id, error=f"Ray worker failed: {str(error).splitlines()[0]}")
+        self._idle.append(actor)
         return spec, result
 
+    def _replace(self, dead: Any) -> Any:
+        self.worker_deaths += 1
+        fresh = self._actor_class.remote()
+        self.actors = [fresh if actor is dead else actor for actor in self.actors]
+        return fresh
+
     def load_counts(self) -> list[dict[str, int]]:
-        return self.ray.get([actor.load_counts.remote() for actor in self.actors])
+        """Each live worker's model loads (a worker that died meanwhile is replaced, with nothing loaded)."""
+        counts = []
+        for actor in list(self.actors):
+            try:
+                counts.append(self.ray.get(actor.load_counts.remote(), timeout=60))
+            except self.ray.exceptions.RayActorError:
+                self._replace(actor)
+            except (self.ray.exceptions.RayError, TimeoutError):
+                continue
+        return counts
 
     def close(self) -> None:
         for actor in self.actors:
-            self.ray.kill(actor)
+            try:
+                self.ray.kill(actor)
+            except Exception:  # noqa: BLE001 - an actor that is already gone
+                log.debug("Ray actor already gone")
         if self._owns_cluster:
             self.ray.shutdown()
