@@ -187,6 +187,7 @@ def test_the_embedded_backends_are_evaluated_for_real(tmp_path: Path) -> None:
     command = cli_command(
         "eval", "--suite", "smoke",
         "--llm", "local:smollm2", "--llm", "local:gemma3", "--prompts", "v1", "--prompts", "v2", "-o", str(tmp_path),
+        "--no-cache",  # every case asks the model (and nothing is cached in the repository's evals/cache/)
     )
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False, env={**os.environ})
     assert result.returncode == 0, result.stderr

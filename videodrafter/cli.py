@@ -476,6 +476,7 @@ def eval_command(
     critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges the rendered cases (with --engine): critic pass rate, regenerations per scene.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="PATH", help="Report folder (default: evals/results/SUITE-TIME).")] = None,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run every case N times: latency gets a spread (mean ± sd), since the machine may be busy.")] = 1,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the LLM every time: neither read nor write the answer cache (evals/cache/).")] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Compare prompt sets and LLM backends on a suite of prompts; writes markdown, JSON and HTML.
@@ -494,7 +495,7 @@ def eval_command(
     from rich.markdown import Markdown
 
     from videodrafter.evals.cases import load_suite
-    from videodrafter.evals.reports import markdown_table, write_reports
+    from videodrafter.evals.reports import cache_line, markdown_table, write_reports
     from videodrafter.evals.runner import EvalConfig, run_eval
 
     settings = _settings()
@@ -503,7 +504,7 @@ def eval_command(
         loaded = load_suite(suite)
         config = EvalConfig(
             suite=loaded.name, llms=llms or [settings.llm], prompt_sets=prompt_sets or [settings.prompt_set], seed=seed,
-            engine=engine, clip_model=clip_model, judge=judge, critic=critic, repeats=repeats,
+            engine=engine, clip_model=clip_model, judge=judge, critic=critic, repeats=repeats, cache_dir=None if no_cache else Path("evals/cache"),
         )
         folder = output or Path("evals/results") / f"{loaded.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
         with case_progress(stderr) as on_progress:
@@ -515,6 +516,8 @@ def eval_command(
     stdout.print(Markdown(markdown_table(report)))
     stderr.print("[dim]↑ higher is better, ↓ lower is better; the best value of a row is bold.[/]")
     stderr.print(f"[dim]reports: {paths['markdown']}, {paths['json']}, {paths['html']}[/]")
+    if cache_line(report):
+        stderr.print(cache_line(report), style="dim", markup=False, highlight=False)
 
 
 @eval_app.command("compare", cls=Command)

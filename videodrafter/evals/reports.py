@@ -7,7 +7,8 @@ import json
 import math
 from pathlib import Path
 
-from videodrafter.evals.runner import EvalReport, aggregate
+from videodrafter.evals.call_traces import LLMCall
+from videodrafter.evals.runner import CaseResult, EvalReport, aggregate
 from videodrafter.evals.visual_metrics import PAPER_SCENE_CONSISTENCY
 from videodrafter.media.files import write_text_atomic
 
@@ -125,6 +126,17 @@ def beside_the_paper(report: EvalReport) -> list[str]:
     return [*lines, ""]
 
 
+def cache_line(report: EvalReport) -> str:
+    """How many answers came from the answer cache; empty when none did."""
+    cached, calls = report.cache_counts()
+    if not cached:
+        return ""
+    return (
+        f"{cached} of {calls} LLM answers came from the answer cache ({report.config.cache_dir}); their seconds and tokens "
+        "are those measured when they were written. Run with --no-cache to ask the LLM again."
+    )
+
+
 def markdown_report(report: EvalReport) -> str:
     config = report.config
     repeats = f" × {config.repeats} runs (latency: mean ± sd over runs)" if config.repeats > 1 else ""
@@ -143,6 +155,7 @@ def markdown_report(report: EvalReport) -> str:
             "",
             markdown_table(report),
             "",
+            *([cache_line(report), ""] if cache_line(report) else []),
             *beside_the_paper(report),
             *(["## Failed cases: what the LLM wrote", "", failures, ""] if failures else []),
             "Versions: " + ", ".join(f"{name} {value}" for name, value in report.versions.items()),
@@ -156,6 +169,36 @@ def _metric_text(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
+
+
+def _html_call(number: int, call: LLMCall) -> str:
+    """One LLM call, collapsed: its summary line, then the messages, the raw answer and what came back."""
+    escape = html.escape
+    facts = [call.role, f"{call.seconds:.1f} s", f"{call.tokens_in} → {call.tokens_out} tokens"]
+    facts += [call.response_format] if call.response_format else []
+    facts += ["from the cache"] if call.cached else []
+    facts += ["rejected"] if call.feedback else []
+    facts += ["error"] if call.error else []
+    messages = "".join(f"<p class='role'>{escape(message.role)}</p><pre>{escape(message.content)}</pre>" for message in call.messages)
+    parameters = f"<p>parameters: {escape(json.dumps(call.parameters))}</p>" if call.parameters else ""
+    answer = f"<p class='role'>answer</p><pre>{escape(call.answer or '(no text)')}</pre>"
+    feedback = f"<p class='role'>sent back by the checker</p><pre>{escape(call.feedback)}</pre>" if call.feedback else ""
+    error = f"<p class='role'>error</p><pre>{escape(call.error)}</pre>" if call.error else ""
+    return (
+        f"<details class='call'><summary>call {number} · {escape(' · '.join(facts))}</summary>"
+        f"{parameters}{messages}{answer}{feedback}{error}</details>"
+    )
+
+
+def _html_trace(result: CaseResult) -> str:
+    """The case's LLM calls and the checker's problems, collapsed under one line."""
+    if not result.calls and not result.problems:
+        return ""
+    cached = f", {result.cached_calls} from the cache" if result.cached_calls else ""
+    calls = "".join(_html_call(number, call) for number, call in enumerate(result.calls, start=1))
+    problems = "".join(f"<li><pre>{html.escape(problem)}</pre></li>" for problem in result.problems)
+    problems = f"<p>Problems sent back to the LLM:</p><ol>{problems}</ol>" if problems else ""
+    return f"<details class='trace'><summary>LLM calls ({len(result.calls)}{cached})</summary>{problems}{calls}</details>"
 
 
 def html_report(report: EvalReport) -> str:
@@ -176,12 +219,13 @@ def html_report(report: EvalReport) -> str:
             scenes = f"<table class='scenes'><tr><th>#</th><th>event</th><th>action</th><th>foreground</th><th>background</th><th>camera</th></tr>{rows}</table><ul>{entities}</ul>"
         notes = "".join(f"<li>{escape(note)}</li>" for note in result.notes)
         status = "ok" if result.metrics.valid else f"failed: {escape(result.metrics.error)}"
+        status += " · cached" if result.cached_calls else ""
         if not result.metrics.valid:
             notes += f"<li>What the LLM wrote last:<pre>{escape(result.llm_output or '(no text)')}</pre></li>"
         cases.append(
             f"<details><summary><b>{escape(result.case_id)}</b> · {escape(result.llm)} · {escape(result.prompt_set)} · {status}</summary>"
             f"<table class='metrics'>{metrics}</table>{scenes}<ul class='notes'>{notes}</ul>"
-            f"{'<p>judge: ' + escape(result.judge_reason) + '</p>' if result.judge_reason else ''}</details>"
+            f"{'<p>judge: ' + escape(result.judge_reason) + '</p>' if result.judge_reason else ''}{_html_trace(result)}</details>"
         )
     columns, rows = summary_rows(report)
     table = "<tr><th>metric</th>" + "".join(f"<th>{escape(column)}</th>" for column in columns) + "</tr>" + "".join(
@@ -189,9 +233,9 @@ def html_report(report: EvalReport) -> str:
         for label, cells in rows
     )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Eval {escape(report.config.suite)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:left}}details{{margin:.4em 0}}summary{{cursor:pointer}}td.best{{font-weight:bold;background:#e6f4ea}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5em}}</style>
+<style>body{{font-family:sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:left}}details{{margin:.4em 0}}summary{{cursor:pointer}}td.best{{font-weight:bold;background:#e6f4ea}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5em}}details.trace,details.call{{margin-left:1em}}p.role{{margin:.3em 0 0;font-weight:bold}}</style>
 </head><body><h1>Eval: {escape(report.config.suite)}</h1><p>{escape(report.suite_description)}</p>
-<h2>Side by side</h2><p>↑ higher is better, ↓ lower is better; the best value of a row is highlighted.</p><table>{table}</table><h2>Cases</h2>{''.join(cases)}
+<h2>Side by side</h2><p>↑ higher is better, ↓ lower is better; the best value of a row is highlighted.</p><table>{table}</table><p>{escape(cache_line(report))}</p><h2>Cases</h2>{''.join(cases)}
 <h2>Reproduce</h2><pre>{escape(json.dumps({"config": report.config.model_dump(mode="json"), "versions": report.versions, "prompt_sets": report.prompt_set_hashes}, indent=2))}</pre></body></html>"""
 
 

@@ -10,12 +10,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from videodrafter.config import Settings
 from videodrafter.errors import VideoDrafterError
+from videodrafter.evals.answer_cache import EvalAnswerCache, model_identity
+from videodrafter.evals.call_traces import LLMCall, watched
 from videodrafter.evals.cases import EvalCase, EvalSuite
 from videodrafter.evals.script_metrics import ScriptMetrics, script_metrics
 from videodrafter.text_embedding import embed_texts
@@ -42,6 +43,11 @@ class EvalConfig(BaseModel):
     judge: str | None = Field(default=None, description="LLM spec of the coherence judge.")
     critic: str | None = Field(default=None, description="LLM spec of a vision critic for the rendered cases (see make --critic).")
     repeats: int = Field(default=1, ge=1, le=20, description="Runs of every case (same seed): latency gets a spread.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of cached LLM answers, keyed by model, messages, call parameters, seed and repeat: an unchanged "
+        "case is answered from it (with the latency first measured). None: every call goes to the LLM and nothing is kept.",
+    )
 
 
 class CaseResult(BaseModel):
@@ -57,6 +63,9 @@ class CaseResult(BaseModel):
     judge_reason: str = ""
     repeat: int = Field(default=0, description="Which run of the case this is (0-based; see EvalConfig.repeats).")
     llm_output: str = Field(default="", description="What the LLM wrote last, kept for a case that failed.")
+    problems: list[str] = Field(default_factory=list, description="What the checker found in rejected answers and sent back, in order.")
+    calls: list[LLMCall] = Field(default_factory=list, description="Every LLM call of the case (planner, then judge): messages, raw answer, feedback.")
+    cached_calls: int = Field(default=0, description="Calls answered from the answer cache (their latency is as first measured).")
 
 
 class EvalReport(BaseModel):
@@ -71,6 +80,10 @@ class EvalReport(BaseModel):
 
     def variants(self) -> list[tuple[str, str]]:
         return [(llm, prompt_set) for llm in self.config.llms for prompt_set in self.config.prompt_sets]
+
+    def cache_counts(self) -> tuple[int, int]:
+        """(LLM calls answered from the cache, LLM calls in all)."""
+        return sum(result.cached_calls for result in self.results), sum(len(result.calls) for result in self.results)
 
 
 def _versions() -> dict[str, str]:
@@ -87,37 +100,36 @@ MAX_KEPT_OUTPUT = 4000
 """Characters of a failed case's last LLM answer kept in the report."""
 
 
-class _LastAnswer(BaseCallbackHandler):
-    """Remembers the text of the model's latest answer (what a prompt engineer needs to see when a case fails)."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def on_llm_end(self, response, **kwargs) -> None:
-        for generations in response.generations:
-            for generation in generations:
-                self.text = generation.text or str(getattr(getattr(generation, "message", None), "content", ""))
+def _answer_cache(config_cache: Path | None, llm: str, model: BaseChatModel, settings: Settings, repeat: int) -> EvalAnswerCache | None:
+    """Each repeat keeps its own answers, so a rerun of a repeated suite keeps its latency spread."""
+    if config_cache is None:
+        return None
+    return EvalAnswerCache(config_cache, model_identity(llm, model, eval_seed=settings.seed, repeat=repeat))
 
 
-def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None, model=None) -> CaseResult:
+def evaluate_case(
+    case: EvalCase, llm: str, prompt_set: str, settings: Settings, judge_model=None, model=None, *,
+    cache_dir: Path | None = None, repeat: int = 0, judge: str = "judge",
+) -> CaseResult:
+    """Plan the case's prompt (and have the judge rate it); every call is traced, and answered from
+    ``cache_dir`` when an earlier run asked the same."""
     model = model or create_chat_model(llm, settings)
     usage = TokenUsage()
     min_scenes, max_scenes = scene_bounds(case.scenes, settings)
-    listener = _LastAnswer()
-    callbacks = model.callbacks
-    model.callbacks = [*(callbacks or []), listener]  # the model's own callbacks keep working
     started = time.perf_counter()
-    try:
-        plan = plan_script(case.prompt, model, settings, min_scenes=min_scenes, max_scenes=max_scenes, prompt_set_name=prompt_set, usage=usage)
-    except VideoDrafterError as error:
-        metrics = ScriptMetrics(valid=False, error=error.message, attempts=settings.plan_max_attempts, seconds=time.perf_counter() - started,
+    failure: VideoDrafterError | None = None
+    with watched(model, "planner", _answer_cache(cache_dir, llm, model, settings, repeat)) as tracer:
+        try:
+            plan = plan_script(case.prompt, model, settings, min_scenes=min_scenes, max_scenes=max_scenes, prompt_set_name=prompt_set, usage=usage)
+        except VideoDrafterError as error:
+            failure = error
+    seconds = time.perf_counter() - started + tracer.cached_seconds  # a cached answer costs what it cost when written
+    calls = tracer.traced()
+    if failure is not None:
+        metrics = ScriptMetrics(valid=False, error=failure.message, attempts=settings.plan_max_attempts, seconds=seconds,
                                 llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens)
-        return CaseResult(
-            case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, llm_output=listener.text[:MAX_KEPT_OUTPUT]
-        )
-    finally:
-        model.callbacks = callbacks
-    seconds = time.perf_counter() - started
+        return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics,
+                          llm_output=tracer.last_answer[:MAX_KEPT_OUTPUT], calls=calls, cached_calls=sum(c.cached for c in calls))
     script = _with_photos(plan.script, case)
     metrics = script_metrics(
         script, attempts=plan.attempts, notes=plan.notes, min_scenes=min_scenes, max_scenes=max_scenes,
@@ -128,9 +140,12 @@ def evaluate_case(case: EvalCase, llm: str, prompt_set: str, settings: Settings,
     if judge_model is not None:
         from videodrafter.evals.judge import judge_coherence
 
-        rating = judge_coherence(script, judge_model, settings, TokenUsage())
+        with watched(judge_model, "judge", _answer_cache(cache_dir, judge, judge_model, settings, 0)) as judged:
+            rating = judge_coherence(script, judge_model, settings, TokenUsage())
         metrics.coherence, reason = float(rating.coherence), rating.reason
-    return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, script=script, notes=plan.notes, judge_reason=reason)
+        calls += judged.traced()
+    return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, script=script, notes=plan.notes,
+                      judge_reason=reason, problems=plan.problems, calls=calls, cached_calls=sum(call.cached for call in calls))
 
 
 def _with_photos(script: VideoScript, case: EvalCase) -> VideoScript:
@@ -167,14 +182,17 @@ def run_eval(
             for case in suite.cases:
                 for repeat in range(config.repeats):  # same seed: the same script, another latency sample
                     again = f" · run {repeat + 1}/{config.repeats}" if config.repeats > 1 else ""
-                    on_progress(f"{case.id} · {llm} · {prompt_set}{again}", len(results), total)
+                    label = f"{case.id} · {llm} · {prompt_set}{again}"
+                    on_progress(label, len(results), total)
                     case_settings = settings.model_copy(update={"llm": llm, "prompt_set": prompt_set, "seed": config.seed})
                     result = evaluate_case(
-                        case, llm, prompt_set, case_settings, judge_model if repeat == 0 else None, (chat_models or {}).get(llm)
+                        case, llm, prompt_set, case_settings, judge_model if repeat == 0 else None, (chat_models or {}).get(llm),
+                        cache_dir=config.cache_dir, repeat=repeat, judge=config.judge or "judge",
                     )
                     result.repeat = repeat
                     if config.engine and result.script is not None and repeat == 0:
                         result.visual = render_and_score(result, config, case_settings, output_dir, (chat_models or {}).get(llm))
+                    on_progress(f"{label} · {case_outcome(result)}", len(results), total)
                     results.append(result)
     on_progress("done", total, total)
     return EvalReport(
@@ -187,6 +205,13 @@ def run_eval(
         settings=json.loads(settings.model_dump_json()),
         results=results,
     )
+
+
+def case_outcome(result: CaseResult) -> str:
+    """How a finished case went, for its progress line: ok or failed, seconds, tokens, answers from the cache."""
+    metrics = result.metrics
+    cached = f", {result.cached_calls}/{len(result.calls)} answers from the cache" if result.cached_calls else ""
+    return f"{'ok' if metrics.valid else 'failed'} in {metrics.seconds:.1f} s, {metrics.llm_calls} LLM calls, {metrics.tokens_out} tokens out{cached}"
 
 
 def render_and_score(
