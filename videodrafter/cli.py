@@ -281,6 +281,7 @@ def make(
     profile: Annotated[SpeedProfile | None, typer.Option("--profile", help=Settings.model_fields["profile"].description)] = None,
     turbo_lora: Annotated[str | None, typer.Option("--turbo-lora", metavar="FILE", help=Settings.model_fields["turbo_lora"].description)] = None,
     voice: VoiceOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what the run would take (stages, time, LLM tokens, API price) and make nothing.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Make a multi-scene video for PROMPT: script, references, scene images, clips, one mp4.
@@ -291,6 +292,7 @@ def make(
       videodrafter make "a dog's day at the beach" --scenes 4
       videodrafter make --script script.json --engine tiny
       videodrafter make "a kite festival" --approve   (pause to review the script)
+      videodrafter make "a kite festival" --engine sdxl-wan --dry-run   (time and price first)
       videodrafter make --script script.json --candidates 3 --critic vllm:Qwen/Qwen2.5-VL-7B-Instruct@http://gpu:8000/v1
     """
     from videodrafter.graph.runner import start_run
@@ -301,6 +303,9 @@ def make(
         turbo_lora=turbo_lora, voice=voice,
     )
     script = _read_script(script_file) if script_file else None
+    if dry_run:
+        _print_estimate(prompt, settings, scenes, script)
+        return
     # every choice (engine, LLM, critic, embedder, voice), the prompt and the script are checked once, in start_run
     _run_with_progress(lambda on_event: start_run(prompt, settings, scenes=scenes, script=script, run_id=run_id, on_event=on_event))
 
@@ -634,6 +639,20 @@ def serve(
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     stderr.print(f"videodrafter web UI on http://{host}:{port}")
     serve_app(settings, host, port)
+
+
+def _print_estimate(prompt: str, settings: Settings, scenes: int | None, script) -> None:
+    """`make --dry-run`: the inputs checked as for a run, then the estimate; nothing is written."""
+    from videodrafter.display import estimate_table
+    from videodrafter.graph.estimate import estimate_run
+    from videodrafter.run_inputs import check_run_inputs
+
+    try:
+        check_run_inputs(prompt, settings, scenes=scenes, script=script, llm=False)  # a price is wanted before a key is
+        settings.llm_spec  # noqa: B018 - a malformed spec is still refused
+        stdout.print(estimate_table(estimate_run(settings, scenes=scenes, script=script)))
+    except VideoDrafterError as error:
+        _fail(error)
 
 
 def _read_script(path: Path):

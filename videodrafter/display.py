@@ -120,3 +120,24 @@ def runs_table(records) -> Table:
             Text(str(record.video) if record.video else (record.next_step() or "")),
         )
     return table
+
+
+def estimate_table(estimate) -> Table:
+    """`make --dry-run`: each stage's expected time, the LLM's calls and tokens, the API price."""
+    table = Table(title=f"estimate: about {_minutes(estimate.seconds)} (nothing was made)")
+    for column in ("stage", "items", "time", "from"):
+        table.add_column(column)
+    for stage in estimate.stages:
+        table.add_row(stage.stage, str(stage.items or ""), _minutes(stage.seconds), stage.source)
+    if estimate.llm_calls:
+        table.add_row(
+            "LLM", str(estimate.llm_calls),
+            f"{estimate.input_tokens:,} tokens in, {estimate.output_tokens:,} out", estimate.llm_source,
+        )
+    table.add_row("price", "", f"${estimate.price_usd:.4f}", Text(estimate.price_note))
+    return table
+
+
+def _minutes(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
