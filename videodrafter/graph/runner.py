@@ -28,6 +28,7 @@ from videodrafter.graph.graph import build_graph
 from videodrafter.graph.progress import ProgressEvent
 from videodrafter.graph.run_folder import (
     RunRequest,
+    checkpoint_thread,
     load_request,
     new_run_folder,
     new_run_id,
