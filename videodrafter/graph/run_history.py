@@ -1,8 +1,9 @@
 """The runs under a runs folder, newest first: what `videodrafter runs` and the web UI's Runs tab show.
 
-Read-only: the history never takes a run's lock, so listing runs cannot get in the way of a run
-being started or resumed. Everything comes from the run folder (request, status record, script,
-video); a folder killed before it wrote its request is not a run and is left out.
+Reading never takes a run's lock, so listing runs cannot get in the way of a run being started or
+resumed. Everything comes from the run folder (request, status record, script, video); a folder
+killed before it wrote its request is not a run and is left out. ``delete_run`` (the web Runs tab)
+takes the lock, so a run being driven is never deleted.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from videodrafter.errors import InputError
-from videodrafter.graph.run_folder import checkpoint_thread, LOCK, REQUEST, STATUS, RunRequest, resume_command, validate_run_id
+from videodrafter.graph.run_folder import checkpoint_thread, LOCK, REQUEST, STATUS, RunBusy, RunRequest, resume_command, run_lock, validate_run_id
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,35 @@ class RunRecord(BaseModel):
     video: Path | None = Field(default=None, description="The finished video, when there is one.")
     stage: str | None = Field(default=None, description="The stage a running (or stopped) run was at.")
     error: str | None = Field(default=None, description="Why a failed run stopped.")
+    message: str = Field(default="", description="What the stage under way was doing, in words.")
+    done: int = Field(default=0, description="Items of that stage finished.")
+    total: int = Field(default=0, description="Items of that stage in all (0: unknown).")
+    updated_at: str | None = Field(default=None, description="When the status was last written (UTC, ISO 8601).")
+    stage_started_at: str | None = Field(default=None, description="When the stage under way started (UTC, ISO 8601).")
+
+    def elapsed_s(self, now: datetime | None = None) -> float | None:
+        """Seconds from the start to now (a running run) or to its last status (a stopped or finished one)."""
+        end = (now or datetime.now(UTC)) if self.status == "running" else _parse_time(self.updated_at)
+        start = _parse_time(self.created_at)
+        return None if start is None or end is None else max(0.0, (end - start).total_seconds())
+
+    def stage_elapsed_s(self, now: datetime | None = None) -> float | None:
+        """Seconds the stage under way has run (a running run only)."""
+        start = _parse_time(self.stage_started_at)
+        if self.status != "running" or start is None:
+            return None
+        return max(0.0, ((now or datetime.now(UTC)) - start).total_seconds())
+
+    def thumbnail(self) -> Path | None:
+        """A picture of the run: its first scene picture, else its first entity reference."""
+        for folder in ("scenes", "entities"):
+            pictures = sorted(
+                (path for path in (self.run_dir / folder).glob("*.png") if not path.name.endswith((".mask.png", ".last.png"))),
+                key=lambda path: (path.stat().st_mtime, path.name),
+            )
+            if pictures:
+                return pictures[0]
+        return None
 
     @property
     def status_label(self) -> str:
@@ -80,6 +112,28 @@ def _lock_holder_alive(run_dir: Path) -> bool:
     return True
 
 
+def _lock_held(lock: Path) -> bool | None:
+    """Whether a process holds the flock of ``lock``, read from /proc/locks (never by taking it); None
+    where the kernel does not say. The holder may be alive with the lock released: a web server whose
+    run's thread has ended (or died) no longer drives that run."""
+    try:
+        info = lock.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    where = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    return any(line.split()[1] == "FLOCK" and where in line.split() for line in table.splitlines() if len(line.split()) > 5)
+
+
+def _still_driven(run_dir: Path, recorded: dict) -> bool:
+    """A 'running' run is driven by someone: its lock is held (a CLI, chat, web or batch run), or, for a
+    LangGraph Server run (no lock), the process that wrote its status is alive."""
+    if (run_dir / LOCK).is_file():
+        held = _lock_held(run_dir / LOCK)
+        return _lock_holder_alive(run_dir) if held is None else held
+    return _status_writer_alive(recorded)
+
+
 def _status_writer_alive(recorded: dict) -> bool:
     """The process that wrote a run's status is alive: a LangGraph Server run holds no run lock."""
     pid, host = recorded.get("pid"), recorded.get("host")
@@ -117,17 +171,28 @@ def read_run(run_dir: Path) -> RunRecord | None:
         recorded = {}
     video = run_dir / "video.mp4"
     status = recorded.get("status")
-    if status == "running" and not (_lock_holder_alive(run_dir) or _status_writer_alive(recorded)):
+    if status == "running" and not _still_driven(run_dir, recorded):
         status = "interrupted"  # killed: nobody drives it any more
     if status is None:
         status = "done" if video.is_file() else "unfinished"
     if status not in RunStatus.__args__:
         status = "unfinished"
     return RunRecord(
-        run_id=run_dir.name, prompt=request.prompt, status=status,  # the folder's name: a copied run is its copy scenes=_scene_count(run_dir, request),
+        run_id=run_dir.name,  # the folder's name: a copied run is its copy
+        prompt=request.prompt, status=status, scenes=_scene_count(run_dir, request),
         created_at=request.created_at, run_dir=run_dir, video=video if video.is_file() else None,
-        stage=recorded.get("stage"), error=recorded.get("error"),
+        stage=recorded.get("stage"), error=recorded.get("error"), message=recorded.get("message") or "",
+        done=recorded.get("done") or 0, total=recorded.get("total") or 0, updated_at=recorded.get("updated_at"),
+        stage_started_at=recorded.get("stage_started_at"),
     )
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def list_runs(runs_dir: Path, limit: int | None = None) -> list[RunRecord]:
@@ -149,6 +214,19 @@ def find_run(runs_dir: Path, run_id: str) -> RunRecord:
             f"Recent runs: {recent}." if recent else 'Start one with `videodrafter make "..."`.',
         )
     return record
+
+
+def delete_run(runs_dir: Path, run_id: str) -> None:
+    """Delete a run's folder, holding its lock: a run being driven (here or by another process) is
+    refused with RunBusy, and nothing outside ``runs_dir`` is touched."""
+    record = find_run(runs_dir, run_id)
+    run_dir = record.run_dir
+    if run_dir.is_symlink() or run_dir.resolve().parent != runs_dir.resolve():
+        raise InputError(f"The run '{run_id}' is not a folder of {runs_dir}.", "Delete it by hand if it should go.")
+    if record.status == "running":  # a LangGraph Server run holds no lock: its status says it is driven
+        raise RunBusy(f"The run '{run_id}' is being worked on.", "Wait for it to finish (or cancel it), then delete it.")
+    with run_lock(run_dir, run_id):
+        shutil.rmtree(run_dir)
 
 
 def pending_script(run_dir: Path):
