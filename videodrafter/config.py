@@ -109,6 +109,10 @@ class Settings(BaseSettings):
         "LLMs; 1 for the embedded models, which in our runs never satisfied the critique on a second try.",
     )
     approve_script: bool = Field(default=False, description="Pause after the script until a person approves it.")
+    web_concurrency: int = Field(
+        default=2, ge=1, le=32,
+        description="Runs the web UI works on at once (write, approve, continue); later clicks wait in line and see their place.",
+    )
     consistency_threshold: float | None = Field(
         default=None, ge=-1, le=1,
         description="Lowest entity-vs-reference similarity a scene image may have. Default: the image "

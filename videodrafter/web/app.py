@@ -7,7 +7,6 @@ which run it showed, and the Runs tab reopens any run (and continues a paused or
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
@@ -25,6 +24,10 @@ from videodrafter.graph.approval import script_changes
 from videodrafter.graph.runner import RunInterrupted, RunOutcome, edit_run, resume_run, start_run
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import VideoScript
+from videodrafter.web.choices import CHOSEN, choice_lists, chosen_settings
+from videodrafter.web.render_queue import RenderQueue
+from videodrafter.web.run_view import RunView
+from videodrafter.web.runs_tab import RUN_DATATYPES, RUN_HEADERS, RUN_WIDTHS, delete_message, run_rows
 from videodrafter.web.tables import (
     CAMERA_DIRECTIONS,
     CAMERA_SPEEDS,
@@ -42,12 +45,14 @@ CAMERA_ROWS = 20
 """Camera dropdown pairs on the page (one per scene; the planner allows at most 20 scenes)."""
 TICK_S = 1.0
 """How often a progress line is refreshed (its elapsed time) while no step reports."""
-RUN_HEADERS = ["run", "prompt", "status", "scenes", "created (UTC)", "video"]
 
 CSS = """
 #scenes-table table, #entities-table table { table-layout: fixed; width: 100%; }
 #scenes-table td, #scenes-table th, #entities-table td, #entities-table th { white-space: normal; overflow-wrap: anywhere; }
 #references img, #scene-images img { object-fit: contain !important; }
+#runs-table table { table-layout: fixed; width: 100%; }
+#runs-table td, #runs-table th { white-space: normal; overflow-wrap: anywhere; }
+#runs-table img { max-height: 64px; max-width: 100%; object-fit: contain; }
 """
 
 
@@ -117,44 +122,13 @@ def _archive(record: RunRecord) -> Path:
     return archive_run(record, target)
 
 
-class RunView:
-    """What the page shows for one run: its script, pictures, video, and what can be done next."""
-
-    def __init__(self, record: RunRecord) -> None:
-        self.record = record
-        run_dir = record.run_dir
-        self.script: VideoScript | None = None
-        if (run_dir / "script.json").is_file():
-            self.script = VideoScript.model_validate_json((run_dir / "script.json").read_text())
-        elif record.status == "waiting_for_approval":
-            self.script = pending_script(run_dir)
-        self.references: list[tuple[str, str]] = []
-        self.images: list[tuple[str, str]] = []
-        if record.status == "done" and (run_dir / "manifest.json").is_file():
-            manifest = json.loads((run_dir / "manifest.json").read_text())
-            self.references = [(value["conditioned"], key) for key, value in manifest["references"].items()]
-            self.images = [(scene["chosen"]["image"], f"scene {number}") for number, scene in enumerate(manifest["scenes"], start=1)]
-
-    def message(self) -> str:
-        record = self.record
-        if record.status == "waiting_for_approval":
-            return f"✅ Review the script of run `{record.run_id}`: edit any cell, choose the camera moves, add photos, then approve."
-        if record.status == "done":
-            return f"🎬 Done: run `{record.run_id}`, {len(self.images)} scenes. Download it as a zip below."
-        if record.status == "running":
-            return f"⏳ Run `{record.run_id}` is being worked on (stage {record.stage or 'starting'}). Open it again in a moment."
-        where = f" at stage **{record.stage}**" if record.stage else ""
-        why = f" ({record.error})" if record.error else ""
-        return f"⏸ Run `{record.run_id}` stopped{where}{why}. Everything finished is kept: press Continue to go on."
-
-
 def build_app(settings: Settings) -> gr.Blocks:
     with gr.Blocks(title="videodrafter") as app:
         run_state = gr.State({})
         remembered = gr.BrowserState({}, storage_key="videodrafter-run")
         gr.Markdown("# videodrafter\nOne prompt in, a multi-scene video out. Write the script, edit and approve it, then make the video.")
         with gr.Tabs(selected="make") as tabs:
-            make = _make_tab()
+            make = _make_tab(settings)
             runs = _runs_tab()
         _Page(settings, run_state, remembered, tabs, make, runs).wire(app)
     return app
@@ -166,6 +140,10 @@ class _MakeTab:
 
     prompt: gr.Textbox
     scenes: gr.Number
+    llm: gr.Dropdown
+    engine: gr.Dropdown
+    voice: gr.Dropdown
+    profile: gr.Dropdown
     write: gr.Button
     cancel_write: gr.Button
     status: gr.Markdown
@@ -182,16 +160,26 @@ class _MakeTab:
     make_status: gr.Markdown
     references: gr.Gallery
     scene_images: gr.Gallery
+    contact_sheet: gr.Image
     video: gr.Video
     download: gr.DownloadButton
 
 
-def _make_tab() -> _MakeTab:
-    """Prompt and Write; the script's tables, camera moves and photos to approve; then what the run made."""
+def _make_tab(settings: Settings) -> _MakeTab:
+    """Prompt, choices and Write; the script's tables, camera moves and photos to approve; then what the run made."""
+    lists = choice_lists(settings)
     with gr.Tab("Make", id="make"):
         with gr.Row():
             prompt = gr.Textbox(label="What is the video about?", placeholder="a dog's day at the beach", elem_id="prompt", scale=4)
             scenes = gr.Number(label="Scenes (0 = let the LLM choose)", value=4, precision=0, minimum=0, maximum=20, elem_id="scenes", scale=1)
+        with gr.Row():  # any other spec may be typed; Write checks it as the CLI does
+            llm, engine, voice, profile = (
+                gr.Dropdown(choices, value=choices[0], label=label, allow_custom_value=True, elem_id=name)
+                for name, label, choices in (
+                    ("llm", "LLM", lists.llm), ("engine", "Engine", lists.engine), ("voice", "Voice", lists.voice),
+                    ("profile", "Profile (diffusers engines)", lists.profile),
+                )
+            )
         with gr.Row():
             write = gr.Button("Write script", variant="primary", elem_id="write", scale=3)
             cancel_write = gr.Button("Cancel", variant="stop", elem_id="cancel-write", scale=1)
@@ -216,13 +204,14 @@ def _make_tab() -> _MakeTab:
         make_status = gr.Markdown("", elem_id="make-status")
         references = gr.Gallery(label="Entity references", columns=6, height=220, object_fit="contain", elem_id="references")
         scene_images = gr.Gallery(label="Scene images", columns=4, height=300, object_fit="contain", elem_id="scene-images")
+        contact_sheet = gr.Image(label="Contact sheet", type="filepath", interactive=False, visible=False, elem_id="contact-sheet")
         video = gr.Video(label="Video", elem_id="video")
         download = gr.DownloadButton("Download the run (zip)", visible=False, elem_id="download")
     return _MakeTab(
-        prompt=prompt, scenes=scenes, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
+        prompt=prompt, scenes=scenes, llm=llm, engine=engine, voice=voice, profile=profile, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
         cameras=cameras, speeds=speeds, entities_table=entities_table, photo_entity=photo_entity, photo=photo,
         photo_status=photo_status, approve=approve, resume=resume, cancel_make=cancel_make, make_status=make_status,
-        references=references, scene_images=scene_images, video=video, download=download,
+        references=references, scene_images=scene_images, contact_sheet=contact_sheet, video=video, download=download,
     )
 
 
@@ -239,12 +228,14 @@ def _camera_dropdowns() -> tuple[list[gr.Dropdown], list[gr.Dropdown]]:
 
 @dataclass
 class _RunsTab:
-    """The Runs tab: every run on disk, to open one."""
+    """The Runs tab: every run on disk, to open (or delete, once confirmed) one."""
 
     tab: gr.Tab
     run_pick: gr.Dropdown
     open_run: gr.Button
     refresh: gr.Button
+    confirm_delete: gr.Checkbox
+    delete: gr.Button
     runs_status: gr.Markdown
     runs_table: gr.Dataframe
 
@@ -255,9 +246,18 @@ def _runs_tab() -> _RunsTab:
             run_pick = gr.Dropdown(label="Run", choices=[], elem_id="run-pick", scale=4)
             open_run = gr.Button("Open", variant="primary", elem_id="open-run", scale=1)
             refresh = gr.Button("Refresh", elem_id="refresh-runs", scale=1)
+        with gr.Row():
+            confirm_delete = gr.Checkbox(label="Yes, delete the chosen run (it cannot be brought back)", value=False, elem_id="confirm-delete", scale=4)
+            delete = gr.Button("Delete", variant="stop", elem_id="delete-run", scale=1)
         runs_status = gr.Markdown("", elem_id="runs-status")
-        runs_table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, type="array", wrap=True, elem_id="runs-table")
-    return _RunsTab(tab=runs_tab, run_pick=run_pick, open_run=open_run, refresh=refresh, runs_status=runs_status, runs_table=runs_table)
+        runs_table = gr.Dataframe(
+            headers=RUN_HEADERS, datatype=RUN_DATATYPES, column_widths=RUN_WIDTHS, interactive=False, type="array", wrap=True,
+            elem_id="runs-table",
+        )
+    return _RunsTab(
+        tab=runs_tab, run_pick=run_pick, open_run=open_run, refresh=refresh, confirm_delete=confirm_delete, delete=delete,
+        runs_status=runs_status, runs_table=runs_table,
+    )
 
 
 class _Page:
@@ -273,24 +273,29 @@ class _Page:
         self.make = make
         self.runs = runs
         self.cancels: dict[str, threading.Event] = {}  # per browser session: the Cancel button of the run it drives
+        self.line = RenderQueue(settings.web_concurrency)
         self.shown = [
             run_state, remembered, make.status, make.make_status, make.scenes_table, make.entities_table, make.photo_entity,
-            make.references, make.scene_images, make.video, make.download, tabs, *make.cameras, *make.speeds,
+            make.references, make.scene_images, make.contact_sheet, make.video, make.download, tabs, make.prompt,
+            make.llm, make.engine, make.voice, make.profile, *make.cameras, *make.speeds,
         ]
         """Every component ``show`` sets: the outputs of the events that show a run."""
 
     def wire(self, app: gr.Blocks) -> None:
         make, runs, shown = self.make, self.runs, self.shown
-        make.write.click(self.on_write, [make.prompt, make.scenes], shown)
-        # the queue runs one long job at a time: a Cancel (and other quick actions) must not wait behind it
+        # long jobs wait in self.line (Settings.web_concurrency at once, each click told its place), not in Gradio's queue
+        make.write.click(self.on_write, [make.prompt, make.scenes, make.llm, make.engine, make.voice, make.profile], shown, concurrency_limit=None)
         make.cancel_write.click(self.on_cancel, None, make.status, concurrency_limit=None)
         make.cancel_make.click(self.on_cancel, None, make.make_status, concurrency_limit=None)
         make.photo.upload(
             self.on_photo, [make.photo, make.photo_entity, self.run_state], [make.photo_status, self.run_state, make.photo], concurrency_limit=None
         )
-        make.approve.click(self.on_approve, [make.scenes_table, make.entities_table, self.run_state, *make.cameras, *make.speeds], shown)
-        make.resume.click(self.on_continue, [self.run_state], shown)
+        make.approve.click(
+            self.on_approve, [make.scenes_table, make.entities_table, self.run_state, *make.cameras, *make.speeds], shown, concurrency_limit=None
+        )
+        make.resume.click(self.on_continue, [self.run_state], shown, concurrency_limit=None)
         listing = [runs.runs_table, runs.run_pick, runs.runs_status]
+        runs.delete.click(self.on_delete, [runs.run_pick, runs.confirm_delete], [*listing, runs.confirm_delete], concurrency_limit=None)
         runs.refresh.click(self.runs_listing, None, listing, concurrency_limit=None)
         runs.tab.select(self.runs_listing, None, listing, concurrency_limit=None)
         runs.open_run.click(self.on_open, [runs.run_pick], [*shown, runs.runs_status], concurrency_limit=None)
@@ -317,6 +322,11 @@ class _Page:
         values[make.photo_entity] = gr.update(choices=choices, value=choices[0][1] if choices else None)
         values[make.references] = view.references
         values[make.scene_images] = view.images
+        values[make.contact_sheet] = gr.update(value=view.contact_sheet, visible=view.contact_sheet is not None)
+        values[make.prompt] = record.prompt
+        for name in CHOSEN:
+            if name in view.choices:
+                values[getattr(make, name)] = view.choices[name]
         values[make.video] = str(record.video) if record.video else None
         values[make.download] = gr.update(value=str(_archive(record)), visible=True) if record.status == "done" else gr.update(visible=False)
         return values
@@ -325,7 +335,13 @@ class _Page:
         """Stream a run's progress into ``where``; then show the run (or the error, or the cancel)."""
         cancel = threading.Event()
         self.cancels[request.session_hash] = cancel
+        ticket = self.line.ticket()
         try:
+            for place in ticket.wait(cancel, TICK_S):
+                yield {where: f"⌛ Waiting for a free slot: number {place} in line ({self.line.limit} run(s) at a time). Cancel leaves the line."}
+            if not ticket.admitted:
+                yield {where: "⏹ Cancelled before it started: nothing was done."}
+                return
             for item in _run_in_thread(lambda on_event: work(on_event, cancel)):
                 if isinstance(item, str):
                     yield {where: item}
@@ -338,12 +354,18 @@ class _Page:
                 else:
                     yield self.show(find_run(self.settings.runs_dir, item.run_id))
         finally:
+            ticket.leave()
             self.cancels.pop(request.session_hash, None)
 
-    def on_write(self, text: str, count: float | None, request: gr.Request):
+    def on_write(self, text: str, count: float | None, llm: str, engine: str, voice: str, profile: str, request: gr.Request):
         wanted = int(count) if count else None
-        run_settings = self.settings.model_copy(update={"approve_script": True})
         status = self.make.status
+        try:
+            chosen = chosen_settings(self.settings, {"llm": llm, "engine": engine, "voice": voice, "profile": profile})
+        except VideoDrafterError as error:
+            yield {status: _error_text(error), self.make.make_status: ""}
+            return
+        run_settings = chosen.model_copy(update={"approve_script": True})
         yield {status: _progress_line(None, time.monotonic()), self.make.make_status: ""}
         yield from self.drive(
             lambda on_event, cancel: start_run(text, run_settings, scenes=wanted, on_event=on_event, cancel=cancel), request, status
@@ -424,14 +446,21 @@ class _Page:
         )
 
     def runs_listing(self):
+        return self._listing("")
+
+    def _listing(self, message: str):
         records = list_runs(self.settings.runs_dir)
-        rows = [
-            [r.run_id, r.prompt[:80], r.status_label, r.scenes_label, r.created_label, str(r.video) if r.video else ""]
-            for r in records
-        ]
         choices = [r.run_id for r in records]
-        message = "" if records else "No runs yet: write a script on the Make tab."
-        return rows, gr.update(choices=choices, value=choices[0] if choices else None), message
+        message = message or ("" if records else "No runs yet: write a script on the Make tab.")
+        return run_rows(records), gr.update(choices=choices, value=choices[0] if choices else None), message
+
+    def on_delete(self, run_id: str | None, confirmed: bool):
+        """Delete the chosen run once the box is ticked; a run being worked on is refused."""
+        try:
+            done = delete_message(self.settings.runs_dir, run_id, bool(confirmed))
+        except VideoDrafterError as error:
+            return *self._listing(_error_text(error)), gr.skip()
+        return *self._listing(done), False
 
     def on_open(self, run_id: str | None):
         if not run_id:
@@ -454,7 +483,7 @@ class _Page:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     app = build_app(settings)
-    app.queue(default_concurrency_limit=1).launch(
+    app.queue(default_concurrency_limit=None).launch(
         server_name=host, server_port=port, show_error=False, allowed_paths=[str(settings.runs_dir.resolve())],
         max_file_size=4 * MAX_UPLOAD_BYTES, share=False, inbrowser=False, quiet=True, css=CSS,
     )
