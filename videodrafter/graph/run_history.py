@@ -121,8 +121,13 @@ def _lock_held(lock: Path) -> bool | None:
         table = Path("/proc/locks").read_text()
     except OSError:
         return None
-    where = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
-    return any(line.split()[1] == "FLOCK" and where in line.split() for line in table.splitlines() if len(line.split()) > 5)
+    # by inode alone: on overlay and FUSE filesystems the device /proc/locks names is not the one stat()
+    # gives, and a lock wrongly seen as free would call a live run interrupted
+    inode = str(info.st_ino)
+    return any(
+        fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == inode
+        for fields in (line.replace("->", "").split() for line in table.splitlines()) if len(fields) > 5
+    )
 
 
 def _still_driven(run_dir: Path, recorded: dict) -> bool:
