@@ -343,6 +343,40 @@ def resume(
 
 
 @app_command()
+def redo(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run folder name under the runs directory.")],
+    scene: Annotated[int, typer.Option("--scene", min=1, metavar="N", help="The scene to draw again (1 is the first).")],
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**31 - 2, help="Draw with this seed (an earlier try's seed brings it back); default: a new one.")] = None,
+    event: Annotated[str | None, typer.Option("--event", metavar="TEXT", help="A new event for the scene.")] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Draw one scene's picture and clip again (and what depends on them); the rest is kept.
+
+    Examples:
+
+    \b
+      videodrafter redo my-run --scene 2
+      videodrafter redo my-run --scene 2 --event "the dog digs up a shell"
+      videodrafter redo my-run --scene 2 --seed 1234   (an earlier try back, from its files)
+    """
+    from videodrafter.graph.redo import redo_scene
+
+    folder = _settings(runs_dir=runs_dir).runs_dir
+    tries = []
+
+    def run(on_event):
+        outcome, record = redo_scene(run_id, folder, scene, seed=seed, event=event, on_event=on_event)
+        tries.append(record)
+        return outcome
+
+    _run_with_progress(run)
+    if tries:
+        back = f"videodrafter redo {run_id} --scene {scene} --seed {tries[0].seed_before}" + (f" --runs-dir {runs_dir}" if runs_dir else "")
+        stderr.print(f"Scene {scene} was drawn with seed {tries[0].seed_after}; the try before comes back with `{back}` (tries: {folder / run_id / 'redos.jsonl'}).", soft_wrap=True, markup=False)
+
+
+@app_command()
 def runs(
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Show only the newest N runs.")] = None,

@@ -133,6 +133,10 @@ class Scene(BaseModel):
         default=ShotKind.CUT,
         description="'cut' (a new shot) or 'continue' (carries on the previous scene: same place and cast, no time jump).",
     )
+    seed: int | None = Field(
+        default=None, ge=0, lt=2**31 - 1,
+        description="This scene's own seed for its picture and clip (`redo` draws a new one); empty: from the run's seed and the scene's content.",
+    )
 
     @property
     def continues(self) -> bool:

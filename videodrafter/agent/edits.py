@@ -270,6 +270,23 @@ class SetShot(ScriptEdit):
         return EditedScript(script, f"scene {self.scene} now {what}")
 
 
+class RedoScene(ScriptEdit):
+    """Draw a scene's picture and clip again with a new seed (or the seed given: an earlier try comes
+    back from its files); the rest of the video is kept."""
+
+    command: Literal["redo_scene"] = "redo_scene"
+    scene: int = Field(ge=1)
+    seed: int | None = Field(default=None, ge=0, lt=2**31 - 1, description="The seed to draw with; empty: a new one.")
+
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        import secrets
+
+        index = _scene_index(script, self.scene)
+        seed = self.seed if self.seed is not None else secrets.randbelow(2**31 - 1)
+        script.scenes[index].seed = seed
+        return EditedScript(script, f"scene {self.scene} is drawn again (seed {seed})")
+
+
 class UsePhoto(ScriptEdit):
     """Use a real photo as an entity's reference."""
 

@@ -21,6 +21,7 @@ from videodrafter.agent.edits import (
     RemoveScene,
     SetCamera,
     SetNarration,
+    RedoScene,
     SetShot,
     ShowHelp,
     ShowScript,
@@ -59,6 +60,9 @@ SHOT = re.compile(
     r"\bcontinue\s+scene\s+(?P<n>\d+)(?:\s+from\s+(?:scene\s+)?(?P<from>\d+))?|\bscene\s+(?P<n2>\d+)\s+(?:continues|carries\s+on)\b"
     r"|\bmake\s+scene\s+(?P<cut>\d+)\s+(?:a\s+)?(?:cut|new\s+shot)\b",
     re.IGNORECASE,
+)
+REDO = re.compile(
+    r"\b(?:redo|regenerate|redraw|remake|try)\s+scene\s+(?P<n>\d+)(?:\s+again)?(?:\s+with\s+seed\s+(?P<seed>\d+))?\b", re.IGNORECASE,
 )
 PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.IGNORECASE)
 CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.IGNORECASE)
@@ -139,6 +143,8 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
         return SetCamera(scene=int(number), direction=direction, speed=speed)
     if match := SHOT.search(text):
         return _shot(match)
+    if match := REDO.search(text):
+        return RedoScene(scene=int(match["n"]), seed=int(match["seed"]) if match["seed"] else None)
     if match := PHOTO.search(text):
         path = match["path"] or match["path2"]
         chosen = Path(path).expanduser() if path else attachment

@@ -24,9 +24,15 @@ def scene_seed(context: RunContext, spec: Scene, attempt: int, rank: int = 0) ->
 
     Candidate ``rank`` of round ``attempt`` is draw number attempt·K + rank, so one candidate per
     round (K = 1) keeps the seeds runs had before candidates existed."""
-    digest = content_hash("scene-seed", spec.event, spec.foreground, spec.background)
     draw = attempt * context.settings.candidates + rank
-    return (context.settings.seed + int(digest[:8], 16) + 7919 * draw) % (2**31 - 1)
+    return (scene_base_seed(context.settings.seed, spec) + 7919 * draw) % (2**31 - 1)
+
+
+def scene_base_seed(run_seed: int, spec: Scene) -> int:
+    """The seed of a scene's first picture: its own (a redo) or the run's seed plus its content's hash."""
+    if spec.seed is not None:
+        return spec.seed
+    return (run_seed + int(content_hash("scene-seed", spec.event, spec.foreground, spec.background)[:8], 16)) % (2**31 - 1)
 
 
 def scene_prompt(state: State, scene: int, attempt: int) -> str:
