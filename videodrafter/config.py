@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     enrich_rounds: int = Field(default=3, ge=1, le=3, description="Dialogue rounds of entity enrichment.")
     llm_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(default=1024, ge=16, description="Token cap of one LLM answer.")
-    llm_timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for one LLM answer.")
+    llm_timeout_s: float = Field(
+        default=120.0, gt=0,
+        description="Seconds one LLM answer may take in all (connecting, transport retries and every byte of it), not per read.",
+    )
     llm_transport_retries: int = Field(
         default=1, ge=0, le=10, description="Retries of a failed HTTP call to a remote LLM."
     )
@@ -102,6 +105,29 @@ class Settings(BaseSettings):
         description="Narration voice: 'espeak' (offline; 'espeak:<voice>' picks one), 'openai:tts-1[:<voice>]', "
         "'openai-compatible:<model>[:<voice>]@<base_url>' (a server with OpenAI's /v1/audio/speech) or 'none' (silent).",
     )
+    music: str = Field(
+        default="none",
+        description="Music bed under the narration: 'none', 'auto' (synthesised offline from the script's mood, seeded "
+        "by the run's seed) or an audio file (WAV, MP3, OGG, FLAC), looped or trimmed to the video with fades.",
+    )
+    voice_level_db: float = Field(
+        default=-16.0, ge=-40, le=-6, description="Loudness of the narration in the video (LUFS)."
+    )
+    music_level_db: float = Field(
+        default=-26.0, ge=-60, le=-6, description="Loudness of the music bed where nobody speaks (LUFS)."
+    )
+    music_ducking_db: float = Field(
+        default=12.0, ge=0, le=40,
+        description="How far the music drops while someone speaks (dB); it is held at least 10 dB under the speech whatever the levels.",
+    )
+    subtitle_burn: bool = Field(default=True, description="Burn the subtitles into the video's picture (video.srt is always written).")
+    subtitle_position: Literal["bottom", "top"] = Field(default="bottom", description="Where burned-in subtitles sit: 'bottom' or 'top'.")
+    subtitle_size: float = Field(
+        default=5.0, ge=2, le=20, description="Height of burned-in subtitle text, in percent of the frame height."
+    )
+    subtitle_box: bool = Field(
+        default=True, description="A dark box behind burned-in subtitles (off: outlined text over the picture)."
+    )
     critique: bool = Field(default=True, description="Let the LLM critique each script (after the automatic checks).")
     script_review_rounds: int | None = Field(
         default=None, ge=1, le=10,
@@ -139,6 +165,11 @@ class Settings(BaseSettings):
         default=512, ge=64, le=2048, description="Longest side of each picture sent to the critic (pixels)."
     )
     critic_clips: bool = Field(default=True, description="Also judge each clip's first/middle/last frames (redo once).")
+    critic_timeout_s: float = Field(
+        default=120.0, gt=0,
+        description="Seconds the vision critic may take for one verdict, every attempt and byte included; past it "
+        "the run goes on without the critic (the image embedder decides).",
+    )
 
     @property
     def review_rounds(self) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from videodrafter.audio.music import MusicSource
 from videodrafter.audio.speech_files import NarrationAudio
 from videodrafter.consistency.verdict import Verdict
 from videodrafter.graph.artifacts import ClipArtifact, ReferenceArtifact, SceneCandidate
@@ -68,6 +69,17 @@ class NarrationRecord(BaseModel):
     scenes: list[NarrationAudio | None] = Field(description="Each scene's spoken line (None: silent).")
 
 
+class MusicRecord(BaseModel):
+    """The music bed under the narration."""
+
+    source: str = Field(description="'auto: <mood>, seed <n>' (synthesised) or 'file: <path> (sha256 …)'.")
+    made_from: MusicSource = Field(description="The same, as fields: kind, path and sha256, or mood and seed.")
+    file: FilePath | None = Field(default=None, description="The music as mixed (looped or trimmed, faded, levelled, ducked).")
+    voice_level_db: float = Field(description="Loudness of the narration (LUFS).")
+    music_level_db: float = Field(description="Loudness of the music where nobody speaks (LUFS).")
+    ducking_db: float = Field(description="How far the music drops while someone speaks (dB); never less than 10 dB under the speech.")
+
+
 class Manifest(BaseModel):
     """Inputs, models, seeds, timings, artifacts and notes of one finished run."""
 
@@ -91,6 +103,7 @@ class Manifest(BaseModel):
     scenes: list[SceneRecord] = Field(description="Each scene, in order.")
     video: VideoInfo = Field(description="The assembled video.mp4.")
     narration: NarrationRecord = Field(description="The spoken narration.")
+    music: MusicRecord | None = Field(default=None, description="The music bed (None: no music).")
     approval: ScriptApproval | None = Field(default=None, description="How the script was approved after a pause, and what the person changed.")
     notes: list[str] = Field(description="Things a user should know about this run.")
 

@@ -32,12 +32,20 @@ class TimelineSpeech(BaseModel):
     text: str = ""
 
 
+class TimelineMusic(BaseModel):
+    """The music bed as mixed (looped, faded, levelled, ducked): one file as long as the video."""
+
+    media: Path
+    description: str = ""
+
+
 def write_timeline(
     title: str, clips: list[TimelineClip], fps: float, target: Path, *, overlap_frames: int = 0,
-    speech: list[TimelineSpeech | None] | None = None,
+    speech: list[TimelineSpeech | None] | None = None, music: TimelineMusic | None = None,
 ) -> Path:
     """One video track with a clip per scene, each pointing at its scene clip file, and (with
-    ``speech``) an audio track with the narration, cut at the same points.
+    ``speech``) an audio track with the narration, cut at the same points, and (with ``music``) an
+    audio track with the music bed from the first frame to the last.
 
     Crossfades are OTIO dissolves cut where ``scene_spans`` cuts the subtitles: the incoming clip
     starts ``before`` frames into its media (those frames play under the end of the outgoing clip)
@@ -69,6 +77,8 @@ def write_timeline(
         track.extend(_scene_clips(clip, head, tail, frames))
     if speech is not None and any(line is not None for line in speech):
         timeline.tracks.append(_speech_track(speech, scene_spans(lengths, overlap_frames), frames))
+    if music is not None:
+        timeline.tracks.append(_music_track(music, scene_spans(lengths, overlap_frames)[-1][1], frames))
     with atomic_path(target) as temporary:
         otio.adapters.write_to_file(timeline, str(temporary), adapter_name="otio_json")
     return target
@@ -130,4 +140,21 @@ def _speech_track(speech: list[TimelineSpeech | None], spans: list[tuple[float, 
         rest = length - line.offset_frames - spoken
         if rest > 0:
             track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(frames(0), frames(rest))))
+    return track
+
+
+def _music_track(music: TimelineMusic, length: float, frames):
+    import opentimelineio as otio
+
+    track = otio.schema.Track(name="music", kind=otio.schema.TrackKind.Audio)
+    track.append(
+        otio.schema.Clip(
+            name="music",
+            media_reference=otio.schema.ExternalReference(
+                target_url=music.media.resolve().as_uri(), available_range=otio.opentime.TimeRange(frames(0), frames(length)),
+            ),
+            source_range=otio.opentime.TimeRange(frames(0), frames(length)),
+            metadata={"videodrafter": {"music": music.description}},
+        )
+    )
     return track

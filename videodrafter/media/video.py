@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -187,10 +187,12 @@ def crossfaded(clips: list[list[np.ndarray]], overlap_frames: int) -> Iterator[n
 
 
 def concatenate_clips(
-    clip_paths: list[Path], target: Path, fps: float, *, crossfade_s: float = 0.0, holds: list[int] | None = None
+    clip_paths: list[Path], target: Path, fps: float, *, crossfade_s: float = 0.0, holds: list[int] | None = None,
+    overlay: Callable[[Iterable[np.ndarray]], Iterable[np.ndarray]] | None = None,
 ) -> Path:
     """Join scene clips into one H.264 video, optionally crossfading between scenes; clip i ends
-    with ``holds[i]`` more frames of its last picture (see ``hold_frames``)."""
+    with ``holds[i]`` more frames of its last picture (see ``hold_frames``); ``overlay`` draws on the
+    joined frames (burned-in subtitles)."""
     if not clip_paths:
         raise MediaError("There are no clips to assemble.", "Generate at least one scene clip first.")
     clips = [list(decode_frames(path)) for path in clip_paths]
@@ -202,4 +204,5 @@ def concatenate_clips(
         raise MediaError(f"Clips have different frame sizes: {sorted(sizes)}.", "Regenerate the clips at one size.")
     if holds:
         clips = [clip + [clip[-1]] * hold for clip, hold in zip(clips, holds, strict=True)]
-    return encode_mp4(crossfaded(clips, round(crossfade_s * fps)), target, fps)
+    joined = crossfaded(clips, round(crossfade_s * fps))
+    return encode_mp4(overlay(joined) if overlay else joined, target, fps)

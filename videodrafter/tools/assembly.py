@@ -11,12 +11,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from videodrafter.audio.engines import wav_duration
-from videodrafter.audio.mixer import Placement, mux_narration
+from videodrafter.audio.mixer import Levels, Placement, Soundtrack, mux_narration, soundtrack, write_wav
+from videodrafter.audio.music import MusicSource, music_bed, music_source
+from videodrafter.config import Settings
 from videodrafter.errors import InputError
 from videodrafter.media.contact_sheet import contact_sheet
 from videodrafter.media.files import OutputLedger, content_hash
-from videodrafter.media.subtitles import Cue, write_srt
-from videodrafter.media.timeline import TimelineClip, TimelineSpeech, write_timeline
+from videodrafter.media.subtitles import Cue, SubtitleStyle, burn_cues, write_srt
+from videodrafter.media.timeline import TimelineClip, TimelineMusic, TimelineSpeech, write_timeline
 from videodrafter.media.video import (
     VideoInfo,
     concatenate_clips,
@@ -62,6 +64,8 @@ class AssembleResult(BaseModel):
     info: VideoInfo
     narrated: bool = Field(default=False, description="video.mp4 has a narration track.")
     holds: list[int] = Field(default_factory=list, description="Frames each scene's last picture is held for its narration.")
+    music: MusicSource | None = Field(default=None, description="What the music bed was made from (None: no music).")
+    music_file: Path | None = Field(default=None, description="The music as mixed (looped, faded, levelled, ducked), for the timeline.")
 
 
 @dataclass(frozen=True)
@@ -80,30 +84,38 @@ class _Timing:
 
 
 def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
-    """Write the four deliverables; one already made from the same inputs is kept as it is
+    """Write the deliverables; one already made from the same inputs is kept as it is
     (a resumed run does not rewrite a finished ``video.mp4``).
 
     Narrated scenes last at least as long as their speech (LEAD_S + the line + PAUSE_S): the clip
-    holds its last picture for the rest. The subtitles carry each line with its spoken timing.
+    holds its last picture for the rest. The subtitles carry each line with its spoken timing, and
+    are burned into the picture as ``Settings.subtitle_*`` say. The music bed (``Settings.music``)
+    lies under the speech, ducked while someone speaks; it and the subtitle style are in the key of
+    the video and the timeline only, so changing them remakes nothing else.
     """
     # 1. timing: what each scene's narration needs, and the held frames that give it
-    timing = _scene_timing(args, context.settings.crossfade_s if args.crossfade_s is None else args.crossfade_s)
+    settings = context.settings
+    timing = _scene_timing(args, settings.crossfade_s if args.crossfade_s is None else args.crossfade_s)
     ledger = OutputLedger(args.output_dir / LEDGER)
     key = content_hash(
         "assembly-v3", args.title, timing.crossfade, [entry.model_dump(mode="json") for entry in args.clips], timing.holds, LEAD_S,
         [_stamp(path) for entry in args.clips for path in (entry.clip, entry.scene_image, entry.narration) if path is not None],
     )
+    sound = _Sound.of(args, timing, settings)
+    style = SubtitleStyle(burn=settings.subtitle_burn, position=settings.subtitle_position, size=settings.subtitle_size, box=settings.subtitle_box)
+    picture_key = content_hash("assembly-sound-v1", key, sound.key(), style.model_dump(mode="json"))
 
-    def make(target: Path, write: Callable[[Path], object]) -> Path:
-        if not ledger.fresh(target, key):
+    def make(target: Path, write: Callable[[Path], object], made_from: str = key) -> Path:
+        if not ledger.fresh(target, made_from):
             write(target)
-            ledger.record(target, key)
+            ledger.record(target, made_from)
         return target
 
-    # 2. the video, then its narration track
-    video = make(args.output_dir / "video.mp4", lambda target: _write_video(args.clips, timing, target))
-    # 3. subtitles: the spoken line while it is spoken; a silent scene shows its caption throughout
+    # 2. the video (subtitles burned in), then its sound track: speech, and music ducked under it
     cues = _cues(args.clips, timing)
+    music_stem = make(args.output_dir / "audio" / "music.wav", sound.write_music, picture_key) if sound.source else None
+    video = make(args.output_dir / "video.mp4", lambda target: _write_video(args.clips, timing, cues, style, sound, target), picture_key)
+    # 3. the subtitles file (always) and the contact sheet
     subtitles = make(args.output_dir / "video.srt", lambda target: write_srt(cues, target))
     sheet = make(
         args.output_dir / "contact_sheet.png",
@@ -112,16 +124,56 @@ def assemble_video(args: AssembleArgs, context: RunResources) -> AssembleResult:
             candidates=[(entry.candidates, entry.chosen) for entry in args.clips],
         ),
     )
-    # 4. the timeline: the same cuts on the video and the narration tracks
+    # 4. the timeline: the same cuts on the video and the narration tracks, and the music under them
     timeline_clips, speech = _timeline_tracks(args.clips, timing)
+    music = TimelineMusic(media=music_stem, description=sound.source.describe()) if music_stem and sound.source else None
     timeline = make(
         args.output_dir / "timeline.otio",
-        lambda target: write_timeline(args.title, timeline_clips, timing.fps, target, overlap_frames=timing.overlap_frames, speech=speech),
+        lambda target: write_timeline(
+            args.title, timeline_clips, timing.fps, target, overlap_frames=timing.overlap_frames, speech=speech, music=music,
+        ),
+        picture_key,
     )
     return AssembleResult(
         video=video, contact_sheet=sheet, subtitles=subtitles, timeline=timeline, info=probe_video(video),
-        narrated=any(timing.speech_s), holds=timing.holds,
+        narrated=any(timing.speech_s), holds=timing.holds, music=sound.source, music_file=music_stem,
     )
+
+
+class _Sound:
+    """The video's sound: the speech placements and the music bed, mixed once when first asked for."""
+
+    def __init__(self, placements: list[Placement], duration_s: float, source: MusicSource | None, levels: Levels) -> None:
+        self.placements, self.duration_s, self.source, self.levels = placements, duration_s, source, levels
+        self._mixed: Soundtrack | None = None
+
+    @classmethod
+    def of(cls, args: AssembleArgs, timing: _Timing, settings: Settings) -> _Sound:
+        placements = [
+            Placement(path=entry.narration, start_s=start)
+            for entry, start in zip(args.clips, timing.speech_starts, strict=True) if entry.narration is not None
+        ]
+        texts = [text for entry in args.clips for text in (entry.caption, entry.narration_text)]
+        source = music_source(settings.music, title=args.title, texts=texts, seed=settings.seed)
+        levels = Levels(voice_db=settings.voice_level_db, music_db=settings.music_level_db, ducking_db=settings.music_ducking_db)
+        return cls(placements, timing.spans[-1][1] / timing.fps, source, levels)
+
+    @property
+    def audible(self) -> bool:
+        return bool(self.placements) or self.source is not None
+
+    def key(self) -> list:
+        return [self.source.model_dump(mode="json") if self.source else None, self.levels.model_dump(mode="json") if self.audible else None]
+
+    def mixed(self) -> Soundtrack:
+        if self._mixed is None:
+            bed = music_bed(self.source, self.duration_s) if self.source else None
+            self._mixed = soundtrack(self.placements, self.duration_s, bed, self.levels)
+        return self._mixed
+
+    def write_music(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(self.mixed().music, target)
 
 
 def _scene_timing(args: AssembleArgs, crossfade: float) -> _Timing:
@@ -152,19 +204,16 @@ def _check_speech_fits(speech_s: list[float]) -> None:
             )
 
 
-def _write_video(entries: list[ClipEntry], timing: _Timing, target: Path) -> None:
-    """The scene clips joined (and held); with any narration, muxed onto it at each line's start."""
+def _write_video(entries: list[ClipEntry], timing: _Timing, cues: list[Cue], style: SubtitleStyle, sound: _Sound, target: Path) -> None:
+    """The scene clips joined (and held) with the subtitles drawn on; with any speech or music, the sound muxed onto it."""
     clips = [entry.clip for entry in entries]
-    if not any(timing.speech_s):
-        concatenate_clips(clips, target, timing.fps, crossfade_s=timing.crossfade, holds=timing.holds)
+    burn = (lambda frames: burn_cues(frames, cues, timing.fps, style)) if style.burn else None
+    if not sound.audible:
+        concatenate_clips(clips, target, timing.fps, crossfade_s=timing.crossfade, holds=timing.holds, overlay=burn)
         return
     with tempfile.TemporaryDirectory(prefix="videodrafter-assemble-") as folder:
-        silent = concatenate_clips(clips, Path(folder) / "silent.mp4", timing.fps, crossfade_s=timing.crossfade, holds=timing.holds)
-        placements = [
-            Placement(path=entry.narration, start_s=start)
-            for entry, start in zip(entries, timing.speech_starts, strict=True) if entry.narration is not None
-        ]
-        mux_narration(silent, placements, probe_video(silent).duration_s, target)
+        silent = concatenate_clips(clips, Path(folder) / "silent.mp4", timing.fps, crossfade_s=timing.crossfade, holds=timing.holds, overlay=burn)
+        mux_narration(silent, sound.mixed().mix, target)
 
 
 def _cues(entries: list[ClipEntry], timing: _Timing) -> list[Cue]:

@@ -12,7 +12,7 @@ from videodrafter.config import Settings
 from videodrafter.graph.artifacts import SceneCandidate, VideoResult
 from videodrafter.graph.cancellation import raise_if_cancelled
 from videodrafter.graph.context import RunContext
-from videodrafter.graph.manifest import CriticSummary, Manifest, NarrationRecord, SceneRecord, TriedCandidate
+from videodrafter.graph.manifest import CriticSummary, Manifest, MusicRecord, NarrationRecord, SceneRecord, TriedCandidate
 from videodrafter.graph.progress import emit, timed
 from videodrafter.graph.stages.consistency_check import chosen_candidate, consistency_threshold
 from videodrafter.graph.state import State
@@ -87,7 +87,16 @@ def build_manifest(
         usage=state.usage, seconds=all_seconds, references=state.references, image_embedder=resources.embedder.name,
         consistency_threshold=threshold, critic=critic_summary(state, context), scenes=scenes, video=assembled.info,
         narration=NarrationRecord(voice=context.settings.voice, narrated=assembled.narrated, held_frames=assembled.holds, scenes=spoken),
-        approval=state.approval, notes=state.notes,
+        music=music_record(context.settings, assembled), approval=state.approval, notes=state.notes,
+    )
+
+
+def music_record(settings: Settings, assembled: AssembleResult) -> MusicRecord | None:
+    if assembled.music is None:
+        return None
+    return MusicRecord(
+        source=assembled.music.describe(), made_from=assembled.music, file=assembled.music_file, voice_level_db=settings.voice_level_db,
+        music_level_db=settings.music_level_db, ducking_db=settings.music_ducking_db,
     )
 
 
