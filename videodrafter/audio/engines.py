@@ -17,6 +17,7 @@ from typing import Protocol
 
 from videodrafter.audio.spec import VoiceSpec, parse_voice_spec
 from videodrafter.errors import VideoDrafterError
+from videodrafter.llm.deadline import DeadlinePassed, deadline_client
 from videodrafter.media.files import atomic_path
 from videodrafter.media.video import ffmpeg_executable
 
@@ -106,6 +107,7 @@ class OpenAISpeechEngine:
     """The OpenAI ``/v1/audio/speech`` endpoint, which self-hosted servers (Kokoro, Piper, …) also speak."""
 
     def __init__(self, spec: VoiceSpec, timeout_s: float = 60.0) -> None:
+        """``timeout_s`` bounds each line as a whole: connecting, sending and every byte of the audio."""
         self.spec = spec
         self.timeout_s = timeout_s
 
@@ -128,7 +130,14 @@ class OpenAISpeechEngine:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         body = {"model": self.spec.model, "input": text, "voice": self.spec.voice, "response_format": "wav"}
         try:
-            response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_s)
+            # a total deadline: httpx's own timeout is per read, and a server that drips bytes never trips it
+            with deadline_client(self.timeout_s, "the speech engine's limit", self.url) as client:
+                response = client.post(self.url, json=body, headers=headers)
+        except DeadlinePassed as error:
+            raise SpeechUnavailableError(
+                f"The speech server {self.url} did not send its audio within {error.seconds:g} s.",
+                "Check the server's load, or make a silent video with --voice none.",
+            ) from None
         except httpx.HTTPError as error:
             raise SpeechUnavailableError(
                 f"The speech server {self.url} could not be reached: {error}.",

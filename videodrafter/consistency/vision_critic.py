@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from videodrafter.config import Settings
 from videodrafter.consistency.critic_images import image_part, text_part
 from videodrafter.consistency.verdict import Verdict
+from videodrafter.llm.deadline import CRITIC_TIMEOUT_SETTING, deadline
 from videodrafter.llm.structured import generate_json_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.prompts import load_prompt_set
@@ -65,10 +66,12 @@ class VisionCritic:
 
     def _ask(self, content: list[dict], usage: TokenUsage, stage: str) -> Verdict:
         messages = [SystemMessage(content=self.prompts.render("critic_system")), HumanMessage(content=content)]
-        return generate_json_model(
-            self.model, messages, Verdict, max_attempts=self.settings.plan_max_attempts, usage=usage, stage=stage,
-            retry_hint="Your verdict could not be read",
-        )
+        # one deadline for the whole verdict (re-asks included): the critic advises, it must not hold the run
+        with deadline(self.settings.critic_timeout_s, CRITIC_TIMEOUT_SETTING):
+            return generate_json_model(
+                self.model, messages, Verdict, max_attempts=self.settings.plan_max_attempts, usage=usage, stage=stage,
+                retry_hint="Your verdict could not be read",
+            )
 
     def judge_scene(self, prompt: str, references: list[CriticReference], image: Path, usage: TokenUsage) -> Verdict:
         """Does the scene image show the referenced subjects as they look in their references?"""

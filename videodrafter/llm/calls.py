@@ -10,6 +10,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from videodrafter.errors import LLMUnavailableError, VideoDrafterError
+from videodrafter.llm.deadline import LLM_TIMEOUT_SETTING, DeadlinePassed, deadline
 from videodrafter.llm.token_meter import TokenTick, report
 from videodrafter.llm.usage import TokenUsage
 
@@ -30,6 +31,12 @@ def _is_remote(model: BaseChatModel) -> bool:
     from langchain_openai.chat_models.base import BaseChatOpenAI
 
     return isinstance(model, BaseChatOpenAI)
+
+
+def _answer_seconds(model: BaseChatModel) -> float | None:
+    """A remote model's timeout, which bounds the whole answer with its transport retries."""
+    seconds = getattr(model, "request_timeout", None) if _is_remote(model) else None
+    return float(seconds) if isinstance(seconds, (int, float)) else None
 
 
 def _refuses_response_format(error: Any) -> bool:
@@ -78,9 +85,16 @@ def invoke_chat(
     """Call the model once; count tokens and time; turn transport failures into clear errors."""
     started = time.perf_counter()
     try:
-        reply = model.invoke(messages, **kwargs)
+        with deadline(_answer_seconds(model), LLM_TIMEOUT_SETTING):
+            reply = model.invoke(messages, **kwargs)
     except VideoDrafterError:
         raise
+    except DeadlinePassed as error:
+        raise LLMUnavailableError(
+            f"The LLM {_where(model)} did not answer in time: no complete answer within {error.seconds:g} s ({error.setting}).",
+            f"Raise {error.setting} or check the server's load"
+            + (", or use --llm local:smollm2." if error.setting == LLM_TIMEOUT_SETTING else "."),
+        ) from None
     except Exception as error:
         translated = _translate_openai_error(error, model, "response_format" in kwargs)
         if translated is not None:

@@ -8,6 +8,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from videodrafter.config import Settings
 from videodrafter.errors import LLMUnavailableError
+from videodrafter.llm.deadline import LLM_TIMEOUT_SETTING, deadline_client
 from videodrafter.llm.local_chat import LlamaCppChatModel
 from videodrafter.llm.local_models import resolve_local_model
 from videodrafter.llm.spec import LLMSpec, parse_llm_spec
@@ -47,6 +48,10 @@ def create_chat_model(spec: str | LLMSpec, settings: Settings) -> BaseChatModel:
         base_url=parsed.base_url,
         api_key=_api_key(parsed),
         timeout=settings.llm_timeout_s,
+        # httpx's timeout is per read: the client's transport holds each request to it as a whole
+        http_client=deadline_client(
+            settings.llm_timeout_s, LLM_TIMEOUT_SETTING, parsed.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        ),
         max_retries=settings.llm_transport_retries,
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,
