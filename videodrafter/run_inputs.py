@@ -2,18 +2,21 @@
 critic, image embedder, voice), the prompt and scene count, a script file and its photos.
 
 A command (CLI, web, batch, chat, API) calls ``check_run_inputs`` once, through ``start_run``
-(or ``check_choices`` for the choices alone); the layers inside trust what passed.
+(or ``check_choices`` for the choices alone); the layers inside trust what passed. A context a
+LangGraph Server client sends is held to the operator's ``ServerPolicy`` (``check_served_context``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from videodrafter.config import Settings
-from videodrafter.errors import InputError
+from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.planning.inputs import clean_text, is_blank, scene_bounds, validate_prompt
 from videodrafter.script import MAX_ENTITIES, MAX_SCENES, VideoScript
 
@@ -140,3 +143,105 @@ def check_photos(script: VideoScript) -> None:
             load_user_photo(Path(entity.reference_image)).close()
         except InputError as error:
             raise InputError(f"Entity '{entity.name}': {error.message}", error.hint) from None
+
+
+class ServerPolicyError(InputError, ValueError):
+    """A LangGraph Server client's context chose what only the operator may (a ValueError, so the
+    server passes its message on to the client)."""
+
+
+class ServerPolicy(BaseSettings):
+    """What LangGraph Server's clients may choose, set by the operator in the server's environment
+    (``VIDEODRAFTER_SERVER_*``). It is not part of a run's context, so no client can change it."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDEODRAFTER_SERVER_", extra="ignore")
+
+    root: Path | None = Field(
+        default=None,
+        description="The folder a client's runs stay in: a context's runs_dir and run_dir must resolve inside it. "
+        "Default: the environment's runs_dir (VIDEODRAFTER_RUNS_DIR, else ./runs).",
+    )
+    allow: str = Field(
+        default="",
+        description="Comma-separated choices a client may make beyond the environment's own values and the offline "
+        "built-ins ('local:smollm2', 'local:gemma3', 'espeak', 'none'): exact llm, critic, voice or image_embedder "
+        "specs ('openai:gpt-4o', 'local:/models/m.gguf'), or a server's base URL ('http://gpu-box:8000/v1'), which "
+        "allows any model at exactly that server.",
+    )
+
+    def allows(self, field: str, spec: str) -> bool:
+        """Whether the operator listed ``spec``, or the server it names, for a client to choose."""
+        entries = {entry.strip().rstrip("/") for entry in self.allow.split(",") if entry.strip()}
+        return spec.strip() in entries or (_base_url(field, spec) or "\0") in entries
+
+
+def _base_url(field: str, spec: str) -> str | None:
+    from videodrafter.audio.spec import parse_voice_spec
+    from videodrafter.llm.spec import parse_llm_spec
+
+    try:
+        if field in ("llm", "critic"):
+            return parse_llm_spec(spec).base_url
+        if field == "voice":
+            return parse_voice_spec(spec).base_url
+    except VideoDrafterError:  # a malformed spec is refused: it names no server on the list
+        return None
+    return None
+
+
+_SERVER_HINT = "Leave it out of the context, or ask the operator to allow it: VIDEODRAFTER_SERVER_ALLOW in the server's environment."
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_BUILT_IN_EMBEDDERS = ("auto", "appearance", "clip", "clip:tiny", "dinov2", "dinov2:tiny")
+
+
+def _inside(path: Path, root: Path, field: str) -> None:
+    resolved = path.expanduser().resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ServerPolicyError(
+            f"The context's {field} '{path}' is outside the folder this server keeps runs in ({root}).",
+            f"Give a folder inside it, or leave {field} out; the operator sets the folder with VIDEODRAFTER_SERVER_ROOT.",
+        )
+
+
+def _offline(field: str, spec: str) -> bool:
+    """Choices that reach no file a client names and no server: the built-in models and voices."""
+    from videodrafter.audio.spec import parse_voice_spec
+    from videodrafter.llm.local_models import KNOWN_LOCAL_MODELS
+
+    if field == "llm":
+        return spec.strip() in {f"local:{name}" for name in KNOWN_LOCAL_MODELS}
+    if field == "voice":
+        return parse_voice_spec(spec).engine in ("espeak", "none")
+    return field == "image_embedder" and spec.strip() in _BUILT_IN_EMBEDDERS
+
+
+def check_served_context(settings: Settings) -> tuple[Path, Path | None]:
+    """A context from a LangGraph Server client: its models, critic and voice are the environment's
+    own, offline built-ins or on the operator's allow-list, and what only the operator sets (model
+    files, caches) is the environment's. Returns the root its folders must stay in and the runs_dir
+    the client chose (None: the environment's own), for ``check_served_folder`` where the run folder
+    is first named: these checks touch no file, as the server runs them on its event loop."""
+    policy, environment = ServerPolicy(), Settings()
+    for field in ("llm", "critic", "voice", "image_embedder"):
+        spec = getattr(settings, field)
+        if spec is None or spec == getattr(environment, field) or _offline(field, spec) or policy.allows(field, spec):
+            continue
+        raise ServerPolicyError(f"This server does not let a client choose {field} '{spec}' (a model file or a server).", _SERVER_HINT)
+    for field in ("cache_dir", "segmentation_model", "turbo_lora"):
+        if getattr(settings, field) != getattr(environment, field):
+            raise ServerPolicyError(
+                f"This server does not let a client choose {field}: it names files on the server.",
+                f"Leave {field} out of the context; the operator sets it with VIDEODRAFTER_{field.upper()}.",
+            )
+    if not _PLAIN_NAME.fullmatch(settings.prompt_set):
+        raise ServerPolicyError(f"'{settings.prompt_set}' is not a prompt set's name.", "Give a shipped set's name, such as 'v1'.")
+    return policy.root or environment.runs_dir, settings.runs_dir if settings.runs_dir != environment.runs_dir else None
+
+
+def check_served_folder(root: Path, runs_dir: Path | None, run_dir: Path | None) -> None:
+    """A client's ``runs_dir`` (None: the environment's own) and ``run_dir`` resolve inside the root."""
+    resolved_root = root.expanduser().resolve()
+    if runs_dir is not None:
+        _inside(runs_dir, resolved_root, "runs_dir")
+    if run_dir is not None:
+        _inside(run_dir, resolved_root, "run_dir")
