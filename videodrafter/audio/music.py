@@ -90,7 +90,11 @@ def music_source(music: str, *, title: str, texts: list[str], seed: int) -> Musi
         return None
     if music == "auto":
         return MusicSource(kind="auto", mood=mood_of(title, texts), seed=seed)
-    return MusicSource(kind="file", path=music, sha256=hashlib.sha256(Path(music).expanduser().read_bytes()).hexdigest())
+    try:
+        content = Path(music).expanduser().read_bytes()
+    except OSError as error:  # gone since the run's inputs were checked
+        raise InputError(f"Cannot read the music file {music}: {error.strerror}.", "Check the path, or use --music auto.") from error
+    return MusicSource(kind="file", path=music, sha256=hashlib.sha256(content).hexdigest())
 
 
 def music_bed(source: MusicSource, duration_s: float) -> np.ndarray:
