@@ -274,6 +274,11 @@ def test_make_tab_choices_prompt_contact_sheet_line_and_pictures_after_cancel(we
     _pick_run(page, "paused")
     page.locator("#open-run").click()
     _wait_text(page, "#status", "Review the script of run paused")
+    assert page.locator("#voice input").input_value() == "none"  # the run's own voice (the tests' environment)
+    page.locator("#voice input").click()  # a choice changed before approving applies to the steps not yet done
+    page.get_by_role("option", name="espeak", exact=True).click()
+    page.wait_for_function("document.querySelector('#voice input').value === 'espeak'")
+    page.locator("#voice input").blur()
     page.locator("#approve").click()
     _wait_text(page, "#make-status", "⏳")
 
@@ -290,4 +295,5 @@ def test_make_tab_choices_prompt_contact_sheet_line_and_pictures_after_cancel(we
     page.locator("#cancel-make").click()
     _wait_text(page, "#make-status", "Cancelled", 60_000)
     assert page.locator("#references img").count() == 3 and page.locator("#scene-images img").count() >= 6  # kept after Cancel
+    assert json.loads((runs / "paused" / "request.json").read_text())["overrides"][-1]["settings"] == {"voice": "espeak"}
     other.wait_for_function("!document.querySelector('#make-status').innerText.includes('in line')", timeout=60_000)

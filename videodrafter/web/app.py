@@ -291,9 +291,10 @@ class _Page:
             self.on_photo, [make.photo, make.photo_entity, self.run_state], [make.photo_status, self.run_state, make.photo], concurrency_limit=None
         )
         make.approve.click(
-            self.on_approve, [make.scenes_table, make.entities_table, self.run_state, *make.cameras, *make.speeds], shown, concurrency_limit=None
+            self.on_approve, [make.scenes_table, make.entities_table, self.run_state, make.llm, make.engine, make.voice, *make.cameras, *make.speeds],
+            shown, concurrency_limit=None,
         )
-        make.resume.click(self.on_continue, [self.run_state], shown, concurrency_limit=None)
+        make.resume.click(self.on_continue, [self.run_state, make.llm, make.engine, make.voice], shown, concurrency_limit=None)
         listing = [runs.runs_table, runs.run_pick, runs.runs_status]
         runs.delete.click(self.on_delete, [runs.run_pick, runs.confirm_delete], [*listing, runs.confirm_delete], concurrency_limit=None)
         runs.refresh.click(self.runs_listing, None, listing, concurrency_limit=None)
@@ -306,7 +307,10 @@ class _Page:
         make = self.make
         view = RunView(record)
         script = view.script
-        state = {"run_id": record.run_id, "status": record.status, "script": script.model_dump(mode="json") if script else None, "photos": {}}
+        state = {
+            "run_id": record.run_id, "status": record.status, "script": script.model_dump(mode="json") if script else None, "photos": {},
+            "choices": view.choices,
+        }
         values: dict = {self.run_state: state, self.remembered: {"run_id": record.run_id}, self.tabs: gr.Tabs(selected="make")}
         waiting = record.status == "waiting_for_approval"
         values[make.status] = view.message() if waiting else ""
@@ -396,7 +400,19 @@ class _Page:
         name = next((e["name"] for e in state["script"]["entities"] if e["id"] == entity_id), entity_id)
         return f"📷 '{name}' will use your photo {Path(path).name}.", state, None  # cleared for the next photo
 
-    def on_approve(self, request: gr.Request, scene_cells, entity_cells, state: dict, *moves):
+    def overrides(self, state: dict, llm: str | None, engine: str | None, voice: str | None) -> dict[str, str]:
+        """The choices changed since the run was shown: a resume uses them for the steps not yet done
+        (as `videodrafter resume --engine/--llm/--voice`); checked before any work."""
+        was = state.get("choices") or {}
+        changed = {
+            name: value.strip() for name, value in (("llm", llm), ("engine", engine), ("voice", voice))
+            if value and value.strip() and value.strip() != was.get(name)
+        }
+        if changed:
+            chosen_settings(self.settings, changed, llm_needed=False)
+        return changed
+
+    def on_approve(self, request: gr.Request, scene_cells, entity_cells, state: dict, llm: str, engine: str, voice: str, *moves):
         make_status = self.make.make_status
         if not state.get("script"):
             yield {make_status: _error_text(InputError("There is no script to approve yet.", "Write a script first."))}
@@ -404,6 +420,7 @@ class _Page:
         pairs = list(zip(moves[:CAMERA_ROWS], moves[CAMERA_ROWS:], strict=True))
         try:
             script = script_from_tables(VideoScript.model_validate(state["script"]), scene_cells, entity_cells, state.get("photos", {}), pairs)
+            changed = self.overrides(state, llm, engine, voice)
         except VideoDrafterError as error:
             yield {make_status: _error_text(error)}
             return
@@ -415,7 +432,8 @@ class _Page:
         answer = {"approved": True, "script": script.model_dump(mode="json"), "source": "web"}
         yield {make_status: _progress_line(None, time.monotonic())}
         yield from self.drive(
-            lambda on_event, cancel: resume_run(run_id, runs_dir, approve=answer, on_event=on_event, cancel=cancel), request, make_status,
+            lambda on_event, cancel: resume_run(run_id, runs_dir, approve=answer, overrides=changed, on_event=on_event, cancel=cancel),
+            request, make_status,
         )
 
     def remake(self, run_id: str, script: VideoScript, request: gr.Request):
@@ -432,7 +450,7 @@ class _Page:
             lambda on_event, cancel: edit_run(run_id, runs_dir, script, on_event=on_event, cancel=cancel), request, make_status,
         )
 
-    def on_continue(self, state: dict, request: gr.Request):
+    def on_continue(self, state: dict, llm: str, engine: str, voice: str, request: gr.Request):
         make_status = self.make.make_status
         if not state.get("run_id"):
             yield {make_status: _error_text(InputError("There is no run to continue.", "Write a script, or open a run in the Runs tab."))}
@@ -440,9 +458,15 @@ class _Page:
         if state.get("status") == "waiting_for_approval":
             yield {make_status: "The script is waiting for your approval: press “Approve and make the video”."}
             return
+        try:
+            changed = self.overrides(state, llm, engine, voice)
+        except VideoDrafterError as error:
+            yield {make_status: _error_text(error)}
+            return
         yield {make_status: _progress_line(None, time.monotonic())}
         yield from self.drive(
-            lambda on_event, cancel: resume_run(state["run_id"], self.settings.runs_dir, on_event=on_event, cancel=cancel), request, make_status
+            lambda on_event, cancel: resume_run(state["run_id"], self.settings.runs_dir, overrides=changed, on_event=on_event, cancel=cancel),
+            request, make_status,
         )
 
     def runs_listing(self):
