@@ -110,3 +110,22 @@ def test_a_bad_prompt_is_refused_before_any_call() -> None:
     with pytest.raises(InputError, match="empty"):
         write_script("   ", REMOTE, model=model)
     assert model.seen == []
+
+
+def test_the_kept_script_is_checked_last_so_no_stranger_first_person_or_cut_sentence_reaches_the_viewer() -> None:
+    from videodrafter.planning.grounding_checks import FIRST_PERSON, stops_mid_clause, strangers
+
+    answer = json.loads(_answer(["The fox wakes up in the field.", "Then my grandson brings his dad to the field, and says"]))
+    answer["scenes"][0]["narration"] = "The fox runs across the field with a."
+    answer["scenes"][1]["action"] = "a tall man in a hat waves"
+    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
+    report = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)]))
+    script = report.script
+    for scene in script.scenes:
+        for text in (scene.event, scene.narration):
+            assert not FIRST_PERSON.search(text) and not stops_mid_clause(text, {"fox", "field"}), text
+            assert not strangers(text, script.entities, script.prompt), text
+    assert script.scenes[0].event == "The fox wakes up in the field.", "a good line is kept as written"
+    assert "fox" in script.scenes[1].event and "field" in script.scenes[1].event
+    assert any(note.startswith("the event of scene 2 was retold with its own cast") for note in report.notes), report.notes
+    assert any("narration of scene 1 was replaced" in note and "mid-sentence" in note for note in report.notes), report.notes

@@ -29,6 +29,7 @@ from videodrafter.planning.checks import script_findings
 from videodrafter.planning.script_critique import Critique, critique_script
 from videodrafter.planning.enrich import enrich_entity
 from videodrafter.planning.inputs import scene_bounds, validate_prompt
+from videodrafter.planning.kept_script_check import check_kept_script
 from videodrafter.planning.planner import Revision, plan_script
 from videodrafter.resources import RESOURCES
 from videodrafter.run_resources import RunResources
@@ -101,8 +102,9 @@ def finalize_draft_node(state: ReviewState, runtime: Runtime[RunContext]) -> dic
             f"the script was still criticised after {state.plan_rounds} round{'s' if state.plan_rounds != 1 else ''}; "
             "the version with the fewest findings was kept",
         ]
+    script, checked = check_kept_script(script)  # the kept version's texts, whichever it is
     serial = runtime.context.settings.llm_spec.is_embedded
-    return {"script": script, "notes": notes, "enrich_serially": serial}
+    return {"script": script, "notes": [*notes, *checked], "enrich_serially": serial}
 
 
 def enrich_entity_node(task: EnrichTask, runtime: Runtime[RunContext]) -> dict:
@@ -209,7 +211,9 @@ def write_script(
             context=context, stream_mode=["custom", "values"],
         ):
             if mode == "custom":
-                on_step(ProgressEvent.model_validate(chunk).message)
+                event = ProgressEvent.model_validate(chunk)
+                if not event.tokens:  # an LLM's token count repeats its step: the step is said once
+                    on_step(event.message)
             else:
                 output = chunk
     finally:

@@ -17,7 +17,7 @@ import numpy as np
 
 from videodrafter.errors import VideoDrafterError
 from videodrafter.planning.cast import Cast, CastMember, CastRole, character_likeness, classify
-from videodrafter.planning.noun_phrases import NounPhrase, is_known_word, noun_phrases
+from videodrafter.planning.noun_phrases import CONJUNCTIONS, DETERMINERS, PREPOSITIONS, NounPhrase, is_known_word, noun_phrases
 from videodrafter.script import Entity, EntityKind, VideoScript
 from videodrafter.text import content_words
 
@@ -38,6 +38,25 @@ _META = re.compile(
 def word_overlap(first: str, second: str) -> float:
     a, b = content_words(first), content_words(second)
     return len(a & b) / len(a | b) if a | b else 1.0
+
+
+FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|me|my|mine|myself|we|we're|our|ours|us)\b")
+"""The story is told by a narrator about its cast, never by 'I' or 'we'."""
+_DANGLING = DETERMINERS | PREPOSITIONS | CONJUNCTIONS
+
+
+def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A sentence that was cut off: no closing stop, a last word that is no word ('veryl'; the
+    story's own words in ``known`` are words), or one that cannot end a sentence ('…with a')."""
+    line = " ".join(text.split())
+    if not line:
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z']*", line)
+    if line[-1] not in ".!?\"'" or not words:
+        return True
+    last = words[-1].lower()
+    return last in _DANGLING or not (is_known_word(last) or words[-1][0].isupper() or last in known)
+
 
 
 def user_asked_for_camera(prompt: str) -> bool:

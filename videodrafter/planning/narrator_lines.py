@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from videodrafter.planning.grounding_checks import is_meta_text, strangers
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, strangers
 from videodrafter.planning.noun_phrases import (
     ADVERBS,
     AUXILIARIES,
@@ -47,6 +47,8 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
     others = strangers(text, entities, prompt)
     if others:
         return f"it tells of '{others[0]}', who is not in the story"
+    if FIRST_PERSON.search(text):
+        return "it speaks in the first person"
     words = re.findall(r"[A-Za-z][A-Za-z']*", text)
     for position, word in enumerate(words):
         lowered = word.lower().removesuffix("'s")
@@ -55,6 +57,8 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
         # a capitalised word inside the sentence is a name ('Max'); any unknown word is an invented one
         if (position and word[0].isupper() and lowered not in {"i"}) or not is_known_word(lowered):
             return f"it names '{word}', which is not in the story"
+    if stops_mid_clause(text, known):
+        return "it stops mid-sentence"
     return None
 
 
