@@ -225,3 +225,22 @@ def test_changing_the_music_remakes_the_video_and_timeline_only(tmp_path: Path) 
     assert [name for name in names if scored[name] != silent[name]] == ["video.mp4", "timeline.otio"]
     assert (args.output_dir / "audio" / "music.wav").exists()
     assert probe_audio(args.output_dir / "video.mp4").integrated_lufs == pytest.approx(-26, abs=2.5)
+
+
+def test_the_command_line_takes_music_and_refuses_a_bad_file_before_any_work(tmp_path: Path) -> None:
+    from tests.fixtures.cli import CliRunner
+
+    cli = CliRunner()
+    runs = tmp_path / "runs"
+    script = write_script(tmp_path / "s.json", "tune", ["left", "right"])
+    bad = tmp_path / "song.mp3"
+    bad.write_text("not audio")
+    refused = cli("make", "--script", str(script), "--runs-dir", str(runs), "--music", str(bad))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "is not audio ffmpeg can read" in " ".join(refused.stderr.split()) and not runs.exists()
+
+    made = cli("make", "--script", str(script), "--runs-dir", str(runs), "--run-id", "tune", "--music", "auto", "--no-subtitles")
+    assert made.returncode == 0, made.stderr
+    manifest = Manifest.read(runs / "tune" / "manifest.json")
+    assert manifest.music is not None and manifest.music.source.startswith("auto:")
+    assert probe_audio(runs / "tune" / "video.mp4") is not None

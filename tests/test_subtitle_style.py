@@ -80,8 +80,6 @@ def test_a_new_style_remakes_the_video_and_keeps_the_other_deliverables(clips: l
     assert (after["video.srt"], after["contact_sheet.png"]) == (before["video.srt"], before["contact_sheet.png"])
 
 
-@pytest.mark.xfail(strict=True, reason="the clips stage still burns each scene's action into the animatic's clips: pass "
-                   "no caption to SceneClipArgs in graph/stages/clips.py (and bump clip-v2 to clip-v3), then remove this mark")
 def test_an_animatic_run_with_captions_off_has_a_clean_picture(settings: Settings, tmp_path: Path) -> None:
     from tests.fixtures.scripts import write_script
     from videodrafter.graph.runner import start_run

@@ -281,6 +281,11 @@ def make(
     profile: Annotated[SpeedProfile | None, typer.Option("--profile", help=Settings.model_fields["profile"].description)] = None,
     turbo_lora: Annotated[str | None, typer.Option("--turbo-lora", metavar="FILE", help=Settings.model_fields["turbo_lora"].description)] = None,
     voice: VoiceOption = None,
+    music: Annotated[str | None, typer.Option("--music", metavar="none|auto|FILE", help=Settings.model_fields["music"].description)] = None,
+    music_level: Annotated[float | None, typer.Option("--music-level", metavar="LUFS", help=Settings.model_fields["music_level_db"].description)] = None,
+    voice_level: Annotated[float | None, typer.Option("--voice-level", metavar="LUFS", help=Settings.model_fields["voice_level_db"].description)] = None,
+    subtitles: Annotated[bool | None, typer.Option("--subtitles/--no-subtitles", help=Settings.model_fields["subtitle_burn"].description, show_default=False)] = None,
+    subtitle_position: Annotated[str | None, typer.Option("--subtitle-position", metavar="bottom|top", help=Settings.model_fields["subtitle_position"].description)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what the run would take (stages, time, LLM tokens, API price) and make nothing.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -293,6 +298,7 @@ def make(
       videodrafter make --script script.json --engine tiny
       videodrafter make "a kite festival" --approve   (pause to review the script)
       videodrafter make "a kite festival" --engine sdxl-wan --dry-run   (time and price first)
+      videodrafter make "a kite festival" --music auto --subtitle-position top
       videodrafter make --script script.json --candidates 3 --critic vllm:Qwen/Qwen2.5-VL-7B-Instruct@http://gpu:8000/v1
     """
     from videodrafter.graph.runner import start_run
@@ -300,7 +306,8 @@ def make(
     settings = _settings(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
-        turbo_lora=turbo_lora, voice=voice,
+        turbo_lora=turbo_lora, voice=voice, music=_music_choice(music), music_level_db=music_level, voice_level_db=voice_level,
+        subtitle_burn=subtitles, subtitle_position=subtitle_position,
     )
     script = _read_script(script_file) if script_file else None
     if dry_run:
@@ -673,6 +680,13 @@ def serve(
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     stderr.print(f"videodrafter web UI on http://{host}:{port}")
     serve_app(settings, host, port)
+
+
+def _music_choice(music: str | None) -> str | None:
+    """--music as the run keeps it: a file as an absolute path, so a resume from another folder finds it."""
+    if music is None or music in ("none", "auto"):
+        return music
+    return str(Path(music).expanduser().resolve())
 
 
 def _print_estimate(prompt: str, settings: Settings, scenes: int | None, script) -> None:

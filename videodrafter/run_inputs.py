@@ -36,6 +36,9 @@ def check_choices(settings: Settings, *, engine: bool = True, llm: bool = True, 
         from videodrafter.audio.engines import check_voice
 
         check_voice(settings.voice)
+    from videodrafter.audio.music import check_music
+
+    check_music(settings)  # a missing or unreadable music file, before any work
     if llm:
         _check_llm(settings, needed=llm_needed)
 
@@ -233,6 +236,11 @@ def check_served_context(settings: Settings) -> tuple[Path, Path | None]:
                 f"This server does not let a client choose {field}: it names files on the server.",
                 f"Leave {field} out of the context; the operator sets it with VIDEODRAFTER_{field.upper()}.",
             )
+    if settings.music not in ("none", "auto") and settings.music != environment.music:
+        raise ServerPolicyError(
+            "This server does not let a client choose a music file: it names a file on the server.",
+            "Use music 'none' or 'auto', or leave it out; the operator sets a file with VIDEODRAFTER_MUSIC.",
+        )
     if not _PLAIN_NAME.fullmatch(settings.prompt_set):
         raise ServerPolicyError(f"'{settings.prompt_set}' is not a prompt set's name.", "Give a shipped set's name, such as 'v1'.")
     return policy.root or environment.runs_dir, settings.runs_dir if settings.runs_dir != environment.runs_dir else None

@@ -193,9 +193,12 @@ def check_music(settings: Settings) -> None:
         raise InputError(f"The music file {path} does not exist.", "Check the path, or use --music auto.")
     if path.stat().st_size > MAX_MUSIC_BYTES:
         raise InputError(f"The music file {path} is larger than {MAX_MUSIC_BYTES // 1_000_000} MB.", "Use a shorter or compressed file.")
-    done = subprocess.run(
-        [ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-t", "1", "-i", str(path), "-vn", "-ac", "1", "-f", "s16le", "-"],
-        capture_output=True, check=False,
-    )
+    try:
+        done = subprocess.run(
+            [ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-t", "1", "-i", str(path), "-vn", "-ac", "1", "-f", "s16le", "-"],
+            capture_output=True, check=False, timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(f"Reading the music file {path} took over a minute.", "Give a plain WAV, MP3, OGG or FLAC file.") from None
     if done.returncode != 0 or not done.stdout:
         raise InputError(f"The music file {path} is not audio ffmpeg can read.", "Give a WAV, MP3, OGG or FLAC file, or --music auto.")

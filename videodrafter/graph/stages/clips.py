@@ -27,7 +27,7 @@ def clip_key(image: SceneCandidate, spec: Scene, engine: dict, seed: int, action
     """The hash of a clip's inputs; the reference keys count only for engines that hold references,
     so clips of the other engines keep the keys they had."""
     parts = [image.key, action, spec.camera.model_dump(mode="json"), spec.duration_s, spec.action, seed, engine]
-    return content_hash("clip-v2", *parts, *([references] if references else []))
+    return content_hash("clip-v3", *parts, *([references] if references else []))  # v3: no caption of its own
 
 
 class _ClipMaker:
@@ -57,7 +57,7 @@ class _ClipMaker:
         def generate() -> ClipArtifact:
             with timed("scene_clips", self.seconds):
                 result = generate_scene_clip(
-                    SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s, caption=spec.action,
+                    SceneClipArgs(image=image.image, action=action, camera=spec.camera, duration_s=spec.duration_s,
                                   output=files["path"], last_frame=last_frame["last_frame"], seed=seed,
                                   references=[self.state.references[entity].conditioned for entity in references]),
                     self.context.resources(),
