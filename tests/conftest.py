@@ -41,3 +41,5 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     # are those of clips that no narration holds (test_narration.py speaks)
     monkeypatch.setenv("VIDEODRAFTER_VOICE", "none")
     monkeypatch.setenv("VIDEODRAFTER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    # LangGraph Server contexts may only name folders under the operator's root: the tests' folders are under this one
+    monkeypatch.setenv("VIDEODRAFTER_SERVER_ROOT", str(tmp_path_factory.getbasetemp()))

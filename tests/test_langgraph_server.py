@@ -53,6 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         "HF_HUB_OFFLINE": "1",
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "VIDEODRAFTER_SERVER_ROOT": str(tmp_path_factory.getbasetemp()),  # the fixture starts before _offline sets it
     }
     # the project's own langgraph.json, run from another folder (the server keeps its state in the current one)
     command = [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port),
