@@ -21,7 +21,7 @@ from videodrafter import __version__
 from videodrafter.config import Settings, SpeedProfileName
 from videodrafter.engines.diffusers_presets import engine_help
 from videodrafter.cli_progress import batch_progress, case_progress, stage_progress
-from videodrafter.errors import VideoDrafterError
+from videodrafter.errors import InputError, VideoDrafterError
 
 
 def _value_label(param, ctx=None) -> str | None:
@@ -655,11 +655,13 @@ def chat(
 
 @app_command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 7860,
     llm: LLMOption = None,
     engine: EngineOption = None,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders go (default: ./runs).")] = None,
+    auth: Annotated[str | None, typer.Option("--auth", metavar="USER:PASSWORD", envvar="VIDEODRAFTER_WEB_AUTH", show_envvar=True,
+                                             help="Ask every visitor for this user and password.")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the web UI: write, edit and approve the script, add photos, watch the video being made.
@@ -668,7 +670,7 @@ def serve(
 
     \b
       videodrafter serve
-      videodrafter serve --host 0.0.0.0 --port 8080 --engine tiny
+      VIDEODRAFTER_WEB_AUTH=team:long-secret videodrafter serve --host 0.0.0.0 --port 8080 --engine tiny
     """
     import os
 
@@ -677,9 +679,25 @@ def serve(
 
     settings = _settings(llm=llm, engine=engine, runs_dir=runs_dir)
     _check_choices(settings, llm_needed=False)
+    credentials = _credentials(auth)
+    if credentials is None and host not in ("127.0.0.1", "localhost", "::1"):
+        stderr.print(
+            f"[bold yellow]Warning:[/] {host} lets other machines in, and without --auth anyone who reaches port {port} can see, "
+            "start, approve and delete every run. Set --auth USER:PASSWORD (or VIDEODRAFTER_WEB_AUTH).",
+            soft_wrap=True,
+        )
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    stderr.print(f"videodrafter web UI on http://{host}:{port}")
-    serve_app(settings, host, port)
+    stderr.print(f"videodrafter web UI on http://{host}:{port}" + (" (sign-in required)" if credentials else ""))
+    serve_app(settings, host, port, auth=credentials)
+
+
+def _credentials(auth: str | None) -> tuple[str, str] | None:
+    if auth is None:
+        return None
+    user, _, password = auth.partition(":")
+    if not user or len(password) < 8:
+        _fail(InputError("--auth must be USER:PASSWORD with a password of at least 8 characters.", "e.g. --auth team:a-long-secret"))
+    return user, password
 
 
 def _music_choice(music: str | None) -> str | None:

@@ -505,9 +505,17 @@ class _Page:
             return {self.remembered: {}}  # the run was deleted: start afresh
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
+    """The page on ``host:port``; with ``auth`` (user, password) every page and file asks for them.
+    Files from the runs folder are a run's exports only (``file_guard``)."""
+    from starlette.middleware import Middleware
+
+    from videodrafter.web.file_guard import ExportsOnly
+
     app = build_app(settings)
     app.queue(default_concurrency_limit=None).launch(
         server_name=host, server_port=port, show_error=False, allowed_paths=[str(settings.runs_dir.resolve())],
         max_file_size=4 * MAX_UPLOAD_BYTES, share=False, inbrowser=False, quiet=True, css=CSS,
+        auth=[auth] if auth else None, auth_message="videodrafter: sign in with the user and password the operator set.",
+        app_kwargs={"middleware": [Middleware(ExportsOnly, runs_dir=settings.runs_dir)]},
     )
