@@ -162,3 +162,16 @@ def test_a_full_disk_fails_the_run_with_what_to_do_and_a_resume_finishes_it(sett
     with pytest.raises(StorageError) as refused:
         start_run("", settings.model_copy(update={"runs_dir": tmp_path / "elsewhere"}), script=script, run_id="ro")
     assert "the file system is read-only" in refused.value.message and "--runs-dir" in refused.value.hint
+
+
+def test_a_run_whose_request_is_damaged_is_listed_as_failed_not_hidden(cli: CliRunner, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    assert cli("make", "--script", str(write_script(tmp_path / "s.json", "kept", ["left"])), "--runs-dir", str(runs), "--run-id", "k").returncode == 0
+    (runs / "k" / "request.json").write_text("{ not json")
+    listed = cli("runs", "--runs-dir", str(runs), "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    [record] = json.loads(listed.stdout)
+    assert record["run_id"] == "k" and record["status"] == "failed" and "request.json is damaged" in record["error"]
+    assert record["video"] == str(runs / "k" / "video.mp4")
+    resumed = cli("resume", "k", "--runs-dir", str(runs))
+    assert resumed.returncode != 0 and "Traceback" not in resumed.stderr and "is damaged" in resumed.stderr

@@ -167,9 +167,11 @@ def read_run(run_dir: Path) -> RunRecord | None:
     """The record of one run folder; None for a folder that is not a run (or whose request is unreadable)."""
     try:
         request = RunRequest.model_validate_json((run_dir / REQUEST).read_text())
-    except (OSError, ValidationError, ValueError) as problem:
+    except OSError as problem:  # no request: killed before it was written, so not a run
         log.debug("skipping %s: %s", run_dir, problem)
         return None
+    except (ValidationError, ValueError):
+        return _damaged_run(run_dir)
     try:
         recorded = json.loads((run_dir / STATUS).read_text())
     except (OSError, ValueError):
@@ -198,6 +200,17 @@ def _parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _damaged_run(run_dir: Path) -> RunRecord:
+    """A run whose request.json is damaged is listed, not hidden: its files are still there."""
+    created = datetime.fromtimestamp((run_dir / REQUEST).stat().st_mtime, UTC).isoformat(timespec="seconds")
+    video = run_dir / "video.mp4"
+    return RunRecord(
+        run_id=run_dir.name, prompt="", status="failed", created_at=created, run_dir=run_dir,
+        video=video if video.is_file() else None,
+        error=f"its request.json is damaged, so it cannot be resumed; its files are in {run_dir}",
+    )
 
 
 def list_runs(runs_dir: Path, limit: int | None = None) -> list[RunRecord]:
