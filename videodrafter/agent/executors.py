@@ -84,8 +84,10 @@ class LocalExecutor:
 
 
 def _interrupt_once(_signum: int, _frame: Any) -> None:
-    """A worker's Ctrl-C: stop the item (its run records itself as interrupted); a second one must not cut that short."""
+    """A worker's Ctrl-C or SIGTERM (the batch's group is stopped): stop the item (its run records
+    itself as interrupted); a second signal of either kind must not cut that short."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -100,6 +102,7 @@ def _interrupt_when_orphaned() -> None:
 def serve_items(connection: Connection, settings: dict[str, Any]) -> None:
     """A worker process: make the items the batch sends, one at a time, until it sends None or goes away."""
     signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
     threading.Thread(target=_interrupt_when_orphaned, name="batch-parent-watch", daemon=True).start()
     try:
         while (message := connection.recv()) is not None:
