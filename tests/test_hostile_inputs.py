@@ -175,3 +175,17 @@ def test_a_run_whose_request_is_damaged_is_listed_as_failed_not_hidden(cli: CliR
     assert record["video"] == str(runs / "k" / "video.mp4")
     resumed = cli("resume", "k", "--runs-dir", str(runs))
     assert resumed.returncode != 0 and "Traceback" not in resumed.stderr and "is damaged" in resumed.stderr
+
+
+def test_a_prompt_the_embedded_model_cannot_read_is_refused_before_any_work(cli: CliRunner, tmp_path: Path) -> None:
+    from videodrafter.planning.inputs import looks_english
+
+    runs = tmp_path / "runs"
+    for prompt in ("dos animales juegan en un parque con una pelota", "собака играет на пляже"):
+        refused = cli("make", prompt, "--runs-dir", str(runs))
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode != 0 and "only understands English" in said and "--llm openai:gpt-4o" in said, said
+    assert not runs.exists(), "nothing was started"
+    assert cli("script", "le chat et le chien dans le jardin").returncode != 0
+    for prompt in ("a dog's day at the beach", "Pablo and Maria at the fiesta del sol", "robot moon"):
+        assert looks_english(prompt), prompt

@@ -28,7 +28,7 @@ from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.checks import script_findings
 from videodrafter.planning.script_critique import Critique, critique_script
 from videodrafter.planning.enrich import enrich_entity
-from videodrafter.planning.inputs import scene_bounds, validate_prompt
+from videodrafter.planning.inputs import check_prompt_language, scene_bounds, validate_prompt
 from videodrafter.planning.kept_script_check import check_kept_script
 from videodrafter.planning.planner import Revision, plan_script
 from videodrafter.resources import RESOURCES
@@ -199,6 +199,7 @@ def write_script(
     """Validate the prompt, then run the script review alone: plan, check ⟲, finalize, enrich."""
     started = time.perf_counter()
     text = validate_prompt(prompt, settings)
+    check_prompt_language(text, settings)
     scene_bounds(scenes, settings)
     # no run folder: the script's own thread names the live objects' handle
     thread = f"script-{uuid.uuid4().hex}"

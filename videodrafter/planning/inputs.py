@@ -70,3 +70,36 @@ def scene_bounds(scenes: int | None, settings: Settings) -> tuple[int, int]:
     if not 1 <= scenes <= 20:
         raise InputError(f"{scenes} scenes were asked for.", "Ask for between 1 and 20 scenes.")
     return scenes, scenes
+
+
+_ENGLISH = frozenset("the an and of on at with to is are his her their who that for from by about into over under while after before".split())
+_OTHER_LANGUAGES = frozenset(
+    "el la los las un una y del en con por para que al su "  # Spanish
+    "le les une et des du avec pour au aux sur dans "  # French
+    "der die das ein eine und mit von im zu auf für dem den ist "  # German
+    "il lo gli uno di da nel sul "  # Italian
+    "os um uma do da em no na".split()  # Portuguese
+)
+"""Function words: a prompt of another language shows several of these and few English ones."""
+
+
+def looks_english(text: str) -> bool:
+    """Whether a prompt is English as far as its function words and its letters tell (a short prompt
+    without any, 'dog beach', passes)."""
+    letters = [char for char in text if char.isalpha()]
+    if letters and sum(not ("a" <= char.lower() <= "z") and unicodedata.name(char, "").startswith(("CJK", "CYRILLIC", "ARABIC", "HEBREW", "GREEK", "HANGUL", "HIRAGANA", "KATAKANA", "DEVANAGARI", "THAI")) for char in letters) > 0.3 * len(letters):
+        return False
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    english = sum(word in _ENGLISH for word in words)
+    other = sum(word in _OTHER_LANGUAGES for word in words)
+    return not (other >= 2 and other > english)
+
+
+def check_prompt_language(text: str, settings: Settings) -> None:
+    """The embedded models understand English only: another language is refused before any work."""
+    if settings.llm_spec.is_embedded and not looks_english(text):
+        raise InputError(
+            f"The embedded model ({settings.llm}) only understands English, and this prompt does not look English.",
+            "Write the prompt in English, or use an LLM that reads your language: --llm openai:gpt-4o or "
+            "--llm vllm:THUDM/glm-4-9b-chat@http://host:8000/v1.",
+        )
