@@ -384,6 +384,31 @@ def redo(
 
 
 @app_command()
+def export(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="A finished run's folder name.")],
+    export_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="fcpxml (Final Cut Pro), premiere-xml (Premiere, Resolve), edl, kdenlive.")],
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Write a finished run's timeline for another editor: cuts, held frames, crossfades, narration.
+
+    Examples:
+
+    \b
+      videodrafter export my-run --format fcpxml
+      videodrafter export my-run --format edl
+    """
+    from videodrafter.graph.run_history import find_run
+    from videodrafter.media.exports import export_timeline
+
+    try:
+        record = find_run(_settings(runs_dir=runs_dir).runs_dir, run_id)
+        stdout.print(str(export_timeline(record.run_dir, export_format)), markup=False, highlight=False, soft_wrap=True)
+    except VideoDrafterError as error:
+        _fail(error)
+
+
+@app_command()
 def runs(
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Show only the newest N runs.")] = None,
