@@ -297,3 +297,24 @@ def test_make_tab_choices_prompt_contact_sheet_line_and_pictures_after_cancel(we
     assert page.locator("#references img").count() == 3 and page.locator("#scene-images img").count() >= 6  # kept after Cancel
     assert json.loads((runs / "paused" / "request.json").read_text())["overrides"][-1]["settings"] == {"voice": "espeak"}
     other.wait_for_function("!document.querySelector('#make-status').innerText.includes('in line')", timeout=60_000)
+
+
+def test_the_redo_button_draws_one_scene_again_and_keeps_the_rest(web, browser) -> None:
+    url, runs = web
+    run = runs / "older"
+    pictures = lambda: {p.name for folder in ("scenes", "clips") for p in (run / folder).glob("*") if p.suffix in (".png", ".mp4") and ".last" not in p.name}  # noqa: E731
+    before = pictures()
+    page = _open_page(browser, url)
+    page.get_by_role("tab", name="Runs").click()
+    _pick_run(page, "older")
+    page.locator("#open-run").click()
+    _wait_text(page, "#make-status", "Done")
+    page.locator("#redo-scene input").fill("1")
+    page.locator("#redo").click()
+    deadline = time.monotonic() + 120  # the try is recorded once the video is up to date
+    while not (run / "redos.jsonl").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    _wait_text(page, "#make-status", "Done")
+    new = sorted(name.split("-")[0] for name in pictures() - before)
+    assert new == ["clip", "scene"], f"one picture and one clip drawn again: {new}"
+    assert len((run / "redos.jsonl").read_text().splitlines()) == 1

@@ -8,6 +8,7 @@ Every try is recorded in ``redos.jsonl`` with the seed it replaced, so an earlie
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class RedoRecord(BaseModel):
 
 def redo_scene(
     run_id: str, runs_dir: Path, scene: int, *, seed: int | None = None, event: str | None = None,
-    on_event: ProgressCallback = lambda _event: None,
+    on_event: ProgressCallback = lambda _event: None, cancel: threading.Event | None = None,
 ) -> tuple[RunOutcome, RedoRecord]:
     """Draw scene ``scene`` again and bring the video up to date."""
     request = load_request(run_id, runs_dir)
@@ -63,7 +64,7 @@ def redo_scene(
         at=datetime.now(UTC).isoformat(timespec="seconds"), scene=scene, seed_before=before, seed_after=after,
         event_before=spec.event, event_after=edited.scenes[scene - 1].event,
     )
-    outcome = edit_run(run_id, runs_dir, edited, on_event=on_event)
+    outcome = edit_run(run_id, runs_dir, edited, on_event=on_event, cancel=cancel)
     with (run_dir / REDOS).open("a", encoding="utf-8") as log:  # one whole line per try, after it worked
         log.write(record.model_dump_json() + "\n")
     return outcome, record

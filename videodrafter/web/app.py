@@ -19,6 +19,7 @@ import gradio as gr
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
 from videodrafter.graph.progress import ProgressEvent
+from videodrafter.graph.redo import redo_scene
 from videodrafter.graph.run_history import RunRecord, archive_run, find_run, list_runs, pending_script
 from videodrafter.graph.approval import script_changes
 from videodrafter.graph.runner import RunInterrupted, RunOutcome, edit_run, resume_run, start_run
@@ -163,6 +164,8 @@ class _MakeTab:
     contact_sheet: gr.Image
     video: gr.Video
     download: gr.DownloadButton
+    redo_scene: gr.Number
+    redo: gr.Button
 
 
 def _make_tab(settings: Settings) -> _MakeTab:
@@ -207,11 +210,15 @@ def _make_tab(settings: Settings) -> _MakeTab:
         contact_sheet = gr.Image(label="Contact sheet", type="filepath", interactive=False, visible=False, elem_id="contact-sheet")
         video = gr.Video(label="Video", elem_id="video")
         download = gr.DownloadButton("Download the run (zip)", visible=False, elem_id="download")
+        with gr.Row():  # a finished run: one scene drawn again, the rest kept (as `videodrafter redo`)
+            redo_scene = gr.Number(label="Scene to draw again", value=1, precision=0, minimum=1, elem_id="redo-scene", scale=1)
+            redo = gr.Button("Redo this scene", elem_id="redo", scale=1)
     return _MakeTab(
         prompt=prompt, scenes=scenes, llm=llm, engine=engine, voice=voice, profile=profile, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
         cameras=cameras, speeds=speeds, entities_table=entities_table, photo_entity=photo_entity, photo=photo,
         photo_status=photo_status, approve=approve, resume=resume, cancel_make=cancel_make, make_status=make_status,
         references=references, scene_images=scene_images, contact_sheet=contact_sheet, video=video, download=download,
+        redo_scene=redo_scene, redo=redo,
     )
 
 
@@ -295,6 +302,7 @@ class _Page:
             shown, concurrency_limit=None,
         )
         make.resume.click(self.on_continue, [self.run_state, make.llm, make.engine, make.voice], shown, concurrency_limit=None)
+        make.redo.click(self.on_redo, [self.run_state, make.redo_scene], shown, concurrency_limit=None)
         listing = [runs.runs_table, runs.run_pick, runs.runs_status]
         runs.delete.click(self.on_delete, [runs.run_pick, runs.confirm_delete], [*listing, runs.confirm_delete], concurrency_limit=None)
         runs.refresh.click(self.runs_listing, None, listing, concurrency_limit=None)
@@ -466,6 +474,18 @@ class _Page:
         yield {make_status: _progress_line(None, time.monotonic())}
         yield from self.drive(
             lambda on_event, cancel: resume_run(state["run_id"], self.settings.runs_dir, overrides=changed, on_event=on_event, cancel=cancel),
+            request, make_status,
+        )
+
+    def on_redo(self, state: dict, scene: float | None, request: gr.Request):
+        """Draw one scene of a finished run again (``graph/redo.py``); the rest of the video is kept."""
+        make_status = self.make.make_status
+        if state.get("status") != "done":
+            yield {make_status: _error_text(InputError("Only a finished run has scenes to redo.", "Open a finished run in the Runs tab, or finish this one."))}
+            return
+        yield {make_status: _progress_line(None, time.monotonic())}
+        yield from self.drive(
+            lambda on_event, cancel: redo_scene(state["run_id"], self.settings.runs_dir, int(scene or 1), on_event=on_event, cancel=cancel)[0],
             request, make_status,
         )
 
