@@ -271,3 +271,14 @@ def test_running_a_batch_again_tries_its_failed_items_again(tmp_path: Path) -> N
     write_script(tmp_path / "late.json", "late", ["left"])  # the user fixes what failed, then runs the same batch
     second = run_batch(read_batch_file(items_file), settings, batch_id="again", retries=0)
     assert (second.done, second.failed) == (2, 0), second.failures
+
+
+def test_a_running_items_stage_carries_its_count_and_the_estimate_from_earlier_runs(tmp_path: Path) -> None:
+    from videodrafter.agent.batch import _run_stage
+
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "status.json").write_text(json.dumps({"status": "running", "stage": "clips", "done": 1, "total": 4, "estimate_s": 40.2}))
+    assert _run_stage(run) == "clips 1/4 (~40 s)"
+    (run / "status.json").write_text(json.dumps({"status": "running", "stage": "script"}))
+    assert _run_stage(run) == "script"

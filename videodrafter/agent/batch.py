@@ -210,7 +210,8 @@ def _refresh_stages(records: dict[str, ItemRecord], store: BatchStore, runs_dir:
 
 
 def _run_stage(run_dir: Path) -> str | None:
-    """'clips 2/4' from a run's status.json; None while it has none (or is being replaced)."""
+    """'clips 2/4 (~40 s)' from a run's status.json (the estimate: how long the stage took in earlier
+    runs); None while it has none (or is being replaced)."""
     from videodrafter.graph.run_folder import STATUS
 
     try:
@@ -220,8 +221,9 @@ def _run_stage(run_dir: Path) -> str | None:
     stage = status.get("stage") if isinstance(status, dict) else None
     if not stage or status.get("status") != "running":
         return None
-    done, total = status.get("done"), status.get("total")
-    return f"{stage} {done}/{total}" if isinstance(total, int) and total > 0 and isinstance(done, int) else str(stage)
+    done, total, estimate = status.get("done"), status.get("total"), status.get("estimate_s")
+    counted = f"{stage} {done}/{total}" if isinstance(total, int) and total > 0 and isinstance(done, int) else str(stage)
+    return f"{counted} (~{estimate:.0f} s)" if isinstance(estimate, (int, float)) and estimate > 0 else counted
 
 
 def _with_result(record: ItemRecord, result: ItemResult) -> ItemRecord:
