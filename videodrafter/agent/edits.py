@@ -271,8 +271,7 @@ class SetShot(ScriptEdit):
 
 
 class RedoScene(ScriptEdit):
-    """Draw a scene's picture and clip again with a new seed (or the seed given: an earlier try comes
-    back from its files); the rest of the video is kept."""
+    """Draw a scene's picture and clip again with a new seed (or a given one); the rest of the video is kept."""
 
     command: Literal["redo_scene"] = "redo_scene"
     scene: int = Field(ge=1)
