@@ -469,8 +469,6 @@ def batch(
     Every item that finished or failed is listed in results.jsonl beside the batch's batch.sqlite.
     Ctrl-C or SIGTERM stops the batch: finished items are kept and the same command continues it.
     """
-    import signal
-
     from videodrafter.agent.batch import BatchInterrupted, run_batch
     from videodrafter.agent.batch_items import batch_id_for, read_batch_file
     from videodrafter.display import batch_summary_table
@@ -481,7 +479,6 @@ def batch(
     try:
         items = read_batch_file(items_file)
         name = validate_run_id(batch_id) if batch_id else batch_id_for(items_file)
-        signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as Ctrl-C does: statuses recorded, the command that continues
         with batch_progress(stderr, name) as on_update:
             summary = run_batch(
                 items, settings, batch_id=name, executor=executor.value, workers=workers, retries=retries,

@@ -25,7 +25,7 @@ from videodrafter.graph.checkpoints import checkpointer
 from videodrafter.graph.context import RunContext
 from videodrafter.graph.graph import build_graph
 from videodrafter.graph.progress import ProgressEvent
-from videodrafter.graph.run_folder import RunLock, checkpoint_thread, record_status, resume_command
+from videodrafter.graph.run_folder import STATUS_EVERY_S, RunLock, checkpoint_thread, record_status, resume_command
 from videodrafter.graph.stage_times import record_stage_time, stage_key
 from videodrafter.graph.state import InputState
 from videodrafter.llm.usage import TokenUsage
@@ -36,8 +36,6 @@ from videodrafter.script import VideoScript
 
 log = logging.getLogger(__name__)
 
-STATUS_EVERY_S = 2.0
-"""How often ``status.json`` is rewritten within a stage (a new stage is written at once)."""
 INTERRUPT_GRACE_S = 0.5
 """After Ctrl-C, how long the step under way may take to reach its next artifact boundary and stop."""
 

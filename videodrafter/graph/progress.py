@@ -17,7 +17,7 @@ from langgraph.runtime import get_runtime
 from pydantic import BaseModel, Field
 
 from videodrafter.graph.cancellation import driven
-from videodrafter.graph.run_folder import record_status
+from videodrafter.graph.run_folder import STATUS_EVERY_S, record_status
 from videodrafter.graph.stage_times import StageTimes, stage_key
 from videodrafter.llm import token_meter
 
@@ -59,7 +59,6 @@ def emit(stage: str, message: str = "", done: int = 0, total: int = 0) -> None:
     _record_undriven(event)
 
 
-_STATUS_EVERY_S = 2.0
 _status_written: dict[str, tuple[str, float]] = {}
 
 
@@ -74,7 +73,7 @@ def _record_undriven(event: ProgressEvent) -> None:
         return
     stage, written = _status_written.get(str(folder), ("", 0.0))
     now = time.monotonic()
-    if stage == event.stage and now - written < _STATUS_EVERY_S:
+    if stage == event.stage and now - written < STATUS_EVERY_S:
         return
     _status_written[str(folder)] = (event.stage, now)
     record_status(folder, "running", stage=event.stage, progress=event.model_dump())

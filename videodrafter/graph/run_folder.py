@@ -212,6 +212,11 @@ def load_request(run_id: str, runs_dir: Path) -> RunRequest:
         raise InputError(f"The run record {path} is damaged: {error.errors()[0]['msg']}.", "Start a new run.") from error
 
 
+STATUS_EVERY_S = 2.0
+"""How often ``status.json`` is rewritten within a stage (a new stage is written at once): a token
+count ticks every second."""
+
+
 class StatusRecord(BaseModel):
     """``status.json``: what a run is doing now. Written by whoever drives the run (the lock holder)."""
 

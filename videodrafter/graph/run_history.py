@@ -101,6 +101,11 @@ def _lock_holder_alive(run_dir: Path) -> bool:
         owner = json.loads((run_dir / LOCK).read_text() or "{}")
     except (OSError, ValueError):
         return False
+    return _process_alive(owner)
+
+
+def _process_alive(owner: dict) -> bool:
+    """The process a record names (``{"host", "pid"}``: a run lock, a status) is alive on this machine."""
     if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
         return False
     try:
@@ -136,21 +141,7 @@ def _still_driven(run_dir: Path, recorded: dict) -> bool:
     if (run_dir / LOCK).is_file():
         held = _lock_held(run_dir / LOCK)
         return _lock_holder_alive(run_dir) if held is None else held
-    return _status_writer_alive(recorded)
-
-
-def _status_writer_alive(recorded: dict) -> bool:
-    """The process that wrote a run's status is alive: a LangGraph Server run holds no run lock."""
-    pid, host = recorded.get("pid"), recorded.get("host")
-    if host != socket.gethostname() or not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return _process_alive(recorded)  # the process that wrote the status
 
 
 def _scene_count(run_dir: Path, request: RunRequest) -> int | None:
