@@ -283,7 +283,7 @@ BEAT_ACTIONS = {"beginning": "arrives", "middle": "plays", "turn": "stops short"
 TOLD_ACTION_WORDS = 6
 
 
-def _own_action(action: str, subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
+def own_action(action: str, subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
     """The model's action as a verb phrase for ``subject`` ('nuzzles the towel'), or the beat's own verb
     when it is a sentence of its own ('It ate half of the pizza…') or tells of a stranger."""
     text = " ".join(action.split()).rstrip(".!")
@@ -308,7 +308,7 @@ def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: in
     by_id = {entity.id: entity for entity in entities}
     names = [_called(by_id[entity_id].name) for entity_id in scene.foreground]
     who = names[0]
-    action = _own_action(scene.action, who, entities, prompt, beat)
+    action = own_action(scene.action, who, entities, prompt, beat)
     company = f" with {' and '.join(names[1:])}" if len(names) > 1 else ""
     told = f"{who} {action}{company} at the {by_id[scene.background].name}."
     openings = BEAT_OPENINGS.get(beat)

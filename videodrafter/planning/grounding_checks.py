@@ -59,6 +59,11 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
 
 
 
+def story_words(entities: list[Entity], prompt: str) -> set[str]:
+    """The words of the prompt and the cast's names: the story's own, whatever a lexicon says."""
+    return set(re.findall(r"[a-z']+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
+
+
 def user_asked_for_camera(prompt: str) -> bool:
     """Whether the prompt itself talks about the camera (then its moves are the user's choice)."""
     return bool(CAMERA_WORDS.search(prompt))

@@ -8,10 +8,9 @@ the last pass before the script is final (``graph/review.finalize_draft_node``),
 
 from __future__ import annotations
 
-import re
 
-from videodrafter.planning.constrained_planner import BEAT_OPENINGS, _own_action, story_beats, told_by_the_cast
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, strangers
+from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, story_beats, told_by_the_cast
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.script import Scene, VideoScript
 
@@ -23,10 +22,10 @@ def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> st
         return f"it told of {', '.join(map(repr, others))}, who {'is' if len(others) == 1 else 'are'} not in the story"
     if FIRST_PERSON.search(text):
         return "it spoke in the first person"
-    story = " ".join([script.prompt, *(entity.name for entity in script.entities)])
-    if is_meta_text(text, story):
+    known = story_words(script.entities, script.prompt)
+    if is_meta_text(text, " ".join(known)):
         return "it talked about the picture or the viewer"
-    if stops_mid_clause(text if sentence else f"{text.rstrip('.!?')}.", set(re.findall(r"[a-z']+", story.lower()))):
+    if stops_mid_clause(text if sentence else f"{text.rstrip('.!?')}.", known):
         return "it stopped mid-sentence"
     return None
 
@@ -54,7 +53,7 @@ def check_kept_script(script: VideoScript) -> tuple[VideoScript, list[str]]:
                 notes.append(f"the event of scene {number} was retold with its own cast: {problem}")
             elif text_problem(scene.action, script, sentence=False):
                 subject = script.entity(scene.foreground[0]).name
-                scene = scene.model_copy(update={"action": _own_action(scene.action, subject, script.entities, script.prompt, beat)})
+                scene = scene.model_copy(update={"action": own_action(scene.action, subject, script.entities, script.prompt, beat)})
                 notes.append(f"the action of scene {number} was replaced by a verb phrase of its own cast")
         scenes.append(scene)
     checked, narration_notes = ground_script_narration(script.model_copy(update={"scenes": scenes}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, strangers
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers
 from videodrafter.planning.noun_phrases import (
     ADVERBS,
     AUXILIARIES,
@@ -41,7 +41,7 @@ def narration_from_event(event: str) -> str:
 
 def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | None:
     """What makes a planned line unusable, worded for a note; None when it is fine."""
-    known = set(re.findall(r"[a-z']+", " ".join([prompt, *(entity.name for entity in entities)]).lower()))
+    known = story_words(entities, prompt)
     if is_meta_text(text, " ".join(known)):
         return "it talks about the picture or the viewer"
     others = strangers(text, entities, prompt)
