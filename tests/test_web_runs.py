@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cli import cli_command
 from tests.fixtures.scripts import dog_and_girl_script
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import web_ui
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 
@@ -156,25 +154,9 @@ def _seed(runs: Path, tmp_path: Path) -> None:
 def web(tmp_path: Path):
     runs = tmp_path / "runs"
     _seed(runs, tmp_path)
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "VIDEODRAFTER_CRITIQUE": "false", "VIDEODRAFTER_WEB_CONCURRENCY": "1"}
-    process = subprocess.Popen(
-        cli_command("serve", "--port", str(port), "--runs-dir", str(runs)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited early: {process.stderr.read() if process.stderr else ''}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline, "the web UI did not start"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", runs
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"VIDEODRAFTER_CRITIQUE": "false", "VIDEODRAFTER_WEB_CONCURRENCY": "1"}
+    with web_ui(runs, tmp_path / "serve.log", env=env) as url:
+        yield url, runs
 
 
 @pytest.fixture

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.fixtures.cli import cli_command
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import web_ui
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited early: {process.stderr.read() if process.stderr else ''}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the web UI did not start")
-
-
 @pytest.fixture
 def server(tmp_path: Path):
-    port = free_port()
-    env = {
-        **os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "VIDEODRAFTER_VIDEO_WIDTH": "320", "VIDEODRAFTER_VIDEO_HEIGHT": "180",
-        "VIDEODRAFTER_CRITIQUE": "false",
-    }
-    process = subprocess.Popen(
-        cli_command("serve", "--port", str(port), "--runs-dir", str(tmp_path / "runs")),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", tmp_path / "runs"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"VIDEODRAFTER_VIDEO_WIDTH": "320", "VIDEODRAFTER_VIDEO_HEIGHT": "180", "VIDEODRAFTER_CRITIQUE": "false"}
+    with web_ui(tmp_path / "runs", tmp_path / "serve.log", env=env) as url:
+        yield url, tmp_path / "runs"
 
 
 @pytest.fixture
@@ -175,21 +147,9 @@ def _seed_runs(runs: Path, tmp_path: Path) -> None:
 def seeded_server(tmp_path: Path):
     runs = tmp_path / "runs"
     _seed_runs(runs, tmp_path)
-    port = free_port()
-    env = {
-        **os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "VIDEODRAFTER_VIDEO_WIDTH": "640", "VIDEODRAFTER_VIDEO_HEIGHT": "360",
-        "VIDEODRAFTER_CRITIQUE": "false",
-    }
-    process = subprocess.Popen(
-        cli_command("serve", "--port", str(port), "--runs-dir", str(runs)),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", runs
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"VIDEODRAFTER_VIDEO_WIDTH": "640", "VIDEODRAFTER_VIDEO_HEIGHT": "360", "VIDEODRAFTER_CRITIQUE": "false"}
+    with web_ui(runs, tmp_path / "serve.log", env=env) as url:
+        yield url, runs
 
 
 def _text(page, selector: str) -> str:
