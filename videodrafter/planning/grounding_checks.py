@@ -17,7 +17,7 @@ import numpy as np
 
 from videodrafter.errors import VideoDrafterError
 from videodrafter.planning.cast import Cast, CastMember, CastRole, character_likeness, classify
-from videodrafter.planning.noun_phrases import CONJUNCTIONS, DETERMINERS, PREPOSITIONS, NounPhrase, is_known_word, noun_phrases
+from videodrafter.planning.noun_phrases import NounPhrase, is_known_word, noun_phrases
 from videodrafter.script import Entity, EntityKind, VideoScript
 from videodrafter.text import content_words
 
@@ -42,12 +42,18 @@ def word_overlap(first: str, second: str) -> float:
 
 FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|me|my|mine|myself|we|we're|our|ours|us)\b")
 """The story is told by a narrator about its cast, never by 'I' or 'we'."""
-_DANGLING = DETERMINERS | PREPOSITIONS | CONJUNCTIONS
+_NEVER_LAST = frozenset(
+    "a an the my your her its our their every and or but nor whereas because if of into onto via amid "
+    "among between during until till than upon toward towards".split()
+)
+"""Words no English sentence ends on, so a line ending on one was cut off ('…with a', '…and').
+Not every preposition or determiner: 'worth getting up for', 'in no hurry at all' and 'runs
+outside' end well."""
 
 
 def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) -> bool:
     """A sentence that was cut off: no closing stop, a last word that is no word ('veryl'; the
-    story's own words in ``known`` are words), or one that cannot end a sentence ('…with a')."""
+    story's own words in ``known`` are words), or one no sentence ends on ('…with a', '…and')."""
     line = " ".join(text.split())
     if not line:
         return False
@@ -55,7 +61,7 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     if line[-1] not in ".!?\"'" or not words:
         return True
     last = words[-1].lower()
-    return last in _DANGLING or not (is_known_word(last) or words[-1][0].isupper() or last in known)
+    return last in _NEVER_LAST or not (is_known_word(last) or words[-1][0].isupper() or last in known)
 
 
 
@@ -149,16 +155,20 @@ def _known_words(entities: list[Entity], prompt: str) -> set[str]:
     return words | _prompt_heads(prompt)
 
 
-def strangers(text: str, entities: list[Entity], prompt: str) -> list[str]:
+def strangers(text: str, entities: list[Entity], prompt: str, *, acting_only: bool = True) -> list[str]:
     """Characters ``text`` tells of that are neither in the cast nor in the prompt ('a cat watches'
-    in a story of a dog and a girl), as written. Other words for a cast member ('the puppy') pass."""
+    in a story of a dog and a girl), as written. Other words for a cast member ('the puppy') pass.
+
+    ``acting_only`` (the planner's findings): only characters that act, are named, own or keep
+    company count; what is acted on ('the bear catches a fish') does not. A line the viewer reads or
+    hears is held stricter (False): 'the dog sits on top of the cat' tells of a cat all the same."""
     phrases = noun_phrases(text)
     if not phrases:
         return []
     known = _known_words(entities, prompt)
     candidates = [
         phrase for phrase, role in zip(phrases, classify(phrases), strict=True)
-        if role is CastRole.CHARACTER and _acts(phrase)
+        if role is CastRole.CHARACTER and (_acts(phrase) or not acting_only)
         and phrase.head_lemma not in known and phrase.head_lemma not in REFERRING_WORDS
     ]
     # the classifier leans to 'character' for whatever acts; a stranger must also mean one ('the cat', not 'now')

@@ -17,7 +17,7 @@ from videodrafter.script import Scene, VideoScript
 def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> str | None:
     """Why a scene's event (a ``sentence``) or action (a verb phrase) cannot be kept as written,
     worded for a note; None when it is fine."""
-    others = list(dict.fromkeys(strangers(text, script.entities, script.prompt)))
+    others = list(dict.fromkeys(strangers(text, script.entities, script.prompt, acting_only=False)))  # what the viewer sees
     if others:
         return f"it told of {', '.join(map(repr, others))}, who {'is' if len(others) == 1 else 'are'} not in the story"
     if FIRST_PERSON.search(text):

@@ -44,7 +44,7 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
     known = story_words(entities, prompt)
     if is_meta_text(text, " ".join(known)):
         return "it talks about the picture or the viewer"
-    others = strangers(text, entities, prompt)
+    others = strangers(text, entities, prompt, acting_only=False)  # the viewer hears every name in it
     if others:
         return f"it tells of '{others[0]}', who is not in the story"
     if FIRST_PERSON.search(text):

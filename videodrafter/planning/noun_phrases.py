@@ -89,9 +89,14 @@ def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
     return dict(getAllLemmas(word))
 
 
+_CLOSED_CLASS = DETERMINERS | PRONOUNS | PREPOSITIONS | CONJUNCTIONS | AUXILIARIES | ADVERBS
+
+
 def is_known_word(word: str) -> bool:
     """Whether an English lexicon knows the word (invented or truncated names are not known)."""
     lowered = word.lower()
+    if lowered in _CLOSED_CLASS:  # the lexicon holds open-class words only: 'for' and 'the' are words too
+        return True
     return bool(_lemmas(lowered)) or bool(_lemmas(lowered.rstrip("s"))) or lowered in NUMBERS
 
 
