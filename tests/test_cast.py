@@ -2,6 +2,7 @@
 
 import pytest
 
+from videodrafter.config import Settings
 from videodrafter.planning.cast import CastRole, extract_cast, nearest_place
 from videodrafter.planning.noun_phrases import is_known_word, noun_phrases
 
@@ -92,3 +93,28 @@ def test_a_prompt_in_another_language_leaves_the_cast_to_the_llm() -> None:
     assert extract_cast("un renard et un corbeau dans la forêt enneigée").members == []
     assert extract_cast("两只猫在厨房里").members == []
     assert extract_cast("").members == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("a kite festival", [("kite", CastRole.OBJECT)]),
+        ("a dragon story", [("dragon", CastRole.CHARACTER)]),
+        ("a pirate adventure on an island", [("pirate", CastRole.CHARACTER), ("island", CastRole.PLACE)]),
+    ],
+)
+def test_an_occasion_or_a_kind_of_story_is_about_its_modifier(prompt: str, expected: list[tuple[str, CastRole]]) -> None:
+    """'a kite festival' named no one before, and the embedded model invented the cast ('kfte fjgfe')."""
+    assert [(member.name, member.role) for member in extract_cast(prompt).members] == expected
+
+
+def test_a_prompt_that_names_nothing_to_draw_is_refused_for_the_embedded_model_only() -> None:
+    from videodrafter.errors import InputError
+    from videodrafter.planning.inputs import check_prompt_for_llm
+
+    for prompt in ("a birthday party", "a long journey", "a magical adventure"):
+        with pytest.raises(InputError, match="names no character or object") as caught:
+            check_prompt_for_llm(prompt, Settings(llm="local:smollm2"))
+        assert "--llm openai:gpt-4o" in caught.value.hint
+    check_prompt_for_llm("a birthday party", Settings(llm="openai:gpt-4o"))  # a remote model invents a cast
+    check_prompt_for_llm("a kite festival", Settings(llm="local:smollm2"))

@@ -22,6 +22,9 @@ def test_a_dry_run_prints_the_estimate_and_makes_nothing(cli: CliRunner, tmp_pat
     for stage in ("script", "enrich", "references", "scene images", "clips", "assemble", "LLM", "price"):
         assert stage in out, stage
     assert not runs.exists(), "a dry run writes nothing"
+    plain = cli("make", "a fox and a crow race across a snowy forest", "--dry-run", "--enrich", "none", "--runs-dir", str(runs))
+    assert plain.returncode == 0, plain.stderr
+    assert "enrich" not in " ".join(plain.stdout.split()), "--enrich none skips the stage"
     refused = cli("make", "a kite", "--llm", "bogus", "--dry-run", "--runs-dir", str(runs))
     assert refused.returncode != 0 and "is not an LLM spec" in refused.stderr
 

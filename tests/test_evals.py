@@ -184,19 +184,21 @@ def test_the_judge_rates_coherence_and_an_out_of_range_rating_is_sent_back(tmp_p
 
 @pytest.mark.slow
 def test_the_embedded_backends_are_evaluated_for_real(tmp_path: Path) -> None:
+    suite = tmp_path / "one-case.yaml"  # one short case keeps it a test: every backend and prompt set, each for real
+    suite.write_text("cases:\n  - id: beach-dog\n    prompt: a dog's day at the beach\n    scenes: 2\n    expected_common: [dog, beach]\n")
     command = cli_command(
-        "eval", "--suite", "smoke",
-        "--llm", "local:smollm2", "--llm", "local:gemma3", "--prompts", "v1", "--prompts", "v2", "-o", str(tmp_path),
+        "eval", "--suite", str(suite),
+        "--llm", "local:smollm2", "--llm", "local:gemma3", "--prompts", "v1", "--prompts", "v2", "-o", str(tmp_path / "report"),
         "--no-cache",  # every case asks the model (and nothing is cached in the repository's evals/cache/)
     )
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False, env={**os.environ})
     assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert len(report["results"]) == 2 * 2 * 2
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert len(report["results"]) == 2 * 2
     assert any(row["metrics"]["valid"] for row in report["results"])
     for row in report["results"]:
         assert row["metrics"]["llm_calls"] >= 1 and row["metrics"]["seconds"] > 0
-    assert "local:gemma3 · v2" in (tmp_path / "report.md").read_text()
+    assert "local:gemma3 · v2" in (tmp_path / "report" / "report.md").read_text()
     assert str(tmp_path) != str(REPO) and "evals/suites" not in result.stderr
 
 

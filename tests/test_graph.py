@@ -50,6 +50,14 @@ def test_critique_failing_twice_sends_the_feedback_back_then_the_run_finishes(se
         assert (outcome.run_dir / name).is_file()
 
 
+def test_enrich_none_from_the_settings_reaches_the_review_inside_the_video_graph(settings: Settings) -> None:
+    """`make --enrich none` (or VIDEODRAFTER_ENRICH=none): the planner's descriptions, no enrichment calls."""
+    model = beach_day_model([critique_verdict(True)])
+    outcome = start_run("a dog's day at the beach", settings.model_copy(update={"enrich": "none"}), scenes=3, chat_model=model, run_id="plain")
+    assert outcome.status == "done"
+    assert model.calls(ENRICH_1) == model.calls(ENRICH_3) == 0 and model.calls(PLAN) == 1
+
+
 def test_review_rounds_are_bounded_and_the_best_script_is_kept(settings: Settings) -> None:
     model = beach_day_model([critique_verdict(False, "try again")])
     outcome = start_run("a dog's day at the beach", settings.model_copy(update={"script_review_rounds": 2}), scenes=3, chat_model=model, run_id="bounded")

@@ -261,3 +261,15 @@ def test_the_embedded_planner_continues_a_shot_that_carries_straight_on_and_cuts
     model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(lone_events, alone)])
     result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
     assert [scene.shot.value for scene in result.script.scenes[:3]] == ["cut", "cut", "cut"]
+
+
+def test_a_look_with_an_invented_word_or_a_first_person_is_not_a_description() -> None:
+    """'a fluffy white keddle' was kept as the kite's description, and the engine drew it."""
+    cast_answer = json.dumps({"title": "The Great Race", "looks": {
+        "fox": "a fluffy white keddle with a black tail", "crow": "my favourite black crow", "snowy forest": "tall pines under deep snow",
+    }})
+    model = ScriptedChatModel(replies=[cast_answer, _scenes(EVENTS)])
+    script = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4).script
+    described = {entity.name: entity.description for entity in script.entities}
+    assert described["fox"] == "fox" and described["crow"] == "crow"
+    assert described["snowy forest"].startswith("tall pines under deep snow")

@@ -110,3 +110,18 @@ def test_prompt_and_scene_count_are_checked_before_any_call() -> None:
     with pytest.raises(InputError, match="0 scenes"):
         scene_bounds(0, settings)
     assert scene_bounds(None, settings) == (3, 6)
+
+
+def test_enrichment_keeps_only_sentences_that_describe_the_thing() -> None:
+    """The embedded model wrote 'this is one of the most popular animal stories' and 'a fluffy keddle'
+    as descriptions; a remote model's real proper adjective ('Dalmatian') stays."""
+    from videodrafter.planning.enrich import without_meta_text
+
+    text = (
+        "The dog is a small brown dog with floppy ears. This is one of the most popular animal stories. "
+        "My dog loves the sea. It has a fluffy keddle on its back. It wears a Dalmatian collar."
+    )
+    assert without_meta_text(text, "dog a dog at the beach", known_words_only=True) == "The dog is a small brown dog with floppy ears."
+    assert without_meta_text(text, "dog a dog at the beach") == (
+        "The dog is a small brown dog with floppy ears. It has a fluffy keddle on its back. It wears a Dalmatian collar."
+    )

@@ -144,3 +144,15 @@ def test_a_stranger_the_viewer_only_sees_acted_on_is_still_a_stranger() -> None:
     assert "'mouse'" in (text_problem("The fox chases a mouse across the field.", script) or "")
     assert text_problem("The fox digs for food across the field.", script) is None
     assert narration_problem("Breakfast is the only thing worth getting up for.", script.entities, script.prompt) is None
+
+
+def test_an_invented_word_or_a_dangling_preposition_is_caught_in_the_kept_script() -> None:
+    from videodrafter.planning.kept_script_check import text_problem
+
+    answer = json.loads(_answer(["The fox wakes up in the field.", "The fox digs for food across the field."]))
+    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
+    script = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)])).script
+    assert "'keddle'" in (text_problem("In the end, the fox and the keddle become friends.", script) or "")
+    assert text_problem("As the fox walks around the field, it is amazed at.", script) == "it stopped mid-sentence"
+    assert text_problem("The fox finds the food it was looking for.", script) is None
+    assert text_problem("The fox finds a field to play in.", script) is None

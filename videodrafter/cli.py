@@ -273,6 +273,7 @@ def make(
     run_id: Annotated[str | None, typer.Option("--run-id", metavar="RUN_ID", help="Name of the run folder (default: time + prompt).")] = None,
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders go (default: ./runs).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for the LLM and the images.")] = None,
+    enrich: Annotated[EnrichOption | None, typer.Option(help="Which entities get enriched descriptions (default: common, those in two or more scenes; none is fastest).", show_default=False)] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Pause after the script for approval (resume with --approve).")] = False,
     critique: Annotated[bool, typer.Option("--critique/--no-critique", help="Let the LLM review the script.")] = True,
     critic: Annotated[str | None, typer.Option("--critic", metavar="SPEC", help="Vision LLM that judges scene images and clips against the references (openai:gpt-4o, vllm:<model>@<url>); advisory.")] = None,
@@ -304,7 +305,7 @@ def make(
     from videodrafter.graph.runner import start_run
 
     settings = _settings(
-        llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique,
+        llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique, enrich=enrich.value if enrich else None,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
         turbo_lora=turbo_lora, voice=voice, music=_music_choice(music), music_level_db=music_level, voice_level_db=voice_level,
         subtitle_burn=subtitles, subtitle_position=subtitle_position,

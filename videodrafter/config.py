@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         default=3, ge=1, le=20,
         description="LLM rounds per structured stage; the last one mends what it can (the paper used 5).",
     )
+    enrich: Literal["common", "all", "none"] = Field(
+        default="common",
+        description="Which entities get enriched descriptions: those in two or more scenes (common), all, or none (the planner's own).",
+    )
     enrich_rounds: int = Field(default=3, ge=1, le=3, description="Dialogue rounds of entity enrichment.")
     llm_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(default=1024, ge=16, description="Token cap of one LLM answer.")

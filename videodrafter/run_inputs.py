@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from videodrafter.config import Settings
 from videodrafter.errors import InputError, VideoDrafterError
-from videodrafter.planning.inputs import check_prompt_language, clean_text, is_blank, scene_bounds, validate_prompt
+from videodrafter.planning.inputs import check_prompt_for_llm, clean_text, is_blank, scene_bounds, validate_prompt
 from videodrafter.script import MAX_ENTITIES, MAX_SCENES, VideoScript
 
 
@@ -92,7 +92,7 @@ def check_run_inputs(
     """Everything a new run needs, checked before its folder exists; returns the prompt as the run keeps it."""
     text = validate_prompt(script.prompt if script and is_blank(prompt) else prompt, settings)
     if script is None:  # the LLM will read it
-        check_prompt_language(text, settings)
+        check_prompt_for_llm(text, settings)
     scene_bounds(scenes, settings)
     check_choices(settings, engine=engine, llm=llm, llm_needed=script is None)
     if script is not None:

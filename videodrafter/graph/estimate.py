@@ -79,7 +79,9 @@ def _stage_counts(settings: Settings, scenes: int, entities: int, planning: bool
     llm_kind = "local" if settings.llm.startswith("local:") else "remote"
     if planning:
         # the script stage counts review rounds, as its progress does
-        stages += [("script", settings.review_rounds, llm_kind), ("enrich", entities, llm_kind)]
+        stages.append(("script", settings.review_rounds, llm_kind))
+        if settings.enrich != "none":
+            stages.append(("enrich", entities, llm_kind))
     kind = _engine_kind(settings.engine)
     stages += [("references", entities, kind), ("scene images", scenes, kind), ("consistency", scenes, kind)]
     if settings.critic:

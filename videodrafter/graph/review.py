@@ -28,7 +28,7 @@ from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.checks import script_findings
 from videodrafter.planning.script_critique import Critique, critique_script
 from videodrafter.planning.enrich import enrich_entity
-from videodrafter.planning.inputs import check_prompt_language, scene_bounds, validate_prompt
+from videodrafter.planning.inputs import check_prompt_for_llm, scene_bounds, validate_prompt
 from videodrafter.planning.kept_script_check import check_kept_script
 from videodrafter.planning.planner import Revision, plan_script
 from videodrafter.resources import RESOURCES
@@ -103,8 +103,9 @@ def finalize_draft_node(state: ReviewState, runtime: Runtime[RunContext]) -> dic
             "the version with the fewest findings was kept",
         ]
     script, checked = check_kept_script(script)  # the kept version's texts, whichever it is
-    serial = runtime.context.settings.llm_spec.is_embedded
-    return {"script": script, "notes": [*notes, *checked], "enrich_serially": serial}
+    settings = runtime.context.settings
+    serial = settings.llm_spec.is_embedded
+    return {"script": script, "notes": [*notes, *checked], "enrich_serially": serial, "enrich": state.enrich or settings.enrich}
 
 
 def enrich_entity_node(task: EnrichTask, runtime: Runtime[RunContext]) -> dict:
@@ -136,7 +137,7 @@ def route_enrichment(state: ReviewState) -> list[Send] | Literal["__end__"]:
     the same order give the same text in every process (llama.cpp's prompt cache depends on order).
     """
     assert state.script is not None
-    chosen = {"common": state.script.common_entities, "all": state.script.entities, "none": []}[state.enrich]
+    chosen = {"common": state.script.common_entities, "all": state.script.entities, "none": []}[state.enrich or "common"]
     pending = [entity for entity in chosen if entity.id not in state.descriptions]
     if not pending:
         return END
@@ -192,14 +193,14 @@ def write_script(
     settings: Settings,
     *,
     scenes: int | None = None,
-    enrich: EnrichChoice = "common",
+    enrich: EnrichChoice | None = None,
     model: BaseChatModel | None = None,
     on_step: Callable[[str], None] = lambda _step: None,
 ) -> ScriptReport:
     """Validate the prompt, then run the script review alone: plan, check ⟲, finalize, enrich."""
     started = time.perf_counter()
     text = validate_prompt(prompt, settings)
-    check_prompt_language(text, settings)
+    check_prompt_for_llm(text, settings)
     scene_bounds(scenes, settings)
     # no run folder: the script's own thread names the live objects' handle
     thread = f"script-{uuid.uuid4().hex}"

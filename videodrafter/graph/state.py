@@ -75,7 +75,7 @@ class ReviewInput(BaseModel):
 
     prompt: str = Field(description="What the video is about.")
     scenes: int | None = Field(default=None, description="Exact scene count; None lets the planner choose.")
-    enrich: EnrichChoice = Field(default="common", description="Which entities get enriched descriptions.")
+    enrich: EnrichChoice | None = Field(default=None, description="Which entities get enriched descriptions (None: the run's settings).")
 
 
 class ReviewState(ReviewInput):

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from videodrafter.errors import VideoDrafterError
-from videodrafter.planning.noun_phrases import NounPhrase, english_share, noun_phrases
+from videodrafter.planning.noun_phrases import NounPhrase, english_share, is_noun_modifier, noun_phrases
 from videodrafter.script import EntityKind, entity_id_from_name
 
 logger = logging.getLogger(__name__)
@@ -162,6 +162,14 @@ def classify(phrases: list[NounPhrase]) -> list[CastRole]:
     return roles
 
 
+def _what_it_is_about(phrase: NounPhrase) -> tuple[NounPhrase, CastRole]:
+    """An occasion or a kind of story named by a compound ('kite festival', 'dragon story', 'pirate
+    adventure'): what can be drawn is its modifier, classified as a phrase of its own."""
+    written = " ".join((phrase.written or phrase.text).split()[:-1])
+    modifier = phrase.model_copy(update={"words": phrase.words[:-1], "head_lemma": phrase.words[-2], "plural": False, "written": written})
+    return modifier, classify([modifier])[0]
+
+
 ENGLISH_SHARE = 0.6
 """Below this share of known English words the prompt's cast is not read (the LLM plans it)."""
 
@@ -189,6 +197,8 @@ def extract_cast(prompt: str, *, max_members: int = 8) -> Cast:
             apposed[index + 1] = phrase.text  # 'a boy named Leo'
             roles[index] = CastRole.ABSTRACT
     for index, (phrase, role) in enumerate(zip(phrases, roles, strict=True)):
+        if role is CastRole.ABSTRACT and not phrase.predicate and is_noun_modifier(phrase):
+            phrase, role = _what_it_is_about(phrase)  # 'a kite festival' is about kites
         key = phrase.singular_text
         if key in seen or role is CastRole.ABSTRACT or phrase.predicate:
             continue

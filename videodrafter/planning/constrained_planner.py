@@ -26,7 +26,7 @@ from videodrafter.llm.structured import OutputProblem, extract_json_object, gene
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
-from videodrafter.planning.grounding_checks import is_meta_text, repeated_events, strangers, user_asked_for_camera
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, repeated_events, story_words, strangers, unfamiliar_word, user_asked_for_camera
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
 from videodrafter.planning.shot_choice import choose_continued_shots
@@ -39,7 +39,6 @@ from videodrafter.script import (
     EntityKind,
     Scene,
     VideoScript,
-    entity_id_from_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -252,10 +251,11 @@ def write_cast(
         stage="cast",
     ).value
     entities = []
+    known = story_words([], " ".join([prompt, *names]))  # the prompt's words and the cast's names
     for member in members:
         looks = " ".join(answer.looks.get(member.name, "").split()).strip(" .")
-        if is_meta_text(looks, f"{member.name} {prompt}"):
-            looks = ""  # 'the photographer chose…': about the photo, not the thing
+        if is_meta_text(looks, f"{member.name} {prompt}") or FIRST_PERSON.search(looks) or unfamiliar_word(looks, known):
+            looks = ""  # 'the photographer chose…', 'my kite', 'a fluffy keddle': not a look of the thing
         description = looks or (f"a {member.described_as}" if member.described_as else member.name)
         if member.described_as and member.described_as not in description.lower():
             description = f"a {member.described_as}: {description}"

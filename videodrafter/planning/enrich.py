@@ -13,7 +13,7 @@ from videodrafter.errors import PlanningError
 from videodrafter.llm.calls import invoke_chat
 from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
 from videodrafter.llm.usage import TokenUsage
-from videodrafter.planning.grounding_checks import is_meta_text
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, unfamiliar_word
 from videodrafter.prompts import load_prompt_set
 from videodrafter.script import Entity, normalize_entity_name
 from videodrafter.text import content_words
@@ -66,7 +66,9 @@ def enrich_entity(
         else:
             reply_text = str(invoke_chat(model, history, usage, max_tokens=max_tokens).content)
         history.append(AIMessage(content=reply_text))
-    paragraph = clean_paragraph(without_meta_text(reply_text, f"{entity.name} {prompt}"), entity.name)
+    paragraph = clean_paragraph(
+        without_meta_text(reply_text, f"{entity.name} {prompt}", known_words_only=settings.llm_spec.is_embedded), entity.name
+    )
     if len(paragraph.split()) < 4:
         return EnrichedEntity(entity_id=entity.id, description=original, kept_original=True)
     if not keeps_traits(original, paragraph, prompt):
@@ -111,10 +113,21 @@ def _description_pattern(name: str) -> str:
     return f"^(The|A|An) {words} [A-Za-z0-9 ,;'.-]{{20,320}}$"  # words hold no regex syntax
 
 
-def without_meta_text(text: str, subject: str = "") -> str:
-    """Only the sentences about the thing itself (not the photo, the photographer or the writer)."""
+_ABOUT_THE_STORY = re.compile(r"\b(popular|famous|favou?rite|loved?|stories|story|audiences?|viewers?|people around)\b", re.IGNORECASE)
+"""'one of the most popular animal stories', 'many people around the world love this': not a look."""
+
+
+def without_meta_text(text: str, subject: str = "", *, known_words_only: bool = False) -> str:
+    """Only the sentences about the thing itself: not the photo, the photographer or the writer, not
+    the story or its fame; with ``known_words_only`` (a small embedded model's text) none with a word
+    no lexicon knows ('a fluffy keddle') either: a remote model's 'Victorian' or 'Dalmatian' is real."""
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
-    return " ".join(sentence for sentence in sentences if sentence and not is_meta_text(sentence, subject))
+    known = set(re.findall(r"[a-z']+", subject.lower()))
+    return " ".join(
+        sentence for sentence in sentences
+        if sentence and not is_meta_text(sentence, subject) and not FIRST_PERSON.search(sentence)
+        and not _ABOUT_THE_STORY.search(sentence) and not (known_words_only and unfamiliar_word(sentence, known))
+    )
 
 
 def keeps_traits(original: str, paragraph: str, prompt: str = "") -> bool:

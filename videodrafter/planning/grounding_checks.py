@@ -51,6 +51,31 @@ Not every preposition or determiner: 'worth getting up for', 'in no hurry at all
 outside' end well."""
 
 
+_STRANDABLE = frozenset("at to with from for about in on".split())
+"""Prepositions a sentence may end on only when their object came earlier ('what it looks at')."""
+_PARTICLES = frozenset("up down out off over away back around along by in on".split())
+
+
+_REDUCED_RELATIVE = re.compile(r"\b(?:the|a|an|this|that|his|her|its|their)\s+[a-z]+\s+(?:it|he|she|they|we|you)\b", re.IGNORECASE)
+"""'the toy it was looking for': a noun, then the clause about it without 'that'."""
+
+
+def _strands_well(words: list[str], line: str) -> bool:
+    """Whether a sentence's last preposition has its object earlier: after a question or relative
+    word ('the toy it was looking for', 'what it is afraid of'), an infinitive ('a friend to play
+    with') or a particle ('worth getting up for'). Otherwise it was cut ('they are amazed at')."""
+    lowered = [word.lower() for word in words]
+    if lowered[-1] in ("in", "on"):
+        return True  # adverbs as well: 'the dog jumps in', 'the show goes on'
+    if len(lowered) > 1 and lowered[-2] in _PARTICLES:
+        return True
+    if "to" in lowered[-4:-1]:
+        return True
+    if _REDUCED_RELATIVE.search(line):
+        return True
+    return any(word in ("what", "which", "who", "whom", "that", "where", "thing", "things", "one", "ones") for word in lowered[:-1])
+
+
 def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) -> bool:
     """A sentence that was cut off: no closing stop, a last word that is no word ('veryl'; the
     story's own words in ``known`` are words), or one no sentence ends on ('…with a', '…and')."""
@@ -61,8 +86,28 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     if line[-1] not in ".!?\"'" or not words:
         return True
     last = words[-1].lower()
+    if last in _STRANDABLE and not _strands_well(words, line):
+        return True
     return last in _NEVER_LAST or not (is_known_word(last) or words[-1][0].isupper() or last in known)
 
+
+
+_WORDS_OF_ANY_STORY = frozenset(
+    "every each all its it's not no yes too very more most much many own there here how what where why".split()
+)
+
+
+def unfamiliar_word(text: str, known: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """The first word of ``text`` that names what the story does not have, as written: a capitalised
+    word inside the sentence (a name, 'Max') or a word no lexicon knows ('keddle'). The story's own
+    words (``known``) are always fine."""
+    for position, word in enumerate(re.findall(r"[A-Za-z][A-Za-z']*", text)):
+        lowered = word.lower().removesuffix("'s")
+        if lowered in known or lowered in _WORDS_OF_ANY_STORY:
+            continue
+        if (position and word[0].isupper() and lowered != "i") or not is_known_word(lowered):
+            return word
+    return None
 
 
 def story_words(entities: list[Entity], prompt: str) -> set[str]:

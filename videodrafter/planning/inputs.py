@@ -103,3 +103,25 @@ def check_prompt_language(text: str, settings: Settings) -> None:
             "Write the prompt in English, or use an LLM that reads your language: --llm openai:gpt-4o or "
             "--llm vllm:THUDM/glm-4-9b-chat@http://host:8000/v1.",
         )
+
+
+def check_prompt_subject(text: str, settings: Settings) -> None:
+    """The embedded models plan from the characters and objects the prompt names (they cannot be
+    trusted to invent a cast): a prompt that names none ('a birthday party', 'a long journey') is
+    refused before any work, with what to write instead."""
+    from videodrafter.planning.cast import extract_cast
+
+    if settings.llm_spec.is_embedded and not extract_cast(text).foreground:
+        raise InputError(
+            f"The embedded model ({settings.llm}) plans from who or what the prompt names, and this prompt names "
+            "no character or object it can draw.",
+            "Say who or what the video is about, e.g. \"children fly kites at a festival\" or \"a girl's birthday "
+            "party with her dog\"; or use an LLM that invents a cast: --llm openai:gpt-4o.",
+        )
+
+
+def check_prompt_for_llm(text: str, settings: Settings) -> None:
+    """Everything the planning LLM needs of a prompt, before any model is touched: its language and
+    (for the embedded models) a subject to draw."""
+    check_prompt_language(text, settings)
+    check_prompt_subject(text, settings)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 
 from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, story_beats, told_by_the_cast
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers, unfamiliar_word
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.script import Scene, VideoScript
+
 
 def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> str | None:
     """Why a scene's event (a ``sentence``) or action (a verb phrase) cannot be kept as written,
@@ -25,6 +26,9 @@ def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> st
     known = story_words(script.entities, script.prompt)
     if is_meta_text(text, " ".join(known)):
         return "it talked about the picture or the viewer"
+    word = unfamiliar_word(text, known)
+    if word:
+        return f"it named '{word}', which is not in the story"
     if stops_mid_clause(text if sentence else f"{text.rstrip('.!?')}.", known):
         return "it stopped mid-sentence"
     return None

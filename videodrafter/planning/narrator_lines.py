@@ -3,25 +3,9 @@ have, nothing about the photo or the viewer. A line that breaks them is replaced
 
 from __future__ import annotations
 
-import re
-
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers
-from videodrafter.planning.noun_phrases import (
-    ADVERBS,
-    AUXILIARIES,
-    CONJUNCTIONS,
-    COPULAS,
-    DETERMINERS,
-    PREPOSITIONS,
-    PRONOUNS,
-    RELATIVES,
-    is_known_word,
-)
+from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers, unfamiliar_word
 from videodrafter.script import NARRATION_MAX_CHARS, Entity, Scene, VideoScript
 
-_FUNCTION_WORDS = DETERMINERS | PRONOUNS | RELATIVES | PREPOSITIONS | CONJUNCTIONS | AUXILIARIES | ADVERBS | COPULAS | frozenset(
-    "every each all its it's not no yes too very more most much many own there here how what where why".split()
-)
 NARRATION_MAX = 200
 """Characters the planner may write per line: one short sentence, a few seconds of speech."""
 
@@ -49,14 +33,9 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
         return f"it tells of '{others[0]}', who is not in the story"
     if FIRST_PERSON.search(text):
         return "it speaks in the first person"
-    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
-    for position, word in enumerate(words):
-        lowered = word.lower().removesuffix("'s")
-        if lowered in known or lowered in _FUNCTION_WORDS:
-            continue
-        # a capitalised word inside the sentence is a name ('Max'); any unknown word is an invented one
-        if (position and word[0].isupper() and lowered not in {"i"}) or not is_known_word(lowered):
-            return f"it names '{word}', which is not in the story"
+    word = unfamiliar_word(text, known)
+    if word:
+        return f"it names '{word}', which is not in the story"
     if stops_mid_clause(text, known):
         return "it stops mid-sentence"
     return None

@@ -110,6 +110,16 @@ def _can_be_noun(word: str) -> bool:
     return not lemmas or "NOUN" in lemmas or "PROPN" in lemmas
 
 
+def is_noun_modifier(phrase: "NounPhrase") -> bool:
+    """Whether the word before the head is a noun of its own ('kite festival', 'dragon story'), not
+    an adjective ('long journey') or a participle."""
+    if len(phrase.words) < 2:
+        return False
+    word = phrase.words[-2]
+    lemmas = _lemmas(word)
+    return "NOUN" in lemmas and "ADJ" not in lemmas and not _is_participle(word)
+
+
 def _is_participle(word: str) -> bool:
     """'lost', 'abandoned', 'sleeping': verb forms used as modifiers, not part of a name.
 
