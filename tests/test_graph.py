@@ -246,3 +246,15 @@ def test_notes_describe_the_final_script_not_a_rejected_one(settings: Settings) 
     assert outcome.status == "done" and model.calls(PLAN) == 2
     assert outcome.script.entity("girl").description.startswith("a girl in a yellow dress")
     assert not any("'girl'" in note for note in outcome.notes), outcome.notes
+
+
+def test_the_viewer_gets_one_sentence_per_scene_its_narration_even_when_silent(settings: Settings, tmp_path: Path) -> None:
+    """The event was the subtitle of a silent scene and the contact sheet's caption while the voice read
+    the narration: now all three are the narration (the event only for a script written without one)."""
+    path = write_script(tmp_path / "s.json", "one line", ["left", "right"])
+    script = json.loads(path.read_text())
+    script["scenes"][0]["narration"] = "The brown dog races the waves along the sand."
+    outcome = start_run("", settings.model_copy(update={"voice": "none"}), script=VideoScript.model_validate(script), run_id="one-line")
+    srt = (outcome.run_dir / "video.srt").read_text()
+    assert "The brown dog races the waves along the sand." in srt and "one line scene 1" not in srt
+    assert "one line scene 2" in srt, "a scene without narration shows its event, as it is read"

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default="common",
         description="Which entities get enriched descriptions: those in two or more scenes (common), all, or none (the planner's own).",
     )
+    enrichment: Literal["auto", "slots", "dialogue"] = Field(
+        default="auto",
+        description="'slots': one grammar-constrained call per entity picks colour, size, age, clothing or material and "
+        "one feature, and the description is built from them; 'dialogue': the paper's rounds of free text; 'auto': slots "
+        "for the embedded models, the dialogue for remote LLMs.",
+    )
     enrich_rounds: int = Field(default=3, ge=1, le=3, description="Dialogue rounds of entity enrichment.")
     llm_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(default=1024, ge=16, description="Token cap of one LLM answer.")

@@ -142,6 +142,12 @@ class Scene(BaseModel):
     def continues(self) -> bool:
         return self.shot is ShotKind.CONTINUE
 
+    @property
+    def spoken_line(self) -> str:
+        """The scene's one sentence for the viewer: what the narrator reads, the subtitle shows and the
+        contact sheet prints (its narration, or its event for a script written without one)."""
+        return " ".join((self.narration or self.event).split())
+
 
 class VideoScript(BaseModel):
     """A multi-scene script whose scenes only name entities that exist."""

@@ -13,7 +13,7 @@ from videodrafter.advisory import AdvisoryStep
 from videodrafter.audio.engines import SpeechEngine, SpeechUnavailableError, speech_engine, wav_duration
 from videodrafter.audio.spec import VoiceSpec, parse_voice_spec
 from videodrafter.media.files import content_hash, is_complete
-from videodrafter.script import Scene, VideoScript
+from videodrafter.script import VideoScript
 
 AUDIO_DIR = "audio"
 
@@ -26,11 +26,6 @@ class NarrationAudio(BaseModel):
     key: str = Field(description="Hash of the text, the voice and the engine.")
     path: Path
     duration_s: float
-
-
-def spoken_text(scene: Scene) -> str:
-    """What the narrator reads: the scene's narration, or (a script written without one) its event."""
-    return " ".join((scene.narration or scene.event).split())
 
 
 def narration_key(text: str, engine: SpeechEngine) -> str:
@@ -47,7 +42,7 @@ def _slots(script: VideoScript, voice: str | VoiceSpec) -> tuple[SpeechEngine | 
         return None, [None] * len(script.scenes)
     slots: list[tuple[int, str, str] | None] = []
     for index, scene in enumerate(script.scenes):
-        text = spoken_text(scene)
+        text = scene.spoken_line
         if not re.search(r"\w", text):
             slots.append(None)
             continue

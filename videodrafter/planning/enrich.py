@@ -11,9 +11,11 @@ from pydantic import BaseModel, ValidationError
 from videodrafter.config import Settings
 from videodrafter.errors import PlanningError
 from videodrafter.llm.calls import invoke_chat
+from videodrafter.llm.local_chat import LlamaCppChatModel
 from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, unfamiliar_word
+from videodrafter.planning.visual_slots import describe_with_slots
 from videodrafter.prompts import load_prompt_set
 from videodrafter.script import Entity, normalize_entity_name
 from videodrafter.text import content_words
@@ -52,9 +54,17 @@ def enrich_entity(
     usage: TokenUsage,
     prompt_set_name: str | None = None,
 ) -> EnrichedEntity:
-    """Run the enrichment dialogue (the last ``settings.enrich_rounds`` rounds) for one entity."""
+    """A new description for one entity: visual slots for the embedded models (``visual_slots``), else
+    the paper's dialogue (the last ``settings.enrich_rounds`` rounds)."""
     prompt_set = load_prompt_set(prompt_set_name or settings.prompt_set)
     original = entity.description or entity.name
+    if fills_slots(model, settings):
+        sentence = describe_with_slots(entity, prompt, model, prompt_set, usage=usage)
+        if not sentence:
+            return EnrichedEntity(entity_id=entity.id, description=original, kept_original=True)
+        if content_words(original) - content_words(sentence):  # the planner's looks are checked: keep every trait
+            sentence = f"{sentence} {original[:1].upper()}{original[1:].rstrip('.')}."
+        return EnrichedEntity(entity_id=entity.id, description=sentence)
     history: list[BaseMessage] = []
     reply_text = ""
     first_round = len(_ROUNDS) - settings.enrich_rounds
@@ -74,6 +84,13 @@ def enrich_entity(
     if not keeps_traits(original, paragraph, prompt):
         paragraph = f"{original.rstrip('.')}. {paragraph}"
     return EnrichedEntity(entity_id=entity.id, description=paragraph)
+
+
+def fills_slots(model: BaseChatModel, settings: Settings) -> bool:
+    """Whether enrichment fills visual slots (see ``Settings.enrichment``)."""
+    if settings.enrichment == "auto":
+        return isinstance(model, LlamaCppChatModel)
+    return settings.enrichment == "slots"
 
 
 class _Description(BaseModel):

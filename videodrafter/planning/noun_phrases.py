@@ -110,6 +110,16 @@ def _can_be_noun(word: str) -> bool:
     return not lemmas or "NOUN" in lemmas or "PROPN" in lemmas
 
 
+def names_a_thing(text: str) -> bool:
+    """Whether a short phrase ends on a noun, so it names something to draw ('floppy ears', 'a long
+    tail'), not a quality or nothing ('beautiful', 'nothing')."""
+    words = text.lower().split()
+    if not words or words[-1] in _CLOSED_CLASS:
+        return False
+    lemmas = _lemmas(words[-1])
+    return "NOUN" in lemmas or (not lemmas and is_known_word(words[-1]))
+
+
 def is_noun_modifier(phrase: "NounPhrase") -> bool:
     """Whether the word before the head is a noun of its own ('kite festival', 'dragon story'), not
     an adjective ('long journey') or a participle."""

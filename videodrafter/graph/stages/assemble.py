@@ -53,7 +53,7 @@ def _clip_entry(state: State, index: int, chosen: SceneCandidate, spoken: Narrat
     candidates = state.candidates[index]
     several = len(candidates) > 1
     return ClipEntry(
-        clip=state.clips[index].path, scene_image=chosen.image, caption=state.script.scenes[index].event,
+        clip=state.clips[index].path, scene_image=chosen.image, caption=state.script.scenes[index].spoken_line,  # the one sentence the viewer hears and reads
         candidates=[candidate.image for candidate in candidates] if several else [],
         chosen=candidates.index(chosen) if several else 0,
         narration=spoken.path if spoken else None, narration_text=spoken.text if spoken else "",
