@@ -94,3 +94,19 @@ def test_an_animatic_run_with_captions_off_has_a_clean_picture(settings: Setting
     # (a caption band changes nearly all of its pixels; H.264 only a few at the pictograms' edges)
     for end in (frames[len(frames) // 2 - 1].astype(np.int16), frames[-1].astype(np.int16)):
         assert min(_changed(end, picture, BOTTOM) for picture in clean) < 0.05
+
+
+def test_make_takes_every_subtitle_setting_and_refuses_a_size_out_of_range(tmp_path: Path) -> None:
+    from tests.fixtures.cli import run_cli
+    from tests.fixtures.scripts import write_script
+
+    script = write_script(tmp_path / "script.json", "Styled", ["left", "right"])
+    too_big = run_cli("make", "--script", str(script), "--subtitle-size", "30", "--runs-dir", str(tmp_path / "runs"), "--dry-run")
+    assert too_big.returncode == 2 and "subtitle_size" in too_big.stderr and "Traceback" not in too_big.stderr
+    styled = run_cli(
+        "make", "--script", str(script), "--subtitle-size", "9", "--no-subtitle-box", "--subtitle-position", "top",
+        "--runs-dir", str(tmp_path / "runs"), "--run-id", "styled", "--voice", "none", env={"VIDEODRAFTER_VIDEO_WIDTH": "160", "VIDEODRAFTER_VIDEO_HEIGHT": "96"},
+    )
+    assert styled.returncode == 0, styled.stderr
+    request = (tmp_path / "runs" / "styled" / "request.json").read_text()
+    assert '"subtitle_size": 9.0' in request and '"subtitle_box": false' in request and '"subtitle_position": "top"' in request

@@ -287,6 +287,8 @@ def make(
     voice_level: Annotated[float | None, typer.Option("--voice-level", metavar="LUFS", help=Settings.model_fields["voice_level_db"].description)] = None,
     subtitles: Annotated[bool | None, typer.Option("--subtitles/--no-subtitles", help=Settings.model_fields["subtitle_burn"].description, show_default=False)] = None,
     subtitle_position: Annotated[str | None, typer.Option("--subtitle-position", metavar="bottom|top", help=Settings.model_fields["subtitle_position"].description)] = None,
+    subtitle_size: Annotated[float | None, typer.Option("--subtitle-size", metavar="PERCENT", help=Settings.model_fields["subtitle_size"].description)] = None,
+    subtitle_box: Annotated[bool | None, typer.Option("--subtitle-box/--no-subtitle-box", help=Settings.model_fields["subtitle_box"].description, show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what the run would take (stages, time, LLM tokens, API price) and make nothing.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -308,7 +310,7 @@ def make(
         llm=llm, engine=engine, seed=seed, runs_dir=runs_dir, approve_script=approve or None, critique=critique, enrich=enrich.value if enrich else None,
         critic=critic, candidates=candidates, image_embedder=image_embedder, profile=profile.value if profile else None,
         turbo_lora=turbo_lora, voice=voice, music=_music_choice(music), music_level_db=music_level, voice_level_db=voice_level,
-        subtitle_burn=subtitles, subtitle_position=subtitle_position,
+        subtitle_burn=subtitles, subtitle_position=subtitle_position, subtitle_size=subtitle_size, subtitle_box=subtitle_box,
     )
     script = _read_script(script_file) if script_file else None
     if dry_run:
