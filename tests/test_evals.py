@@ -277,3 +277,27 @@ def test_rendered_cases_report_the_papers_consistency_metrics_and_two_engines_co
     assert "A (animatic): scripted:x · v1" in side_by_side and "B (tiny): scripted:x · v1" in side_by_side
     assert any(line.startswith("| scene consistency ↑") for line in side_by_side.splitlines())
     assert any(line.startswith("| FG-SIM ↑") for line in side_by_side.splitlines())
+
+
+def test_the_report_counts_every_line_that_breaks_a_viewer_rule() -> None:
+    from videodrafter.evals.script_metrics import viewer_text_counts
+    from videodrafter.script import VideoScript
+
+    def scene(event: str, narration: str = "", action: str = "runs") -> dict:
+        return {"event": event, "narration": narration, "action": action, "foreground": ["fox"], "background": "field"}
+
+    script = VideoScript.model_validate({
+        "prompt": "a fox in a field",
+        "entities": [{"id": "fox", "name": "fox", "kind": "foreground", "description": "a red fox"},
+                     {"id": "field", "name": "field", "kind": "background", "description": "a green field"}],
+        "scenes": [
+            scene("The fox runs across the field.", "The fox is quick."),
+            scene("The fox sits on top of the cat in the field.", "I love the fox."),
+            scene("The fox finds the keddle in the field.", "The fox runs to the"),
+        ],
+    })
+    counts = viewer_text_counts(script)
+    assert (counts.stranger_lines, counts.first_person_lines, counts.cut_lines, counts.invented_words) == (1, 1, 1, 1)
+    from videodrafter.evals.reports import ROWS
+
+    assert {"stranger_lines", "first_person_lines", "cut_lines", "invented_words"} <= {metric for metric, *_ in ROWS}

@@ -10,7 +10,18 @@ from pydantic import BaseModel
 
 from videodrafter.planning.cast import extract_cast
 from videodrafter.planning.draft import UNLISTED_NOTE
-from videodrafter.planning.grounding_checks import cast_coverage, characters_meet, invented_names, is_meta_text, near_duplicate_pairs
+from videodrafter.planning.grounding_checks import (
+    FIRST_PERSON,
+    cast_coverage,
+    characters_meet,
+    invented_names,
+    is_meta_text,
+    near_duplicate_pairs,
+    stops_mid_clause,
+    story_words,
+    strangers,
+    unfamiliar_word,
+)
 from videodrafter.script import VideoScript
 from videodrafter.text import content_words
 
@@ -45,6 +56,14 @@ class ScriptMetrics(BaseModel):
     """1 when the prompt's two or three characters share a scene, 0 when they never do; None otherwise."""
     meta_text: float = 0.0
     """Share of entity descriptions about the photo or the writer instead of the thing."""
+    stranger_lines: int = 0
+    """Events, narration lines and actions of the kept script that tell of a character the story lacks."""
+    first_person_lines: int = 0
+    """Events, narration lines and actions in the first person ('I', 'we')."""
+    cut_lines: int = 0
+    """Events and narration lines that stop mid-sentence ('…with a', '…they are amazed at')."""
+    invented_words: int = 0
+    """Events, narration lines and actions with a word no lexicon knows or a name the story lacks ('keddle', 'Max')."""
 
 
 def camera_entropy(labels: list[str]) -> float:
@@ -75,6 +94,30 @@ def expected_found(script: VideoScript, expected: list[str]) -> float | None:
     return found / len(expected)
 
 
+class ViewerTextCounts(BaseModel):
+    """How many of a kept script's texts break each rule the viewer would notice."""
+
+    stranger_lines: int = 0
+    first_person_lines: int = 0
+    cut_lines: int = 0
+    invented_words: int = 0
+
+
+def viewer_text_counts(script: VideoScript) -> ViewerTextCounts:
+    """The grounding rules counted over every event, narration line and action of the kept script."""
+    known = story_words(script.entities, script.prompt)
+    counts = ViewerTextCounts()
+    for scene in script.scenes:
+        for text, sentence in ((scene.event, True), (scene.narration, True), (scene.action, False)):
+            if not text:
+                continue
+            counts.stranger_lines += bool(strangers(text, script.entities, script.prompt, acting_only=False))
+            counts.first_person_lines += bool(FIRST_PERSON.search(text))
+            counts.cut_lines += sentence and stops_mid_clause(text, known)
+            counts.invented_words += unfamiliar_word(text, known) is not None
+    return counts
+
+
 def script_metrics(
     script: VideoScript,
     *,
@@ -98,6 +141,7 @@ def script_metrics(
     invented = invented_names(script, script.prompt)
     meet = characters_meet(script, cast) if 2 <= len(cast.characters) <= 3 else None
     return ScriptMetrics(
+        **viewer_text_counts(script).model_dump(),
         cast_found=len(found) / len(cast.members) if cast.members else None,
         grounded_names=1.0 - len(invented) / max(len(script.entities), 1),
         characters_meet=None if meet is None else float(meet),
