@@ -30,7 +30,7 @@ def _enrich(entity: Entity, prompt: str, answer: dict) -> tuple[str, ScriptedCha
 def test_a_character_an_object_and_a_place_get_their_own_slots_in_one_call_each() -> None:
     dog, model, usage = _enrich(_entity("dog"), "a dog's day at the beach",
                                 {"colour": "brown", "size": "small", "age": "young", "wearing": "a collar", "feature": "floppy ears"})
-    assert dog == "A small young dog wearing a brown collar with floppy ears."
+    assert dog == "A small young dog, mostly brown, wearing a collar with floppy ears."
     assert usage.calls == 1
     schema = model.seen[0][1]["response_format"]["json_schema"]["schema"]
     assert schema["properties"]["colour"]["enum"] == list(COLOURS) and schema["properties"]["wearing"]["enum"] == list(WEARING)
@@ -69,3 +69,11 @@ def test_auto_fills_slots_for_the_embedded_model_only() -> None:
     assert not fills_slots(ScriptedChatModel(replies=[]), Settings())
     assert fills_slots(LlamaCppChatModel.model_construct(), Settings())
     assert not fills_slots(LlamaCppChatModel.model_construct(), Settings(enrichment="dialogue"))
+
+
+def test_the_animatic_tints_a_figure_by_the_colour_slot() -> None:
+    from videodrafter.animatic.pictograms import EntityPicture, tint_word
+
+    dog, _, _ = _enrich(_entity("dog"), "a dog's day at the beach",
+                        {"colour": "brown", "size": "small", "age": "young", "wearing": "a collar", "feature": "floppy ears"})
+    assert tint_word(EntityPicture(id="dog", name="dog", kind="foreground", description=dog)) == "brown"

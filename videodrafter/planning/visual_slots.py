@@ -99,12 +99,9 @@ def describe(entity: Entity, kind: SlotKind, slots: VisualSlots) -> str:
         words = " ".join(word for word in (slots.size, colour, material) if word)
         return f"{_article(f'{words} {name}'.strip())}{feature}."
     looks = " ".join(word for word in (slots.size, slots.age) if word)
-    if slots.wearing and slots.wearing != "nothing":
-        worn = slots.wearing.split(" ", 1)
-        clothes = f"{worn[0]} {colour} {worn[1]}" if colour and len(worn) == 2 else f"{colour} {slots.wearing}".strip()
-        return f"{_article(f'{looks} {name}')} wearing {clothes}{feature}."
-    tint = f", mostly {colour}" if colour else ""
-    return f"{_article(f'{looks} {name}')}{tint}{feature}."
+    tint = f", mostly {colour}" if colour else ""  # the whole figure's colour: the animatic tints by it
+    worn = f", wearing {slots.wearing}" if slots.wearing and slots.wearing != "nothing" else ""
+    return f"{_article(f'{looks} {name}')}{tint}{worn}{feature}."
 
 
 def _checked_feature(feature: str, known: set[str]) -> str:
