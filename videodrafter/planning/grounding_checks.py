@@ -91,7 +91,6 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     return last in _NEVER_LAST or not (is_known_word(last) or words[-1][0].isupper() or last in known)
 
 
-
 _WORDS_OF_ANY_STORY = frozenset(
     "every each all its it's not no yes too very more most much many own there here how what where why".split()
 )
