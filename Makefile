@@ -41,6 +41,13 @@ $(STAMP): pyproject.toml Makefile
 	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-color-emoji; } || \
 	  echo "warning: could not install fonts-noto-color-emoji; emoji in the web UI will show as boxes" >&2
+	# the CapCut export reads clip lengths and sizes through MediaInfo: pymediainfo's wheel usually bundles
+	# libmediainfo, the Debian/Ubuntu package covers the platforms where it does not (needs root or sudo)
+	dpkg -s libmediainfo0v5 >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libmediainfo0v5; } || \
+	  $(BIN)/python -c 'import sys, pymediainfo; sys.exit(not pymediainfo.MediaInfo.can_parse())' || \
+	  echo "warning: could not install libmediainfo0v5; export --format capcut will fail until it is installed" >&2
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -389,7 +389,7 @@ def redo(
 @app_command()
 def export(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="A finished run's folder name.")],
-    export_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="fcpxml (Final Cut Pro), premiere-xml (Premiere, Resolve), edl, kdenlive.")],
+    export_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="fcpxml (Final Cut Pro), premiere-xml (Premiere, Resolve), edl, kdenlive, capcut (a CapCut / Jianying draft folder).")],
     runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help="Where run folders are (default: ./runs).")] = None,
     verbose: VerboseOption = False,
 ) -> None:
@@ -400,6 +400,7 @@ def export(
     \b
       videodrafter export my-run --format fcpxml
       videodrafter export my-run --format edl
+      videodrafter export my-run --format capcut
     """
     from videodrafter.graph.run_history import find_run
     from videodrafter.media.exports import export_timeline
