@@ -261,3 +261,28 @@ def test_a_scene_in_the_users_words_with_the_embedded_model(tmp_path: Path) -> N
         assert conversation.context.usage.calls >= 1  # the LLM was asked
     finally:
         conversation.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "music"),
+    [("add music", "auto"), ("add some background music", "auto"), ("music on", "auto"), ("no music", "none"),
+     ("turn off the music", "none"), ("remove the music", "none")],
+)
+def test_music_is_asked_for_in_plain_words(message: str, music: str) -> None:
+    from videodrafter.agent.edits import SetMusic
+
+    assert parse_with_grammar(message, None) == SetMusic(music=music)
+
+
+def test_add_music_remakes_only_the_mix_and_no_music_takes_it_away(session: ChatSession) -> None:
+    session.send("make me a video about a dog's day at the beach")
+    run_dir = session.settings.runs_dir / "s1-1"
+    made = {folder: _files(run_dir, folder) for folder in ("entities", "scenes", "clips")}
+    assert json.loads((run_dir / "manifest.json").read_text()).get("music") is None
+    reply = session.send("add music")
+    assert reply.startswith("Done: the video now has music") and session.script().music == "auto"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["music"]["source"].startswith("auto:"), manifest.get("music")
+    assert {folder: _files(run_dir, folder) for folder in made} == made, "pictures and clips are kept"
+    session.send("no music")
+    assert json.loads((run_dir / "manifest.json").read_text()).get("music") is None

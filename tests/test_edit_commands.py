@@ -88,7 +88,7 @@ class RecordingConversation:
 
 def test_every_command_is_registered_and_the_llm_is_offered_exactly_the_others() -> None:
     commands = [cls for cls in vars(edits).values() if isinstance(cls, type) and issubclass(cls, EditCommand) and "command" in cls.model_fields]
-    assert set(edits._COMMANDS) == set(commands) and len(commands) == 14
+    assert set(edits._COMMANDS) == set(commands) and len(commands) == 15
     assert set(EDIT_TYPES) == set(commands) - GRAMMAR_ONLY
     tools = {tool["function"]["name"]: tool["function"] for tool in map(convert_to_openai_tool, EDIT_TYPES)}
     assert set(tools) == {cls.__name__ for cls in EDIT_TYPES}
@@ -107,7 +107,7 @@ def _arguments(cls: type[EditCommand]) -> dict:
         MakeVideo: {"prompt": "a robot"}, ChangeEntity: {"entity": "dog", "change": "black"}, AddScene: {"request": "at sunset"},
         SwapScenes: {"first": 1, "second": 2}, RemoveScene: {"scene": 1}, SetCamera: {"scene": 1, "direction": "left"},
         SetNarration: {"scene": 1, "narration": "Hello."}, edits.UsePhoto: {"entity": "dog", "path": "dog.png"}, ShowScript: {},
-        edits.SetShot: {"scene": 2, "shot": "continue"}, edits.RedoScene: {"scene": 1},
+        edits.SetShot: {"scene": 2, "shot": "continue"}, edits.RedoScene: {"scene": 1}, edits.SetMusic: {"music": "auto"},
     }[cls]
 
 
@@ -136,7 +136,7 @@ def test_a_command_without_its_literal_or_its_description_is_refused_where_it_is
             def apply(self, conversation: edits.Conversation) -> str:
                 return "..."
 
-    assert len(edits._COMMANDS) == 14
+    assert len(edits._COMMANDS) == 15
 
 
 @pytest.mark.parametrize(

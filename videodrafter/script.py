@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
 
@@ -154,6 +154,11 @@ class VideoScript(BaseModel):
 
     prompt: PlainText = Field(description="The user's original prompt.")
     title: PlainText = Field(default="", max_length=200)
+    music: Literal["none", "auto"] | None = Field(
+        default=None,
+        description="This video's music bed: 'none', or 'auto' (synthesised offline from the story's mood); empty: the "
+        "run's --music setting. A music file is a setting of the run, never part of a script.",
+    )
     entities: list[Entity] = Field(max_length=MAX_ENTITIES)
     scenes: list[Scene] = Field(min_length=1, max_length=MAX_SCENES)
 

@@ -286,6 +286,17 @@ class RedoScene(ScriptEdit):
         return EditedScript(script, f"scene {self.scene} is drawn again (seed {seed})")
 
 
+class SetMusic(ScriptEdit):
+    """Put a music bed under the video ('auto': made from the story's mood) or take it away ('none'); only the final mix is made again."""
+
+    command: Literal["set_music"] = "set_music"
+    music: Literal["none", "auto"]
+
+    def rewrite(self, script: VideoScript, conversation: Conversation | None) -> EditedScript:
+        script.music = self.music
+        return EditedScript(script, "the video now has music made from the story's mood" if self.music == "auto" else "the video now has no music")
+
+
 class UsePhoto(ScriptEdit):
     """Use a real photo as an entity's reference."""
 
@@ -369,6 +380,8 @@ HELP_TEXT = """What you can ask (one request per message):
   swap scenes 2 and 3   /   remove scene 4   reorder or cut scenes
   camera of scene 2 to zoom in fast          left, right, up, down, zoom in, zoom out, static; slow, medium, fast
   change the narration of scene 2 to …       what the narrator says over that scene (only its speech is redone)
+  redo scene 2   /   redo scene 2 with seed 7  draw that scene's picture and clip again (the rest is kept)
+  add music   /   no music                    a music bed made from the story's mood, or none (only the mix is redone)
   use this photo for the grandmother: /path/to/photo.jpg
   show the script                            the scene table: events, actions, cast, places, camera
   undo                                       back to the previous version (nothing already made is made again)

@@ -22,6 +22,7 @@ from videodrafter.agent.edits import (
     SetCamera,
     SetNarration,
     RedoScene,
+    SetMusic,
     SetShot,
     ShowHelp,
     ShowScript,
@@ -64,6 +65,8 @@ SHOT = re.compile(
 REDO = re.compile(
     r"\b(?:redo|regenerate|redraw|remake|try)\s+scene\s+(?P<n>\d+)(?:\s+again)?(?:\s+with\s+seed\s+(?P<seed>\d+))?\b", re.IGNORECASE,
 )
+MUSIC_OFF = re.compile(r"^(?:please\s+)?(?:no|remove(?:\s+the)?|turn\s+off(?:\s+the)?|stop(?:\s+the)?|without(?:\s+any)?|mute(?:\s+the)?)\s+music$|^music\s+off$", re.IGNORECASE)
+MUSIC_ON = re.compile(r"^(?:please\s+)?(?:add|put|play|turn\s+on|with|give\s+it)\s+(?:some\s+|a\s+|the\s+)?(?:background\s+)?music(?:\s+bed)?(?:\s+(?:under|to|in)\s+(?:it|the\s+video))?$|^music\s+on$", re.IGNORECASE)
 PHOTO = re.compile(r"\buse\s+(?:this|the|my|a)\s+(?:photo|picture|image|pic)(?:\s+(?P<path>\S+\.(?:png|jpe?g|webp|bmp|gif|tiff?)))?\s+(?:for|as)\s+(?:the\s+)?(?P<entity>[^:]+?)(?:\s*:\s*(?P<path2>\S+))?\s*$", re.IGNORECASE)
 CHANGE = re.compile(r"^(?:please\s+)?(?:make|turn|change|paint|dress)\s+(?:the\s+)?(?P<rest>.+)$", re.IGNORECASE)
 SHOW = re.compile(r"^(?:show|print|list)(?:\s+(?:me\s+)?(?:the\s+)?(?:script|scenes|draft|video))?\s*\??$|^(?:status|script)\??$", re.IGNORECASE)
@@ -143,6 +146,8 @@ def parse_with_grammar(message: str, script: VideoScript | None, attachment: Pat
         return SetCamera(scene=int(number), direction=direction, speed=speed)
     if match := SHOT.search(text):
         return _shot(match)
+    if MUSIC_OFF.match(text) or MUSIC_ON.match(text):
+        return SetMusic(music="none" if MUSIC_OFF.match(text) else "auto")
     if match := REDO.search(text):
         return RedoScene(scene=int(match["n"]), seed=int(match["seed"]) if match["seed"] else None)
     if match := PHOTO.search(text):

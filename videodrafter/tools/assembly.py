@@ -54,6 +54,7 @@ class AssembleArgs(BaseModel):
     clips: list[ClipEntry] = Field(min_length=1)
     output_dir: Path
     crossfade_s: float | None = Field(default=None, ge=0, description="Default: settings.crossfade_s.")
+    music: str | None = Field(default=None, description="The script's music choice ('none', 'auto'); default: settings.music.")
 
 
 class AssembleResult(BaseModel):
@@ -154,7 +155,7 @@ class _Sound:
             for entry, start in zip(args.clips, timing.speech_starts, strict=True) if entry.narration is not None
         ]
         texts = [text for entry in args.clips for text in (entry.caption, entry.narration_text)]
-        source = music_source(settings.music, title=args.title, texts=texts, seed=settings.seed)
+        source = music_source(args.music or settings.music, title=args.title, texts=texts, seed=settings.seed)
         levels = Levels(voice_db=settings.voice_level_db, music_db=settings.music_level_db, ducking_db=settings.music_ducking_db)
         return cls(placements, timing.spans[-1][1] / timing.fps, source, levels)
 

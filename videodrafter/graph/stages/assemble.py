@@ -35,7 +35,7 @@ def assemble_node(state: State, runtime: Runtime[RunContext]) -> dict:
     entries = [_clip_entry(state, index, chosen[index], spoken[index]) for index in range(len(script.scenes))]
     # 2. The video and its companions
     with timed("assemble", seconds):
-        assembled = assemble_video(AssembleArgs(title=script.title, clips=entries, output_dir=context.folder), context.resources())
+        assembled = assemble_video(AssembleArgs(title=script.title, clips=entries, output_dir=context.folder, music=script.music), context.resources())
     # 3. The manifest, written last
     manifest_path = context.folder / "manifest.json"
     manifest = build_manifest(state, context, chosen, spoken, assembled, threshold, seconds)
