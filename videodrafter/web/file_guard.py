@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from videodrafter.media.exports import FORMATS
+
 EXPORTED_SUFFIXES = frozenset({".mp4", ".png", ".jpg", ".jpeg", ".webp", ".srt", ".otio", ".zip", ".wav"})
 """The video, pictures, contact sheet, subtitles, timeline, zip and music."""
 EXPORTED_NAMES = frozenset({"script.json", "manifest.json"})
+EDITOR_SUFFIXES = frozenset(spec[1] for spec in FORMATS.values() if spec[1])
+"""The timelines `videodrafter export` writes for other editors: served from a run's export folder only."""
 PRIVATE_FOLDERS = frozenset({"sessions", "batches"})
 """Chat sessions and batch databases: never a run's export."""
 
@@ -26,7 +30,11 @@ def is_export(path: Path, runs_dir: Path) -> bool:
         return True
     if not relative.parts or relative.parts[0] in PRIVATE_FOLDERS or relative.parts[0].startswith("."):
         return False
-    return path.name in EXPORTED_NAMES or (path.suffix.lower() in EXPORTED_SUFFIXES and not path.name.startswith("."))
+    if path.name.startswith("."):  # a file being written (atomic_path, a zip's .partial)
+        return False
+    suffix = path.suffix.lower()
+    in_export_folder = len(relative.parts) == 3 and relative.parts[1] == "export"
+    return path.name in EXPORTED_NAMES or suffix in EXPORTED_SUFFIXES or (in_export_folder and suffix in EDITOR_SUFFIXES)
 
 
 class ExportsOnly:

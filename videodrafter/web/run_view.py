@@ -1,15 +1,24 @@
 """What the web page shows for one run: its script, prompt, settings, pictures, contact sheet and video,
-and the message that says what can be done next."""
+the message that says what can be done next, and its timeline for another editor."""
 
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
+from videodrafter.errors import InputError
 from videodrafter.graph.run_folder import REQUEST, RunRequest
 from videodrafter.graph.run_history import RunRecord, pending_script
+from videodrafter.media.exports import FORMATS, export_timeline
 from videodrafter.script import VideoScript
-from videodrafter.web.choices import CHOSEN
+from videodrafter.web.choices import CHOSEN, STYLE
+
+EDITOR_LABELS = {
+    "fcpxml": "Final Cut Pro (FCPXML)", "premiere-xml": "Premiere Pro / Resolve (XML)", "edl": "any editor (EDL, picture only)",
+    "kdenlive": "Kdenlive",
+}
+"""How the export list names a format; a format without a label here is offered by its name."""
 
 
 def _records(folder: Path) -> list[dict]:
@@ -59,10 +68,13 @@ class RunView:
         sheet = run_dir / "contact_sheet.png"
         self.contact_sheet: str | None = str(sheet) if record.status == "done" and sheet.is_file() else None
         self.choices: dict[str, str] = {}
+        self.style: dict[str, object] = {}
+        """The subtitle style and music the run was made with (``choices.STYLE``)."""
         try:
             request = RunRequest.model_validate_json((run_dir / REQUEST).read_text())
             settings = {**request.settings, **{k: v for override in request.overrides for k, v in override.settings.items()}}
             self.choices = {name: str(settings[name]) for name in CHOSEN if settings.get(name)}
+            self.style = {name: settings[name] for name in STYLE if name in settings}
         except (OSError, ValueError):
             pass
 
@@ -77,3 +89,33 @@ class RunView:
         where = f" at stage **{record.stage}**" if record.stage else ""
         why = f" ({record.error})" if record.error else ""
         return f"⏸ Run `{record.run_id}` stopped{where}{why}. Everything finished is kept: press Continue to go on."
+
+
+def editor_formats() -> list[tuple[str, str]]:
+    """(label, format) of every editor `videodrafter export` writes for."""
+    return [(EDITOR_LABELS.get(name, name), name) for name in FORMATS]
+
+
+def editor_export(record: RunRecord, export_format: str) -> Path:
+    """A finished run's timeline for another editor, as `videodrafter export --format` writes it, in the
+    run's export folder; a format written as a folder (a draft folder) comes as one zip in that folder."""
+    if record.status != "done":
+        raise InputError("Only a finished run has a timeline to export.", "Open a finished run in the Runs tab, or finish this one.")
+    written = export_timeline(record.run_dir, export_format)  # an unknown format is refused there
+    if not written.resolve().is_relative_to(record.run_dir.resolve()):  # the page hands out a run's own files only
+        raise InputError(f"The {export_format} export was written outside the run folder ({written}).", "Export it with `videodrafter export`.")
+    if written.is_dir():
+        return _zipped(written, record.run_dir / "export" / f"{written.name}.zip")
+    return written
+
+
+def _zipped(folder: Path, target: Path) -> Path:
+    """``folder`` and everything in it as one zip, never half written under its real name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.partial")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, str(path.relative_to(folder.parent)))
+    temporary.replace(target)
+    return target
