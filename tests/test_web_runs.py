@@ -248,6 +248,7 @@ def test_make_tab_choices_prompt_contact_sheet_line_and_pictures_after_cancel(we
     _wait_text(page, "#make-status", "Done: run older")
     assert page.locator("#prompt textarea").input_value() == "an older finished run"
     assert page.locator("#engine input").input_value() == "animatic"
+    page.locator("#contact-sheet").scroll_into_view_if_needed()  # the browser loads a picture far down the page once it is near
     page.wait_for_function("document.querySelector('#contact-sheet img')?.naturalWidth > 0")
     fits = page.locator("#references img").evaluate_all("imgs => imgs.map(img => getComputedStyle(img).objectFit)")
     assert fits and set(fits) == {"contain"}, fits  # whole entities, no cropped heads

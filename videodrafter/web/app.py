@@ -7,7 +7,9 @@ which run it showed, and the Runs tab reopens any run (and continues a paused or
 
 from __future__ import annotations
 
+import hashlib
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,9 +27,9 @@ from videodrafter.graph.approval import script_changes
 from videodrafter.graph.runner import RunInterrupted, RunOutcome, edit_run, resume_run, start_run
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import VideoScript
-from videodrafter.web.choices import CHOSEN, choice_lists, chosen_settings
+from videodrafter.web.choices import CHOSEN, MUSIC, POSITIONS, STYLE, choice_lists, chosen_settings, estimate_text
 from videodrafter.web.render_queue import RenderQueue
-from videodrafter.web.run_view import RunView
+from videodrafter.web.run_view import RunView, editor_export, editor_formats
 from videodrafter.web.runs_tab import RUN_DATATYPES, RUN_HEADERS, RUN_WIDTHS, delete_message, run_rows
 from videodrafter.web.tables import (
     CAMERA_DIRECTIONS,
@@ -136,6 +138,52 @@ def build_app(settings: Settings) -> gr.Blocks:
 
 
 @dataclass
+class _StyleControls:
+    """The subtitle style and music of the run Write starts; each field is named after its setting (``choices.STYLE``)."""
+
+    subtitle_burn: gr.Checkbox
+    subtitle_position: gr.Radio
+    subtitle_size: gr.Slider
+    subtitle_box: gr.Checkbox
+    music: gr.Dropdown
+    music_file: gr.File
+
+    @property
+    def inputs(self) -> list:
+        return [*(getattr(self, name) for name in STYLE), self.music_file]
+
+
+def _style_controls(settings: Settings) -> _StyleControls:
+    """As `make --subtitles --subtitle-position --subtitle-size --subtitle-box --music`; the server's settings first."""
+    music = [(name, name) for name in MUSIC]
+    if settings.music not in MUSIC:  # the operator's file (VIDEODRAFTER_MUSIC), named, never its path
+        music.insert(0, (f"the server's music ({Path(settings.music).name})", settings.music))
+    with gr.Accordion("Subtitles and music", open=False, elem_id="style"):  # as make's options: the defaults serve most runs
+        with gr.Row():
+            burn = gr.Checkbox(value=settings.subtitle_burn, label="Burn subtitles into the picture", elem_id="subtitle-burn")
+            position = gr.Radio(POSITIONS, value=settings.subtitle_position, label="Subtitle position", elem_id="subtitle-position")
+            size = gr.Slider(2, 20, value=settings.subtitle_size, step=0.5, label="Subtitle size (% of the frame height)", elem_id="subtitle-size")
+            box = gr.Checkbox(value=settings.subtitle_box, label="Dark box behind subtitles", elem_id="subtitle-box")
+        with gr.Row(equal_height=True):
+            chosen_music = gr.Dropdown(music, value=settings.music, label="Music bed", elem_id="music", scale=1)
+            music_file = gr.File(
+                label="…or your own music (WAV, MP3, OGG, FLAC; optional)", file_types=[".wav", ".mp3", ".ogg", ".flac"], type="filepath",
+                height=120, elem_id="music-file", scale=2,
+            )
+    return _StyleControls(burn, position, size, box, chosen_music, music_file)
+
+
+def _export_controls() -> tuple[gr.Dropdown, gr.Button, gr.DownloadButton, gr.Markdown]:
+    """A finished run's timeline for another editor, as `videodrafter export --format` writes it."""
+    formats = editor_formats()
+    with gr.Row():
+        export_format = gr.Dropdown(formats, value=formats[0][1], label="Timeline for another editor", elem_id="export-format", scale=2)
+        export = gr.Button("Export the timeline", elem_id="export", scale=1)
+        export_download = gr.DownloadButton("Download the timeline", visible=False, elem_id="export-download", scale=1)
+    return export_format, export, export_download, gr.Markdown("", elem_id="export-status")
+
+
+@dataclass
 class _MakeTab:
     """The Make tab's components that events read or change."""
 
@@ -145,6 +193,8 @@ class _MakeTab:
     engine: gr.Dropdown
     voice: gr.Dropdown
     profile: gr.Dropdown
+    style: _StyleControls
+    estimate: gr.Markdown
     write: gr.Button
     cancel_write: gr.Button
     status: gr.Markdown
@@ -164,6 +214,10 @@ class _MakeTab:
     contact_sheet: gr.Image
     video: gr.Video
     download: gr.DownloadButton
+    export_format: gr.Dropdown
+    export: gr.Button
+    export_download: gr.DownloadButton
+    export_status: gr.Markdown
     redo_scene: gr.Number
     redo: gr.Button
 
@@ -183,6 +237,8 @@ def _make_tab(settings: Settings) -> _MakeTab:
                     ("profile", "Profile (diffusers engines)", lists.profile),
                 )
             )
+        style = _style_controls(settings)
+        estimate = gr.Markdown("", elem_id="estimate")  # what `make --dry-run` prints for these choices
         with gr.Row():
             write = gr.Button("Write script", variant="primary", elem_id="write", scale=3)
             cancel_write = gr.Button("Cancel", variant="stop", elem_id="cancel-write", scale=1)
@@ -210,14 +266,16 @@ def _make_tab(settings: Settings) -> _MakeTab:
         contact_sheet = gr.Image(label="Contact sheet", type="filepath", interactive=False, visible=False, elem_id="contact-sheet")
         video = gr.Video(label="Video", elem_id="video")
         download = gr.DownloadButton("Download the run (zip)", visible=False, elem_id="download")
+        export_format, export, export_download, export_status = _export_controls()
         with gr.Row():  # a finished run: one scene drawn again, the rest kept (as `videodrafter redo`)
             redo_scene = gr.Number(label="Scene to draw again", value=1, precision=0, minimum=1, elem_id="redo-scene", scale=1)
             redo = gr.Button("Redo this scene", elem_id="redo", scale=1)
     return _MakeTab(
-        prompt=prompt, scenes=scenes, llm=llm, engine=engine, voice=voice, profile=profile, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
+        prompt=prompt, scenes=scenes, llm=llm, engine=engine, voice=voice, profile=profile, style=style, estimate=estimate, write=write, cancel_write=cancel_write, status=status, scenes_table=scenes_table,
         cameras=cameras, speeds=speeds, entities_table=entities_table, photo_entity=photo_entity, photo=photo,
         photo_status=photo_status, approve=approve, resume=resume, cancel_make=cancel_make, make_status=make_status,
         references=references, scene_images=scene_images, contact_sheet=contact_sheet, video=video, download=download,
+        export_format=export_format, export=export, export_download=export_download, export_status=export_status,
         redo_scene=redo_scene, redo=redo,
     )
 
@@ -285,13 +343,18 @@ class _Page:
             run_state, remembered, make.status, make.make_status, make.scenes_table, make.entities_table, make.photo_entity,
             make.references, make.scene_images, make.contact_sheet, make.video, make.download, tabs, make.prompt,
             make.llm, make.engine, make.voice, make.profile, *make.cameras, *make.speeds,
+            *(getattr(make.style, name) for name in STYLE), make.export_download, make.export_status,
         ]
         """Every component ``show`` sets: the outputs of the events that show a run."""
 
     def wire(self, app: gr.Blocks) -> None:
         make, runs, shown = self.make, self.runs, self.shown
         # long jobs wait in self.line (Settings.web_concurrency at once, each click told its place), not in Gradio's queue
-        make.write.click(self.on_write, [make.prompt, make.scenes, make.llm, make.engine, make.voice, make.profile], shown, concurrency_limit=None)
+        form = [make.scenes, make.llm, make.engine, make.voice, make.profile]
+        make.write.click(self.on_write, [make.prompt, *form, *make.style.inputs], shown, concurrency_limit=None)
+        # one estimate at a time per page, the latest choices last: an older answer never overwrites a newer one
+        gr.on([app.load, *(part.change for part in form)], self.on_estimate, form, make.estimate, concurrency_limit=None, trigger_mode="always_last")
+        make.export.click(self.on_export, [self.run_state, make.export_format], [make.export_download, make.export_status], concurrency_limit=None)
         make.cancel_write.click(self.on_cancel, None, make.status, concurrency_limit=None)
         make.cancel_make.click(self.on_cancel, None, make.make_status, concurrency_limit=None)
         make.photo.upload(
@@ -339,6 +402,11 @@ class _Page:
         for name in CHOSEN:
             if name in view.choices:
                 values[getattr(make, name)] = view.choices[name]
+        for name, value in view.style.items():
+            if name != "music" or value in MUSIC:  # a file the run used is not offered again
+                values[getattr(make.style, name)] = value
+        values[make.export_download] = gr.update(visible=False)  # an earlier run's timeline is not this one's
+        values[make.export_status] = ""
         values[make.video] = str(record.video) if record.video else None
         values[make.download] = gr.update(value=str(_archive(record)), visible=True) if record.status == "done" else gr.update(visible=False)
         return values
@@ -369,11 +437,20 @@ class _Page:
             ticket.leave()
             self.cancels.pop(request.session_hash, None)
 
-    def on_write(self, text: str, count: float | None, llm: str, engine: str, voice: str, profile: str, request: gr.Request):
+    def on_write(
+        self, text: str, count: float | None, llm: str, engine: str, voice: str, profile: str,
+        burn: bool, position: str, size: float, box: bool, music: str, music_file: str | None, request: gr.Request,
+    ):
         wanted = int(count) if count else None
         status = self.make.status
+        chosen_values = {
+            "llm": llm, "engine": engine, "voice": voice, "profile": profile,
+            "subtitle_burn": burn, "subtitle_position": position, "subtitle_size": size, "subtitle_box": box, "music": music,
+        }
         try:
-            chosen = chosen_settings(self.settings, {"llm": llm, "engine": engine, "voice": voice, "profile": profile})
+            chosen = chosen_settings(self.settings, chosen_values)
+            if music_file:
+                chosen = self.with_music_file(chosen, Path(music_file))
         except VideoDrafterError as error:
             yield {status: _error_text(error), self.make.make_status: ""}
             return
@@ -382,6 +459,44 @@ class _Page:
         yield from self.drive(
             lambda on_event, cancel: start_run(text, run_settings, scenes=wanted, on_event=on_event, cancel=cancel), request, status
         )
+
+    def with_music_file(self, settings: Settings, upload: Path) -> Settings:
+        """``settings`` with an uploaded music file, checked as `--music FILE` is, then kept in the runs
+        folder (a dot folder the server never serves) under a name from its content, so a resume finds it."""
+        from videodrafter.audio.music import check_music
+
+        try:
+            check_music(settings.model_copy(update={"music": str(upload)}))
+        except VideoDrafterError as error:
+            raise _without_path(error, upload) from None
+        digest = hashlib.sha256(upload.read_bytes()).hexdigest()[:16]
+        kept = self.settings.runs_dir / ".uploads" / f"music-{digest}{upload.suffix.lower()}"
+        if not kept.is_file():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(upload, kept)
+        return settings.model_copy(update={"music": str(kept.resolve())})
+
+    def on_estimate(self, count: float | None, llm: str, engine: str, voice: str, profile: str) -> str:
+        """What Write would start will take, as `make --dry-run` prints it; no key is needed for a price."""
+        try:
+            chosen = chosen_settings(self.settings, {"llm": llm, "engine": engine, "voice": voice, "profile": profile}, llm_needed=False)
+            table = estimate_text(chosen, int(count) if count else None)
+        except VideoDrafterError as error:
+            return _error_text(error)
+        return f"**Before you write:** what a run with these choices will take (as `videodrafter make --dry-run` prints it).\n\n```text\n{table}\n```"
+
+    def on_export(self, state: dict, export_format: str | None):
+        """The shown run's timeline for another editor (``run_view.editor_export``); the run comes from the
+        session, the format is checked against the list: the browser never names a path."""
+        if not state.get("run_id"):
+            return gr.update(visible=False), _error_text(InputError("There is no run to export.", "Open a finished run in the Runs tab."))
+        try:
+            path = editor_export(find_run(self.settings.runs_dir, state["run_id"]), str(export_format or ""))
+        except VideoDrafterError as error:
+            return gr.update(visible=False), _error_text(error)
+        except Exception as error:  # an adapter's failure is a message, never a traceback in the page
+            return gr.update(visible=False), _error_text(VideoDrafterError(f"The export failed: {type(error).__name__}: {error}", "Try another format."))
+        return gr.update(value=str(path), label=f"Download {path.name}", visible=True), f"📦 {path.name} is ready: press its button to download it."
 
     def on_cancel(self, request: gr.Request):
         cancel = self.cancels.get(request.session_hash)
