@@ -81,6 +81,7 @@ def test_a_format_written_as_a_folder_is_offered_as_one_zip(tmp_path: Path, monk
         run_view.editor_export(record, "xml")
     with pytest.raises(InputError, match="Only a finished run"):
         run_view.editor_export(RunRecord(run_id="r", prompt="p", status="interrupted", created_at="", run_dir=run_dir), "fcpxml")
+    assert ("CapCut / Jianying (draft folder, zipped)", "capcut") in run_view.editor_formats(), "every format the CLI exports is offered"
 
 
 # --- in Chromium ---------------------------------------------------------------------------------

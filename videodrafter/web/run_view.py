@@ -10,13 +10,13 @@ from pathlib import Path
 from videodrafter.errors import InputError
 from videodrafter.graph.run_folder import REQUEST, RunRequest
 from videodrafter.graph.run_history import RunRecord, pending_script
-from videodrafter.media.exports import FORMATS, export_timeline
+from videodrafter.media.exports import EXPORT_FORMATS, export_timeline
 from videodrafter.script import VideoScript
 from videodrafter.web.choices import CHOSEN, STYLE
 
 EDITOR_LABELS = {
     "fcpxml": "Final Cut Pro (FCPXML)", "premiere-xml": "Premiere Pro / Resolve (XML)", "edl": "any editor (EDL, picture only)",
-    "kdenlive": "Kdenlive",
+    "kdenlive": "Kdenlive", "capcut": "CapCut / Jianying (draft folder, zipped)",
 }
 """How the export list names a format; a format without a label here is offered by its name."""
 
@@ -93,7 +93,7 @@ class RunView:
 
 def editor_formats() -> list[tuple[str, str]]:
     """(label, format) of every editor `videodrafter export` writes for."""
-    return [(EDITOR_LABELS.get(name, name), name) for name in FORMATS]
+    return [(EDITOR_LABELS.get(name, name), name) for name in EXPORT_FORMATS]
 
 
 def editor_export(record: RunRecord, export_format: str) -> Path:
