@@ -223,6 +223,7 @@ def test_the_graph_input_comes_back_out_of_a_checkpoint_as_itself() -> None:
 def test_a_critique_with_no_usable_answer_keeps_the_script_and_the_run_goes_on(settings: Settings) -> None:
     # issue 13: the critique is advice; its failure never turns a good script into a failed run
     model = beach_day_model(["not json", "still not json", '{"is_satisfactory": "perhaps"}'])
+    settings = settings.model_copy(update={"script_review_rounds": 2})  # a critique is asked where a round can follow
     outcome = start_run("a dog's day at the beach", settings, scenes=3, chat_model=model, run_id="advice")
     assert outcome.status == "done"
     assert model.calls(CRITIQUE) == settings.plan_max_attempts

@@ -156,3 +156,14 @@ def test_an_invented_word_or_a_dangling_preposition_is_caught_in_the_kept_script
     assert text_problem("As the fox walks around the field, it is amazed at.", script) == "it stopped mid-sentence"
     assert text_problem("The fox finds the food it was looking for.", script) is None
     assert text_problem("The fox finds a field to play in.", script) is None
+
+
+def test_a_single_review_round_asks_no_critique_it_could_not_act_on() -> None:
+    """The embedded models get one round: their critique call only added a note (7.5 s of a 71 s run)."""
+    answer = _answer(["The fox wakes up in the field.", "The fox digs for food across the field."])
+    once = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 1}), scenes=2, enrich="none",
+                        model=ScriptedChatModel(replies=[answer]))
+    assert once.usage.calls == 1 and once.rounds == 1
+    twice = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 2}), scenes=2, enrich="none",
+                         model=ScriptedChatModel(replies=[answer, critique_verdict(True)]))
+    assert twice.usage.calls == 2, "with a round to follow, the critique is asked"

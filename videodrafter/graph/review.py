@@ -76,7 +76,9 @@ def check_script_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
         update |= {"best_script": state.script, "best_findings": len(findings), "best_script_notes": state.script_notes}
     emit("script", f"checking the script ({len(findings)} automatic findings)", state.plan_rounds, context.settings.review_rounds)
     critique = Critique(is_satisfactory=not findings)
-    if context.settings.critique:
+    # advice needs a round to act on it: with one review round (the embedded models) the critique's
+    # call would only add a note, at about a tenth of the offline run's time
+    if context.settings.critique and context.settings.review_rounds > 1:
         # The critique is advice: a reviewer that gives no usable answer leaves the script as it is.
         try:
             with timed("check_script", seconds):
