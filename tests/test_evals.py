@@ -301,3 +301,16 @@ def test_the_report_counts_every_line_that_breaks_a_viewer_rule() -> None:
     from videodrafter.evals.reports import ROWS
 
     assert {"stranger_lines", "first_person_lines", "cut_lines", "invented_words"} <= {metric for metric, *_ in ROWS}
+
+
+def test_a_case_is_scored_on_the_kept_script_and_counts_what_the_last_check_retold(tmp_path: Path) -> None:
+    """The planner's 'child' and 'me' never reach the viewer: the case scores the script a user gets."""
+    draft = json.loads(_draft("kept", ["left", "right", "zoom in"]))
+    draft["scenes"][2]["event"] = "In the end, the child runs back to me in the garden."
+    model = RoutedChatModel(routes={PLAN: [json.dumps(draft)]})
+    config = EvalConfig(suite="smoke", llms=["scripted:x"], prompt_sets=["v1"])
+    report = run_eval(load_suite("smoke"), config, Settings(), tmp_path, chat_models={"scripted:x": model})
+    grandma = next(row for row in report.results if row.case_id == "grandma-garden")
+    assert "child" not in grandma.script.scenes[2].event
+    assert grandma.metrics.stranger_lines == grandma.metrics.first_person_lines == 0
+    assert grandma.metrics.retold_lines >= 1 and any("retold" in note for note in grandma.notes)

@@ -167,3 +167,21 @@ def test_a_single_review_round_asks_no_critique_it_could_not_act_on() -> None:
     twice = write_script("a fox in the snow", REMOTE.model_copy(update={"script_review_rounds": 2}), scenes=2, enrich="none",
                          model=ScriptedChatModel(replies=[answer, critique_verdict(True)]))
     assert twice.usage.calls == 2, "with a round to follow, the critique is asked"
+
+
+def test_a_count_the_story_does_not_have_and_a_dropped_object_are_caught_in_the_kept_script() -> None:
+    """Seen on prompts in no suite: 'the two ships met' for one paper boat, '…by using .' and '…road, .'."""
+    from videodrafter.planning.grounding_checks import invented_count
+    from videodrafter.planning.kept_script_check import text_problem
+    from videodrafter.script import Entity
+
+    answer = json.loads(_answer(["The fox wakes up in the field.", "The fox digs for food across the field."]))
+    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
+    script = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)])).script
+    assert "a count the story does not have" in (text_problem("In the end, the two foxes rest in the field.", script) or "")
+    assert text_problem("The fox helps the field by using .", script) == "it stopped mid-sentence"
+    assert text_problem("The fox runs to the next field, .", script) == "it stopped mid-sentence"
+    robots = [Entity(id=f"{n}-robot", name=f"{n} robot", kind="foreground", description="a robot") for n in ("first", "second")]
+    assert invented_count("The two robots repair the satellite.", robots) is None
+    assert invented_count("The three robots repair the satellite.", robots) == "three robots"
+    assert invented_count("In the end, the two ships met.", [Entity(id="boat", name="paper boat", kind="foreground", description="a boat")]) == "two ships"

@@ -29,6 +29,7 @@ ROWS = [
     ("first_person_lines", "first-person lines", "{:.2f}", LOWER),
     ("cut_lines", "lines cut mid-sentence", "{:.2f}", LOWER),
     ("invented_words", "lines with an invented word or name", "{:.2f}", LOWER),
+    ("retold_lines", "planner lines retold by the last check", "{:.2f}", LOWER),
     ("max_event_similarity", "max event similarity (MiniLM)", "{:.2f}", LOWER),
     ("near_duplicate_events", "near-duplicate event pairs", "{:.2f}", LOWER),
     ("camera_distinct", "distinct camera moves", "{:.2f}", HIGHER),

@@ -26,6 +26,7 @@ from videodrafter.llm.factory import create_chat_model
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.media.files import content_hash
 from videodrafter.planning.inputs import scene_bounds
+from videodrafter.planning.kept_script_check import check_kept_script
 from videodrafter.planning.planner import plan_script
 from videodrafter.prompts import load_prompt_set, prompt_set_digest
 from videodrafter.script import VideoScript
@@ -130,12 +131,15 @@ def evaluate_case(
                                 llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens)
         return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics,
                           llm_output=tracer.last_answer[:MAX_KEPT_OUTPUT], calls=calls, cached_calls=sum(c.cached for c in calls))
-    script = _with_photos(plan.script, case)
+    # what a user would get: the kept script after the review's last check (retold lines are counted)
+    kept, retold = check_kept_script(plan.script)
+    script, notes = _with_photos(kept, case), [*plan.notes, *retold]
     metrics = script_metrics(
-        script, attempts=plan.attempts, notes=plan.notes, min_scenes=min_scenes, max_scenes=max_scenes,
+        script, attempts=plan.attempts, notes=notes, min_scenes=min_scenes, max_scenes=max_scenes,
         event_embeddings=embed_texts([scene.event for scene in script.scenes]), expected_common=case.expected_common,
         seconds=seconds, llm_calls=usage.calls, tokens_in=usage.input_tokens, tokens_out=usage.output_tokens,
     )
+    metrics.retold_lines = len(retold)
     reason = ""
     if judge_model is not None:
         from videodrafter.evals.judge import judge_coherence
@@ -144,7 +148,7 @@ def evaluate_case(
             rating = judge_coherence(script, judge_model, settings, TokenUsage())
         metrics.coherence, reason = float(rating.coherence), rating.reason
         calls += judged.traced()
-    return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, script=script, notes=plan.notes,
+    return CaseResult(case_id=case.id, genre=case.genre, llm=llm, prompt_set=prompt_set, metrics=metrics, script=script, notes=notes,
                       judge_reason=reason, problems=plan.problems, calls=calls, cached_calls=sum(call.cached for call in calls))
 
 

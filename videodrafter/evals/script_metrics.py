@@ -64,6 +64,8 @@ class ScriptMetrics(BaseModel):
     """Events and narration lines that stop mid-sentence ('…with a', '…they are amazed at')."""
     invented_words: int = 0
     """Events, narration lines and actions with a word no lexicon knows or a name the story lacks ('keddle', 'Max')."""
+    retold_lines: int = 0
+    """The planner's lines the kept-script check retold or replaced (its notes): what the counts above were before it."""
 
 
 def camera_entropy(labels: list[str]) -> float:

@@ -83,8 +83,8 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     if not line:
         return False
     words = re.findall(r"[A-Za-z][A-Za-z']*", line)
-    if line[-1] not in ".!?\"'" or not words:
-        return True
+    if line[-1] not in ".!?\"'" or not words or re.search(r"(?:\s|[,;:])[.!?]$", line):
+        return True  # no closing stop, or one after a space or a comma: the words before it were dropped
     last = words[-1].lower()
     if last in _STRANDABLE and not _strands_well(words, line):
         return True
@@ -228,6 +228,41 @@ def strangers(text: str, entities: list[Entity], prompt: str, *, acting_only: bo
     except (ImportError, VideoDrafterError):
         return [phrase.written or phrase.text for phrase in candidates]
     return [phrase.written or phrase.text for phrase, row in zip(candidates, similarity, strict=True) if row.max() < SAME_CHARACTER]
+
+
+SAME_KIND = 0.5
+"""Cosine similarity of two head nouns from which a count of one is held against the other ('ship' and
+'boat' 0.60): looser than SAME_CHARACTER, as a wrong count is retold, never kept."""
+
+
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def invented_count(text: str, entities: list[Entity]) -> str | None:
+    """A count the story does not have, as written ('the two cubs' of one snow leopard, 'two ships'
+    for one paper boat); 'the two robots' of a first and a second robot is theirs. A count of the
+    story's words for its cast ('the two friends') is held against the whole foreground."""
+    counted = [phrase for phrase in noun_phrases(text) if (phrase.count or 0) >= 2]
+    if not counted:
+        return None
+    foreground = [entity for entity in entities if entity.kind is EntityKind.FOREGROUND]
+    heads = [entity.name.split()[-1].lower() for entity in foreground]
+    from videodrafter.text_embedding import embed_texts
+
+    for phrase in counted:
+        if phrase.head_lemma in REFERRING_WORDS:
+            have = len(foreground)
+        else:
+            try:
+                similarity = (embed_texts([phrase.head_lemma]) @ embed_texts(heads).T)[0] if heads else []
+            except (ImportError, VideoDrafterError):
+                similarity = [1.0 if head == phrase.head_lemma else 0.0 for head in heads]
+            have = sum(head == phrase.head_lemma or score >= SAME_KIND for head, score in zip(heads, similarity, strict=True))
+            if not have:
+                continue  # not the cast's: a stranger's business, or an object ('two cups')
+        if phrase.count > have:
+            return f"{_COUNT_WORDS.get(phrase.count, phrase.count)} {phrase.written or phrase.text}"
+    return None
 
 
 def stranger_findings(script: VideoScript) -> list[str]:

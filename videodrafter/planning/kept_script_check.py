@@ -10,7 +10,15 @@ from __future__ import annotations
 
 
 from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, story_beats, told_by_the_cast
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers, unfamiliar_word
+from videodrafter.planning.grounding_checks import (
+    FIRST_PERSON,
+    invented_count,
+    is_meta_text,
+    stops_mid_clause,
+    story_words,
+    strangers,
+    unfamiliar_word,
+)
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.script import Scene, VideoScript
 
@@ -29,6 +37,9 @@ def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> st
     word = unfamiliar_word(text, known)
     if word:
         return f"it named '{word}', which is not in the story"
+    counted = invented_count(text, script.entities)
+    if counted:
+        return f"it told of '{counted}', a count the story does not have"
     if stops_mid_clause(text if sentence else f"{text.rstrip('.!?')}.", known):
         return "it stopped mid-sentence"
     return None

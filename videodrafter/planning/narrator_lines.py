@@ -3,7 +3,15 @@ have, nothing about the photo or the viewer. A line that breaks them is replaced
 
 from __future__ import annotations
 
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, stops_mid_clause, story_words, strangers, unfamiliar_word
+from videodrafter.planning.grounding_checks import (
+    FIRST_PERSON,
+    invented_count,
+    is_meta_text,
+    stops_mid_clause,
+    story_words,
+    strangers,
+    unfamiliar_word,
+)
 from videodrafter.script import NARRATION_MAX_CHARS, Entity, Scene, VideoScript
 
 NARRATION_MAX = 200
@@ -36,6 +44,9 @@ def narration_problem(text: str, entities: list[Entity], prompt: str) -> str | N
     word = unfamiliar_word(text, known)
     if word:
         return f"it names '{word}', which is not in the story"
+    counted = invented_count(text, entities)
+    if counted:
+        return f"it tells of '{counted}', a count the story does not have"
     if stops_mid_clause(text, known):
         return "it stops mid-sentence"
     return None

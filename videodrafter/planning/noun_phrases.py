@@ -97,7 +97,16 @@ def is_known_word(word: str) -> bool:
     lowered = word.lower()
     if lowered in _CLOSED_CLASS:  # the lexicon holds open-class words only: 'for' and 'the' are words too
         return True
-    return bool(_lemmas(lowered)) or bool(_lemmas(lowered.rstrip("s"))) or lowered in NUMBERS
+    if _lemmas(lowered) or _lemmas(lowered.rstrip("s")) or lowered in NUMBERS:
+        return True
+    return _is_compound(lowered.rstrip("s"))
+
+
+def _is_compound(word: str) -> bool:
+    """Two words the lexicon knows, written as one ('alleyway', 'sandcastle', 'fireplace')."""
+    return len(word) >= 7 and any(
+        bool(_lemmas(word[:split])) and bool(_lemmas(word[split:])) for split in range(3, len(word) - 2)
+    )
 
 
 def _can(word: str, pos: str) -> bool:
