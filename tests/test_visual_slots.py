@@ -51,6 +51,8 @@ def test_what_the_name_says_is_not_said_twice_and_a_feature_must_name_a_thing() 
     assert boat == "A small white paper boat.", "a paper boat is paper; 'nothing' is no feature"
     cat, _, _ = _enrich(_entity("ginger cat"), "a ginger cat naps", {"colour": "blue", "size": "large", "age": "old", "wearing": "nothing", "feature": "my keddle"})
     assert cat == "A large old ginger cat."
+    beach, _, _ = _enrich(_entity("beach", EntityKind.BACKGROUND), "a dog's day at the beach", {"colour": "blue", "light": "moonlight", "feature": "beach day"})
+    assert beach == "The beach in moonlight, mostly blue.", "a feature of the prompt's own words says nothing new"
 
 
 def test_an_answer_outside_the_lists_keeps_the_planners_description() -> None:

@@ -26,6 +26,7 @@ from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, u
 from videodrafter.planning.noun_phrases import names_a_thing, noun_phrases
 from videodrafter.prompts import PromptSet
 from videodrafter.script import Entity, EntityKind
+from videodrafter.text import content_words
 
 COLOURS = (
     "white", "black", "grey", "brown", "golden", "red", "orange", "yellow", "green", "blue", "purple", "pink",
@@ -111,6 +112,8 @@ def _checked_feature(feature: str, known: set[str]) -> str:
         return ""
     if unfamiliar_word(feature, known) or not names_a_thing(feature):
         return ""  # 'a keddle', and 'nothing' or 'beautiful': no thing to draw
+    if not content_words(feature) - known:
+        return ""  # 'beach day' for the beach of 'a dog's day at the beach' says nothing new
     return feature
 
 
