@@ -96,6 +96,19 @@ def test_segment_tool_writes_cutout_and_mask_and_cleans_backgrounds(tmp_path: Pa
     assert pixels[150:260, 100:280].std() < np.asarray(_dog_picture().convert("L"), dtype=np.float32)[150:260, 100:280].std() / 3
 
 
+def test_a_mask_finished_before_a_kill_is_kept_when_the_cut_out_is_made(tmp_path: Path) -> None:
+    """A kill between the mask and the cut-out: the resume writes the cut-out and leaves the finished
+    mask as it was (the fault-injection test saw it made again)."""
+    picture = tmp_path / "dog.png"
+    _dog_picture().save(picture)
+    args = SegmentArgs(image=picture, kind=EntityKind.FOREGROUND, output=tmp_path / "cut.png", mask_output=tmp_path / "mask.png")
+    segment_foreground(args, RunResources(Settings()))
+    (tmp_path / "cut.png").unlink()
+    before = (tmp_path / "mask.png").stat().st_mtime_ns
+    segment_foreground(args, RunResources(Settings()))
+    assert (tmp_path / "cut.png").is_file() and (tmp_path / "mask.png").stat().st_mtime_ns == before
+
+
 def test_missing_segmentation_model_says_what_to_install(tmp_path: Path) -> None:
     with pytest.raises(segmentation.SegmentationUnavailable) as caught:
         segmentation.saliency_mask(_dog_picture(), tmp_path / "missing.onnx")

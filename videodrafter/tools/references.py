@@ -15,7 +15,7 @@ from videodrafter.engines.segmentation import (
     paint_out_foreground,
     saliency_mask,
 )
-from videodrafter.media.files import save_png_atomic
+from videodrafter.media.files import is_complete, save_png_atomic
 from videodrafter.media.images import load_user_photo
 from videodrafter.script import Entity, EntityKind
 from videodrafter.run_resources import RunResources
@@ -109,6 +109,7 @@ def segment_foreground(args: SegmentArgs, context: RunResources) -> SegmentResul
         conditioned = paint_out_foreground(image, mask)
     else:
         conditioned = image
-    save_png_atomic(Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8), mode="L"), args.mask_output)
+    if not is_complete(args.mask_output):  # written before a kill that came ahead of the cut-out: the same mask, kept
+        save_png_atomic(Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8), mode="L"), args.mask_output)
     save_png_atomic(conditioned, args.output)
     return SegmentResult(path=args.output, mask_path=args.mask_output, coverage=segmentation.coverage, note=note)
