@@ -47,7 +47,7 @@ def test_vllm_spec_plans_a_valid_script_through_a_real_llama_cpp_server(llama_se
 @pytest.mark.slow
 def test_openai_spec_with_a_base_url_and_enrichment(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used-by-llama-cpp")
-    settings = Settings(llm=f"openai:smollm2@{llama_server}", seed=5, critique=False)
+    settings = Settings(llm=f"openai:smollm2@{llama_server}", seed=5, critique=False, script_review_rounds=1)  # the enrichment is under test
     # the common entities only (as `make` does): each gets the paper's three rounds over the real server
     report = write_script("a robot learns to paint", settings, scenes=2, enrich="common")
     common = report.script.common_entities
