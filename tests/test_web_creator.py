@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,9 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.scripts import dog_and_girl_script
-from tests.fixtures.servers import free_port, web_ui
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+from tests.fixtures.servers import free_port, headless_chromium, web_ui
 
 
 def test_style_and_music_choices_are_checked_as_on_the_cli(tmp_path: Path) -> None:
@@ -109,15 +106,8 @@ def web(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the set-up (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        yield page
-        browser.close()
+    with headless_chromium() as browser:
+        yield browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import threading
 import time
@@ -16,9 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.scripts import dog_and_girl_script
-from tests.fixtures.servers import web_ui
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+from tests.fixtures.servers import headless_chromium, web_ui
 
 
 def _fake_run(runs: Path, run_id: str, status: str, *, stage: str | None = None, done: int = 0, total: int = 0) -> Path:
@@ -161,14 +158,8 @@ def web(tmp_path: Path):
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the set-up (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _open_page(browser, url: str):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.fixtures.servers import web_ui
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+from tests.fixtures.servers import headless_chromium, web_ui
 
 
 @pytest.fixture
@@ -23,15 +20,8 @@ def server(tmp_path: Path):
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run the set-up (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        context = browser.new_context()
-        yield context.new_page()
-        browser.close()
+    with headless_chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def _status(page) -> str:
