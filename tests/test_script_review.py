@@ -30,6 +30,13 @@ def _answer(events: list[str], mouse: bool = False) -> str:
     return json.dumps({"title": "Fox", "entities": entities, "scenes": scenes})
 
 
+def _fox_script() -> VideoScript:
+    """A clean two-scene script of a fox in a field (one review round, no critique), to hold lines against."""
+    answer = _answer(["The fox wakes up in the field.", "The fox digs for food across the field."])
+    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
+    return write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[answer])).script
+
+
 def test_the_script_command_gets_the_critique_loop() -> None:
     model = ScriptedChatModel(replies=[
         _answer(["The fox wakes up in the field.", "The fox walks."]),
@@ -137,9 +144,7 @@ def test_a_stranger_the_viewer_only_sees_acted_on_is_still_a_stranger() -> None:
     from videodrafter.planning.kept_script_check import text_problem
     from videodrafter.planning.narrator_lines import narration_problem
 
-    answer = json.loads(_answer(["The fox wakes up in the field.", "The fox digs for food across the field."]))
-    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
-    script = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)])).script
+    script = _fox_script()
     assert "'cat'" in (narration_problem("The fox sits on top of the cat.", script.entities, script.prompt) or "")
     assert "'mouse'" in (text_problem("The fox chases a mouse across the field.", script) or "")
     assert text_problem("The fox digs for food across the field.", script) is None
@@ -149,9 +154,7 @@ def test_a_stranger_the_viewer_only_sees_acted_on_is_still_a_stranger() -> None:
 def test_an_invented_word_or_a_dangling_preposition_is_caught_in_the_kept_script() -> None:
     from videodrafter.planning.kept_script_check import text_problem
 
-    answer = json.loads(_answer(["The fox wakes up in the field.", "The fox digs for food across the field."]))
-    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
-    script = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)])).script
+    script = _fox_script()
     assert "'keddle'" in (text_problem("In the end, the fox and the keddle become friends.", script) or "")
     assert text_problem("As the fox walks around the field, it is amazed at.", script) == "it stopped mid-sentence"
     assert text_problem("The fox finds the food it was looking for.", script) is None
@@ -175,9 +178,7 @@ def test_a_count_the_story_does_not_have_and_a_dropped_object_are_caught_in_the_
     from videodrafter.planning.kept_script_check import text_problem
     from videodrafter.script import Entity
 
-    answer = json.loads(_answer(["The fox wakes up in the field.", "The fox digs for food across the field."]))
-    settings = REMOTE.model_copy(update={"script_review_rounds": 1, "critique": False})
-    script = write_script("a fox in the snow", settings, scenes=2, enrich="none", model=ScriptedChatModel(replies=[json.dumps(answer)])).script
+    script = _fox_script()
     assert "a count the story does not have" in (text_problem("In the end, the two foxes rest in the field.", script) or "")
     assert text_problem("The fox helps the field by using .", script) == "it stopped mid-sentence"
     assert text_problem("The fox runs to the next field, .", script) == "it stopped mid-sentence"
