@@ -239,9 +239,10 @@ _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
 def invented_count(text: str, entities: list[Entity]) -> str | None:
-    """A count the story does not have, as written ('the two cubs' of one snow leopard, 'two ships'
-    for one paper boat); 'the two robots' of a first and a second robot is theirs. A count of the
-    story's words for its cast ('the two friends') is held against the whole foreground."""
+    """A count the story does not have, as written ('two ships' for one paper boat); 'the two robots'
+    of a first and a second robot is theirs. A count of the story's words for its cast ('the two
+    friends') is held against the whole foreground. A counted noun unlike every cast member ('two
+    cups', and 'two cubs' of a snow leopard, 0.20 apart) is left to the stranger check."""
     counted = [phrase for phrase in noun_phrases(text) if (phrase.count or 0) >= 2]
     if not counted:
         return None
@@ -249,17 +250,18 @@ def invented_count(text: str, entities: list[Entity]) -> str | None:
     heads = [entity.name.split()[-1].lower() for entity in foreground]
     from videodrafter.text_embedding import embed_texts
 
-    for phrase in counted:
+    try:  # every counted noun against every cast head, in one embedding call
+        similarity = embed_texts([phrase.head_lemma for phrase in counted]) @ embed_texts(heads).T if heads else None
+    except (ImportError, VideoDrafterError):
+        similarity = None
+    for row, phrase in enumerate(counted):
         if phrase.head_lemma in REFERRING_WORDS:
             have = len(foreground)
         else:
-            try:
-                similarity = (embed_texts([phrase.head_lemma]) @ embed_texts(heads).T)[0] if heads else []
-            except (ImportError, VideoDrafterError):
-                similarity = [1.0 if head == phrase.head_lemma else 0.0 for head in heads]
-            have = sum(head == phrase.head_lemma or score >= SAME_KIND for head, score in zip(heads, similarity, strict=True))
+            scores = similarity[row] if similarity is not None else [0.0] * len(heads)
+            have = sum(head == phrase.head_lemma or score >= SAME_KIND for head, score in zip(heads, scores, strict=True))
             if not have:
-                continue  # not the cast's: a stranger's business, or an object ('two cups')
+                continue
         if phrase.count > have:
             return f"{_COUNT_WORDS.get(phrase.count, phrase.count)} {phrase.written or phrase.text}"
     return None
