@@ -40,6 +40,7 @@ def create_chat_model(spec: str | LLMSpec, settings: Settings) -> BaseChatModel:
             temperature=settings.llm_temperature,
             max_tokens=settings.llm_max_tokens,
             seed=settings.seed,
+            prefix_cache_dir=settings.cache_dir / "prompt-states",
         )
     from langchain_openai import ChatOpenAI
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from functools import cache
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from videodrafter.config import Settings
+from videodrafter.llm.prompt_prefix import example_answer
 from videodrafter.llm.structured import (
     extract_json_object,
     generate_structured,
@@ -71,7 +72,7 @@ def _planning_messages(
     for example in prompt_set.examples:
         count = example.scenes_requested
         messages.append(HumanMessage(content=prompt_set.render("plan_user", prompt=example.prompt, min_scenes=count, max_scenes=count, cast=example_cast(example.prompt))))
-        messages.append(AIMessage(content=format_draft(ScriptDraft.model_validate(example.draft), prompt_set)))
+        messages.append(example_answer(format_draft(ScriptDraft.model_validate(example.draft), prompt_set)))
     if revision is None:
         user = prompt_set.render("plan_user", prompt=prompt, min_scenes=min_scenes, max_scenes=max_scenes, cast=cast.members)
     else:
