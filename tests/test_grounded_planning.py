@@ -192,7 +192,8 @@ def test_an_event_that_tells_of_someone_outside_the_cast_is_retold_with_the_cast
     result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
     retold = result.script.scenes[1]
     opening, told = retold.event.split(", ", 1)
-    assert opening in BEAT_OPENINGS["middle"] and told == "the crow runs with the fox at the snowy forest."
+    assert opening in BEAT_OPENINGS["middle"] and told == "the crow dares the fox at the snowy forest."  # its verb phrase, cut before the cat
+    assert retold.narration == retold.event and retold.action == "dares the fox", "the one sentence is heard; the action is its verb phrase"
     assert any("scene 2 told of 'sleepy cat'" in note for note in result.notes)
     assert [scene.event for scene in result.script.scenes[2:]] == EVENTS[2:], "the other scenes are kept as written"
 

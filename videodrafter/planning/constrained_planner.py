@@ -7,6 +7,10 @@ Two constrained calls instead of one free one:
    ``background`` are enums of the declared names, with one slot per scene whose event opens with
    its story beat's word (beginning … turn … ending), the characters together in the ending, and
    camera moves drawn from a different group in consecutive scenes, so moves vary.
+   The event is the scene's one sentence: the narrator reads it and the subtitle shows it, and the
+   clip's action is its verb phrase, cut by rule (``action_from_event``). The model writes no second
+   and third free text per scene, which cost a third of the planning time and were where strangers,
+   first person and cut sentences came from.
 Near-duplicate events are sent back; what the grammar cannot say (a cast member no scene shows)
 is mended and noted.
 """
@@ -19,14 +23,15 @@ from collections import Counter
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from videodrafter.llm.prompt_prefix import example_answer
 from videodrafter.llm.structured import OutputProblem, extract_json_object, generate_structured, json_response_formats
 from videodrafter.llm.usage import TokenUsage
 from videodrafter.planning.cast import Cast, CastMember, CastRole, nearest_place
 from videodrafter.planning.draft import ConvertedScript, ScriptDraft
-from videodrafter.planning.grounding_checks import FIRST_PERSON, is_meta_text, repeated_events, story_words, strangers, unfamiliar_word, user_asked_for_camera
+from videodrafter.planning.grounding_checks import FIRST_PERSON, NEVER_LAST, STRANDABLE, is_meta_text, repeated_events, story_words, strangers, unfamiliar_word, user_asked_for_camera
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
 from videodrafter.planning.shot_choice import choose_continued_shots
@@ -58,9 +63,6 @@ BEAT_OPENINGS = {
 """Each event opens with a word of its beat: the story moves on, and scenes cannot start as copies."""
 EVENT_TEXT = "[A-Za-z0-9 ,;'-]{12,120}[.!]"
 """One sentence: no full stop inside, so the model ends it instead of being cut off mid-word."""
-NARRATION_TEXT = "[A-Z][A-Za-z0-9 ,;'-]{8,90}[.!]"
-"""The narrator's line: one short sentence (a few seconds of speech), capped so the grammar stays cheap."""
-ACTION_MAX = 60
 LOOKS_MAX = 90
 """A short phrase per cast member: enrichment writes the long description later, for common entities."""
 MAX_FOREGROUND = 3
@@ -77,8 +79,6 @@ class SceneAnswer(BaseModel):
     foreground: list[str] = Field(max_length=MAX_FOREGROUND)
     background: str
     event: str = Field(min_length=5, max_length=300)
-    narration: str = Field(default="", max_length=300)
-    action: str = Field(min_length=2, max_length=160)
     camera_direction: CameraDirection
     camera_speed: CameraSpeed
 
@@ -154,8 +154,6 @@ def scenes_schema(
             "foreground": cast_in_scene,
             "background": {"enum": places},
             "event": _event_schema(beat),
-            "narration": {"type": "string", "pattern": f"^{NARRATION_TEXT}$"},
-            "action": {"type": "string", "minLength": 3, "maxLength": ACTION_MAX},
             "camera_direction": {"enum": camera},
             "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
         }
@@ -185,7 +183,7 @@ def _cast_messages(prompt: str, cast: Cast, prompt_set: PromptSet) -> list[BaseM
         example_cast, draft = _example_cast(example)
         messages.append(HumanMessage(content=prompt_set.render("cast_user", prompt=example.prompt, cast=example_cast.members)))
         answer = CastAnswer(title=draft.title, looks={entity.name: entity.description for entity in draft.entities})
-        messages.append(AIMessage(content=answer.model_dump_json()))
+        messages.append(example_answer(answer.model_dump_json()))
     messages.append(HumanMessage(content=prompt_set.render("cast_user", prompt=prompt, cast=cast.members)))
     return messages
 
@@ -215,13 +213,12 @@ def _scenes_messages(
             "scenes": [
                 {
                     "foreground": scene.foreground, "background": scene.background,
-                    "event": _with_opening(scene.event, beat, number), "narration": scene.narration,
-                    "action": scene.action, "camera_direction": scene.camera_direction.value, "camera_speed": scene.camera_speed.value,
+                    "event": _with_opening(scene.event, beat, number), "camera_direction": scene.camera_direction.value, "camera_speed": scene.camera_speed.value,
                 }
                 for number, (beat, scene) in enumerate(zip(beats, draft.scenes, strict=True))
             ]
         }
-        messages.append(AIMessage(content=ScenesAnswer.model_validate(answer).model_dump_json()))
+        messages.append(example_answer(ScenesAnswer.model_validate(answer).model_dump_json()))
     messages.append(user(prompt, [(entity.name, entity.description, entity.kind) for entity in entities], count, instructions))
     return messages
 
@@ -271,16 +268,41 @@ def write_cast(
     return " ".join(answer.title.split()) or prompt[:100], entities, notes
 
 
-def _whole_words(text: str, limit: int) -> str:
-    """A text the grammar stopped at its length limit, without the cut-off last word."""
-    if len(text) < limit or " " not in text:
-        return text
-    return text.rsplit(" ", 1)[0].rstrip(" ,;")
-
-
 BEAT_ACTIONS = {"beginning": "arrives", "middle": "plays", "turn": "stops short", "ending": "rests", "the whole story": "plays"}
 """What a retold scene's cast does when the model's action cannot be kept (see ``told_by_the_cast``)."""
 TOLD_ACTION_WORDS = 6
+SCENERY_ACTION = "the light changes slowly"
+"""The motion of a scene without a cast whose sentence gives none."""
+
+
+_OPENING = re.compile(rf"^(?:{'|'.join(o for openings in BEAT_OPENINGS.values() for o in openings)}),?\s+", re.IGNORECASE)
+_PHRASE_STARTS = frozenset("into onto across along through over under near behind toward towards past around and or".split())
+_CLAUSE_END = re.compile(r"[,;:.!?]|\s(?:and then|while|because|before|after|until|so that|as soon as)\s", re.IGNORECASE)
+
+
+def action_from_event(event: str, subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
+    """The clip's action from the scene's sentence: its first clause without the beat's opening and
+    the subject ('Then, the dog digs a hole in the sand, …' → 'digs a hole in the sand'), at most
+    ``TOLD_ACTION_WORDS`` words ending on a word a phrase can end on; the beat's verb when nothing
+    usable is left (see ``own_action``)."""
+    text = _OPENING.sub("", " ".join(event.split()))
+    after_subject = re.search(rf"\b{re.escape(subject)}\s+", text, re.IGNORECASE) if subject else None
+    if after_subject:  # 'Later that night, the dog digs …': the verb phrase follows the subject
+        text = text[after_subject.end() :]
+    words = _CLAUSE_END.split(text, maxsplit=1)[0].split()
+    if after_subject and words and words[0].lower() == "and":  # 'the dog and the girl build …': past the company too
+        heads = {entity.name.split()[-1].lower() for entity in entities}
+        ends = [index for index, word in enumerate(words[:5]) if word.lower().removesuffix("'s") in heads]
+        words = words[ends[0] + 1 :] if ends else []
+    if len(words) > TOLD_ACTION_WORDS:  # cut before a phrase rather than inside one ('meets the crow | in the snowy')
+        words = words[:TOLD_ACTION_WORDS]
+        cuts = [index for index, word in enumerate(words) if index > 1 and word.lower() in STRANDABLE | _PHRASE_STARTS]
+        words = words[: cuts[-1]] if cuts else words
+    while words and words[-1].lower().strip("'") in NEVER_LAST | STRANDABLE:
+        words.pop()  # 'digs a hole in the' → 'digs a hole'
+    if not subject:  # scenery: 'the waves roll onto the shore' is the motion
+        return " ".join(words) if words and not strangers(" ".join(words), entities, prompt) else SCENERY_ACTION
+    return own_action(" ".join(words), subject, entities, prompt, beat)
 
 
 def own_action(action: str, subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
@@ -309,7 +331,8 @@ def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: in
     names = [_called(by_id[entity_id].name) for entity_id in scene.foreground]
     who = names[0]
     action = own_action(scene.action, who, entities, prompt, beat)
-    company = f" with {' and '.join(names[1:])}" if len(names) > 1 else ""
+    others = [name for name in names[1:] if name.lower() not in action.lower()]  # 'dares the fox': named already
+    company = f" with {' and '.join(others)}" if others else ""
     told = f"{who} {action}{company} at the {by_id[scene.background].name}."
     openings = BEAT_OPENINGS.get(beat)
     event = f"{openings[number % len(openings)]}, {told}" if openings else told[:1].upper() + told[1:]
@@ -328,14 +351,16 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
             unknown = [name for name in [*scene.foreground, scene.background] if name not in by_name]
             if unknown:
                 raise OutputProblem(f"scene {number} names {', '.join(map(repr, unknown))}, which is not in the cast")
+            event = " ".join(scene.event.split())
+            foreground = list(dict.fromkeys(by_name[name].id for name in scene.foreground))
+            subject = _called(by_name[scene.foreground[0]].name) if scene.foreground else ""
             scenes.append(
                 Scene(
-                    event=" ".join(scene.event.split()),
-                    action=_whole_words(" ".join(scene.action.split()), ACTION_MAX),
-                    foreground=list(dict.fromkeys(by_name[name].id for name in scene.foreground)),
+                    event=event,
+                    action=action_from_event(event, subject, entities, prompt, beats[number - 1]),
+                    foreground=foreground,
                     background=by_name[scene.background].id,
                     camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
-                    narration=scene.narration,
                 )
             )
         notes = []

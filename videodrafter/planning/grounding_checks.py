@@ -42,7 +42,7 @@ def word_overlap(first: str, second: str) -> float:
 
 FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|me|my|mine|myself|we|we're|our|ours|us)\b")
 """The story is told by a narrator about its cast, never by 'I' or 'we'."""
-_NEVER_LAST = frozenset(
+NEVER_LAST = frozenset(
     "a an the my your her its our their every and or but nor whereas because if of into onto via amid "
     "among between during until till than upon toward towards".split()
 )
@@ -51,7 +51,7 @@ Not every preposition or determiner: 'worth getting up for', 'in no hurry at all
 outside' end well."""
 
 
-_STRANDABLE = frozenset("at to with from for about in on".split())
+STRANDABLE = frozenset("at to with from for about in on".split())
 """Prepositions a sentence may end on only when their object came earlier ('what it looks at')."""
 _PARTICLES = frozenset("up down out off over away back around along by in on".split())
 
@@ -86,9 +86,9 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     if line[-1] not in ".!?\"'" or not words or re.search(r"(?:\s|[,;:])[.!?]$", line):
         return True  # no closing stop, or one after a space or a comma: the words before it were dropped
     last = words[-1].lower()
-    if last in _STRANDABLE and not _strands_well(words, line):
+    if last in STRANDABLE and not _strands_well(words, line):
         return True
-    return last in _NEVER_LAST or not (is_known_word(last) or words[-1][0].isupper() or last in known)
+    return last in NEVER_LAST or not (is_known_word(last) or words[-1][0].isupper() or last in known)
 
 
 _WORDS_OF_ANY_STORY = frozenset(

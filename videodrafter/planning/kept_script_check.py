@@ -8,7 +8,6 @@ the last pass before the script is final (``graph/review.finalize_draft_node``),
 
 from __future__ import annotations
 
-
 from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, story_beats, told_by_the_cast
 from videodrafter.planning.grounding_checks import (
     FIRST_PERSON,
@@ -19,7 +18,7 @@ from videodrafter.planning.grounding_checks import (
     strangers,
     unfamiliar_word,
 )
-from videodrafter.planning.narrator_lines import ground_script_narration
+from videodrafter.planning.narrator_lines import ground_script_narration, spoken_sentence
 from videodrafter.script import Scene, VideoScript
 
 
@@ -64,7 +63,10 @@ def check_kept_script(script: VideoScript) -> tuple[VideoScript, list[str]]:
             beat = _beat(scene, index, len(script.scenes))
             problem = text_problem(scene.event, script)
             if problem:
+                reads_event = scene.narration == spoken_sentence(scene.event)
                 scene = told_by_the_cast(scene, script.entities, beat, number, script.prompt)
+                if reads_event:  # the line was the event (grounded planning): it is the retold event now
+                    scene = scene.model_copy(update={"narration": spoken_sentence(scene.event)})
                 notes.append(f"the event of scene {number} was retold with its own cast: {problem}")
             elif text_problem(scene.action, script, sentence=False):
                 subject = script.entity(scene.foreground[0]).name
