@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.scripts import dog_and_girl_script
-from tests.fixtures.servers import free_port, headless_chromium, web_ui
+from tests.fixtures.servers import choose_option, free_port, headless_chromium, web_ui
 
 
 def test_style_and_music_choices_are_checked_as_on_the_cli(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_a_finished_run_timeline_downloads_for_the_chosen_editor(web, page, tmp_
     _wait_text(page, "#make-status", "Done: run older")
 
     page.locator("#export-format input").click()
-    page.get_by_role("option", name="Kdenlive", exact=True).click()
+    choose_option(page, "Kdenlive")
     page.locator("#export").click()
     _wait_text(page, "#export-status", "older.kdenlive is ready")
     with page.expect_download() as download:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.scripts import dog_and_girl_script
-from tests.fixtures.servers import headless_chromium, web_ui
+from tests.fixtures.servers import choose_option, headless_chromium, web_ui
 
 
 def _fake_run(runs: Path, run_id: str, status: str, *, stage: str | None = None, done: int = 0, total: int = 0) -> Path:
@@ -181,7 +181,7 @@ def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:
 
 def _pick_run(page, run_id: str) -> None:
     page.locator("#run-pick input").click()
-    page.get_by_role("option", name=run_id, exact=True).click()
+    choose_option(page, run_id)
 
 
 def test_runs_tab_fits_shows_stage_elapsed_thumbnail_and_deletes_when_confirmed(web, browser) -> None:
@@ -250,7 +250,7 @@ def test_make_tab_choices_prompt_contact_sheet_line_and_pictures_after_cancel(we
     _wait_text(page, "#status", "Review the script of run paused")
     assert page.locator("#voice input").input_value() == "none"  # the run's own voice (the tests' environment)
     page.locator("#voice input").click()  # a choice changed before approving applies to the steps not yet done
-    page.get_by_role("option", name="espeak", exact=True).click()
+    choose_option(page, "espeak")
     page.wait_for_function("document.querySelector('#voice input').value === 'espeak'")
     page.locator("#voice input").blur()
     page.locator("#approve").click()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.fixtures.servers import headless_chromium, web_ui
+from tests.fixtures.servers import choose_option, headless_chromium, web_ui
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_full_offline_run_in_the_browser(server, page, tmp_path: Path) -> None:
     rows = page.locator("#scenes-table [role=row]")
     assert rows.count() == 1 + 3  # header + one row per scene
     page.locator("#camera-1 input").click()  # scene 1's camera move, picked from the list before approving
-    page.get_by_role("option", name="zoom in", exact=True).click()
+    choose_option(page, "zoom in")
 
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("this is not a picture")
@@ -186,9 +186,9 @@ def test_runs_tab_reload_cameras_cancel_continue_and_zip(seeded_server, page, tm
 
     # a camera move is picked from a list, not typed
     page.locator("#camera-1 input").click()
-    page.get_by_role("option", name="zoom out", exact=True).click()
+    choose_option(page, "zoom out")
     page.locator("#speed-1 input").click()
-    page.get_by_role("option", name="fast", exact=True).click()
+    choose_option(page, "fast")
 
     # an upload error sits next to the upload box and names the file, not the server's temporary copy
     not_an_image = tmp_path / "notes.png"
@@ -200,7 +200,7 @@ def test_runs_tab_reload_cameras_cancel_continue_and_zip(seeded_server, page, tm
     page.reload()  # the browser remembers the run
     _wait_text(page, "#status", "Review the script of run paused")
     page.locator("#camera-1 input").click()
-    page.get_by_role("option", name="zoom out", exact=True).click()
+    choose_option(page, "zoom out")
 
     page.locator("#approve").click()
     page.wait_for_function("/⏳ \\*?\\*?\\w.* · \\d+ s/.test(document.querySelector('#make-status').innerText)", timeout=60_000)
@@ -233,7 +233,7 @@ def test_runs_tab_reload_cameras_cancel_continue_and_zip(seeded_server, page, tm
     page.locator("#approve").click()
     _wait_text(page, "#make-status", "Nothing was edited", 60_000)
     page.locator("#camera-2 input").click()
-    page.get_by_role("option", name="static", exact=True).click()
+    choose_option(page, "static")
     page.locator("#approve").click()
     _wait_text(page, "#make-status", "scene 2 camera", 60_000)
     _wait_text(page, "#make-status", "Done", 300_000)
