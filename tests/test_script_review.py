@@ -186,3 +186,17 @@ def test_a_count_the_story_does_not_have_and_a_dropped_object_are_caught_in_the_
     assert invented_count("The two robots repair the satellite.", robots) is None
     assert invented_count("The three robots repair the satellite.", robots) == "three robots"
     assert invented_count("In the end, the two ships met.", [Entity(id="boat", name="paper boat", kind="foreground", description="a boat")]) == "two ships"
+
+
+def test_friends_of_a_lone_character_are_strangers_but_a_pair_may_be_called_friends() -> None:
+    from videodrafter.planning.grounding_checks import strangers
+    from videodrafter.planning.kept_script_check import text_problem
+
+    script = _fox_script()  # one fox
+    assert "'friends'" in (text_problem("Later, the fox runs behind the friends across the snow.", script) or "")
+    assert "new friend'" in (text_problem("One day, the fox meets a new friend in the snow.", script) or "")
+    assert text_problem("In the end, the fox digs and becomes friends with the snow.", script) is None or "friends" not in text_problem(
+        "In the end, the fox digs and becomes friends with the snow.", script
+    ), "a state, not someone"
+    pair = [*script.entities, script.entities[0].model_copy(update={"id": "crow", "name": "crow"})]
+    assert strangers("Finally, the two friends rest together.", pair, "a fox and a crow in the snow", acting_only=False) == []

@@ -174,6 +174,9 @@ REFERRING_WORDS = frozenset(
     "animal creature beast bird pet critter friend companion buddy pal partner pair duo team hero heroine".split()
 )
 """Words a story uses for its own cast ('the bird' for the crow, 'the two friends'): never strangers."""
+COMPANY_WORDS = frozenset("friend companion buddy pal partner pair duo team".split())
+"""Referring words that need two of the cast: in a story of one dog, 'the friends' it runs behind are
+someone else."""
 
 
 CLEAR_CHARACTER = 0.5
@@ -199,6 +202,11 @@ def _known_words(entities: list[Entity], prompt: str) -> set[str]:
     return words | _prompt_heads(prompt)
 
 
+def _someone(word: str, text: str) -> bool:
+    """A company word used of a person ('behind the friends', 'a new friend'), not of a state ('become friends')."""
+    return word in COMPANY_WORDS and re.search(rf"\b(?:a|an|the|his|her|its|their|some|two|three|other|new)\s+(?:[a-z]+\s+)?{word}s?\b", text.lower()) is not None
+
+
 def strangers(text: str, entities: list[Entity], prompt: str, *, acting_only: bool = True) -> list[str]:
     """Characters ``text`` tells of that are neither in the cast nor in the prompt ('a cat watches'
     in a story of a dog and a girl), as written. Other words for a cast member ('the puppy') pass.
@@ -210,10 +218,12 @@ def strangers(text: str, entities: list[Entity], prompt: str, *, acting_only: bo
     if not phrases:
         return []
     known = _known_words(entities, prompt)
+    alone = sum(entity.kind is EntityKind.FOREGROUND for entity in entities) < 2
+    someone = {phrase.head_lemma for phrase in phrases if alone and _someone(phrase.head_lemma, text)}
     candidates = [
         phrase for phrase, role in zip(phrases, classify(phrases), strict=True)
-        if role is CastRole.CHARACTER and (_acts(phrase) or not acting_only)
-        and phrase.head_lemma not in known and phrase.head_lemma not in REFERRING_WORDS
+        if (role is CastRole.CHARACTER or phrase.head_lemma in someone) and (_acts(phrase) or not acting_only)
+        and phrase.head_lemma not in known and (phrase.head_lemma not in REFERRING_WORDS or phrase.head_lemma in someone)
     ]
     # the classifier leans to 'character' for whatever acts; a stranger must also mean one ('the cat', not 'now')
     likeness = character_likeness([phrase.head_lemma for phrase in candidates])
