@@ -83,6 +83,38 @@ def _llama_response_format(response_format: dict[str, Any] | None) -> dict[str, 
     return response_format
 
 
+def check_grammar(llama: Any, response_format: dict[str, Any] | None) -> None:
+    """Refuse an answer format llama.cpp cannot read as a grammar, with an error that says so: its
+    sampler is then NULL, and generating with it ends the whole process with a segmentation fault
+    (a Python-escaped space in a pattern did, with no status recorded and no traceback)."""
+    schema = (response_format or {}).get("schema")
+    if not schema:
+        return
+    import llama_cpp
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    text = json.dumps(schema, sort_keys=True)
+    if text in _READABLE_GRAMMARS:
+        return
+    try:
+        grammar = json_schema_to_gbnf(text)
+    except Exception as error:  # noqa: BLE001 - the converter raises bare Exceptions and ValueErrors
+        raise LLMUnavailableError(
+            f"the embedded model cannot follow the answer format: {error}", "This is a bug in videodrafter's schema; please report it."
+        ) from error
+    sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
+    if not sampler:
+        raise LLMUnavailableError(
+            "the embedded model cannot follow the answer format: llama.cpp could not parse its grammar",
+            "This is a bug in videodrafter's schema; please report it (run with -v to see the grammar).",
+        )
+    llama_cpp.llama_sampler_free(sampler)
+    _READABLE_GRAMMARS.add(text)
+
+
+_READABLE_GRAMMARS: set[str] = set()
+
+
 class LlamaCppChatModel(BaseChatModel):
     """Chat with a GGUF model in this process. JSON schemas become llama.cpp grammars."""
 
@@ -145,6 +177,8 @@ class LlamaCppChatModel(BaseChatModel):
             if prefix:
                 source = prefix_states(self.prefix_cache_dir).prepare(llama, prefix)
                 logger.debug("fixed prompt part of %d tokens: %s", len(prefix), source)
+            response_format = _llama_response_format(kwargs.get("response_format"))
+            check_grammar(llama, response_format)
             answer = llama.create_chat_completion(
                 **extra,
                 messages=chat,
@@ -153,7 +187,7 @@ class LlamaCppChatModel(BaseChatModel):
                 seed=kwargs.get("seed", call_seed),
                 stop=stop,
                 repeat_penalty=kwargs.get("repeat_penalty", self.repeat_penalty),
-                response_format=_llama_response_format(kwargs.get("response_format")),
+                response_format=response_format,
             )
             return answer, time.perf_counter() - started
 
