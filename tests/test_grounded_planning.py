@@ -274,3 +274,27 @@ def test_a_look_with_an_invented_word_or_a_first_person_is_not_a_description() -
     described = {entity.name: entity.description for entity in script.entities}
     assert described["fox"] == "fox" and described["crow"] == "crow"
     assert described["snowy forest"].startswith("tall pines under deep snow")
+
+
+def test_each_event_opens_with_its_cast_as_subject_and_one_without_a_verb_is_retold_with_the_prompts_verb() -> None:
+    """The grammar names the subject ('Then, the fox …' or 'the fox and the crow …') and writes the rest in
+    lower case: no 'he', no 'I', no invented Name. 'Soon, the fox that night …' has no verb: retold, in
+    the story's middle with the verb the prompt gives the fox ('race')."""
+    events = [EVENTS[0], "Soon, the fox that night at the snowy forest.", EVENTS[2], EVENTS[3]]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(events, [["fox"], ["fox"], ["fox"], ["fox", "crow"]])])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    slots = model.seen[1][1]["response_format"]["json_schema"]["schema"]["properties"]["scenes"]["prefixItems"]
+    pattern = slots[1]["properties"]["event"]["pattern"]
+    assert pattern.startswith("^(Then|Next|Soon|Later),? (the fox|the crow)( and (the fox|the crow))? [a-z]"), pattern
+    retold = result.script.scenes[1]
+    assert retold.event.endswith(", the fox races at the snowy forest.") and retold.action == "races", retold
+    assert "scene 2 did not say what its cast does; it was retold with its own cast" in result.notes
+    assert result.script.scenes[2].event == EVENTS[2]
+
+
+def test_the_sentences_subject_is_first_in_the_picture() -> None:
+    """'Then, the crow and the fox …' with the scene's foreground given as ['fox']: the crow is shown, first."""
+    events = [EVENTS[0], "Then, the crow and fox hop across the snowy forest.", EVENTS[2], EVENTS[3]]
+    model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(events, [["fox"], ["fox"], ["fox"], ["fox", "crow"]])])
+    result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
+    assert result.script.scenes[1].foreground == ["crow", "fox"] and result.script.scenes[1].action == "hop across the snowy forest"

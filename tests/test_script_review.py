@@ -200,3 +200,39 @@ def test_friends_of_a_lone_character_are_strangers_but_a_pair_may_be_called_frie
     ), "a state, not someone"
     pair = [*script.entities, script.entities[0].model_copy(update={"id": "crow", "name": "crow"})]
     assert strangers("Finally, the two friends rest together.", pair, "a fox and a crow in the snow", acting_only=False) == []
+
+
+def test_a_retold_line_is_checked_again_so_the_stranger_it_kept_is_gone() -> None:
+    """The genres eval kept 'At first, the dog runs into a friend at the beach.' after retelling: the
+    retold line reused the model's verb phrase, which was checked only for strangers who act."""
+    from videodrafter.planning.kept_script_check import check_kept_script, text_problem
+
+    script = _fox_script()
+    scenes = [scene.model_copy(update={"event": "At first, the fox runs into a friend in the field.", "narration": "At first, the fox runs into a friend in the field.",
+                                       "action": "runs into a friend"}) if index == 0 else scene
+              for index, scene in enumerate(script.scenes)]
+    checked, notes = check_kept_script(script.model_copy(update={"scenes": scenes}))
+    first = checked.scenes[0]
+    assert "friend" not in first.event and "friend" not in first.action and first.narration == first.event, first
+    assert text_problem(first.event, checked) is None
+    assert first.event.startswith("At first, the fox ") and any("friend" in note for note in notes)
+
+
+def test_a_sentence_that_names_its_cast_and_says_nothing_they_do_is_retold() -> None:
+    """'Soon, the red fox that night at the snowy forest.' passed every check: its subject has no verb."""
+    from videodrafter.planning.kept_script_check import check_kept_script
+
+    script = _fox_script()
+    scenes = [scene.model_copy(update={"event": "Soon, the fox that night at the field.", "narration": "Soon, the fox that night at the field.", "action": "that night"})
+              if index == 1 else scene for index, scene in enumerate(script.scenes)]
+    checked, notes = check_kept_script(script.model_copy(update={"scenes": scenes}))
+    assert "that night" not in checked.scenes[1].event and checked.scenes[1].event.endswith(" at the field.")
+    assert any("did not say what its cast does" in note for note in notes), notes
+    assert checked.scenes[0].event == script.scenes[0].event, "a sentence with a verb is kept"
+
+
+def test_a_word_cut_at_a_hyphen_stops_mid_sentence() -> None:
+    from videodrafter.planning.grounding_checks import stops_mid_clause
+
+    assert stops_mid_clause("At last, she added branches so she could plant one more and make-.")
+    assert not stops_mid_clause("At last, the fox finds a well-hidden den.")

@@ -35,6 +35,7 @@ from videodrafter.planning.grounding_checks import FIRST_PERSON, NEVER_LAST, STR
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
 from videodrafter.planning.shot_choice import choose_continued_shots
+from videodrafter.planning.verb_phrases import agree, can_be_verb, is_plural, prompt_verb, starts_with_a_verb
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
     CameraDirection,
@@ -63,6 +64,8 @@ BEAT_OPENINGS = {
 """Each event opens with a word of its beat: the story moves on, and scenes cannot start as copies."""
 EVENT_TEXT = "[A-Za-z0-9 ,;'-]{12,120}[.!]"
 """One sentence: no full stop inside, so the model ends it instead of being cut off mid-word."""
+PREDICATE_TEXT = "[a-z][a-z ,;']{8,110}[a-z][.!]"
+"""What the subject does, in lower case (no 'I', no invented Name), ending on a letter ('make-.' was cut)."""
 LOOKS_MAX = 90
 """A short phrase per cast member: enrichment writes the long description later, for common entities."""
 MAX_FOREGROUND = 3
@@ -122,11 +125,28 @@ def cast_schema(names: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
-def _event_schema(beat: str) -> dict[str, Any]:
+def _literal(text: str) -> str:
+    """``text`` as a pattern that matches itself, in the subset llama.cpp's schema converter reads:
+    it keeps an escape such as Python's escaped space or '\\.' in the grammar, which llama.cpp then
+    cannot parse, so a special character is written as a class of its own ('Mr[.] Toad')."""
+    return "".join(f"[{char}]" if char in ".^$*+?(){}|" else ("" if char in "[]\\" else char) for char in text)
+
+
+def _event_schema(beat: str, subjects: list[str]) -> dict[str, Any]:
+    """The event opens with its beat's word, then names one or two of the cast as its subject
+    ('Then, the fox and the crow …'), then what they do: the sentence cannot start elsewhere ('All at
+    once of what was built …') or tell of 'he', and a lower-case predicate names no one new."""
     openings = BEAT_OPENINGS.get(beat)
     if not openings:
         return {"type": "string", "minLength": 15, "maxLength": 200}
-    return {"type": "string", "pattern": f"^({'|'.join(openings)}),? {EVENT_TEXT}$"}
+    if not subjects:  # scenery: the sentence is the place's
+        return {"type": "string", "pattern": f"^({'|'.join(openings)}),? {EVENT_TEXT}$"}
+    who = "|".join(map(_literal, subjects))
+    predicate = PREDICATE_TEXT
+    names = [subject for subject in subjects if subject[:1].isupper()]
+    if names:  # 'Luna' may be named again inside the sentence
+        predicate = f"[a-z]([a-z ,;']|{'|'.join(map(_literal, names))}){{8,110}}[a-z][.!]"
+    return {"type": "string", "pattern": f"^({'|'.join(openings)}),? ({who})( and ({who}))? {predicate}$"}
 
 
 def _with_opening(event: str, beat: str, number: int) -> str:
@@ -153,7 +173,7 @@ def scenes_schema(
         properties = {
             "foreground": cast_in_scene,
             "background": {"enum": places},
-            "event": _event_schema(beat),
+            "event": _event_schema(beat, [_called(name) for name in foreground]),
             "camera_direction": {"enum": camera},
             "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
         }
@@ -307,14 +327,31 @@ def action_from_event(event: str, subject: str, entities: list[Entity], prompt: 
 
 def own_action(action: str, subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
     """The model's action as a verb phrase for ``subject`` ('nuzzles the towel'), or the beat's own verb
-    when it is a sentence of its own ('It ate half of the pizza…') or tells of a stranger."""
+    (a middle beat: the prompt's verb, when the prompt gives it to this subject) when it is a sentence
+    of its own ('It ate half of the pizza…'), has no verb ('that night') or tells of anyone but the
+    cast, even as what is acted on ('runs into a friend')."""
     text = " ".join(action.split()).rstrip(".!")
     if text.lower().startswith(f"{subject.lower()} "):
         text = text[len(subject) + 1 :]  # 'the dog nuzzles the towel': the subject is said once
     words = text.split()
-    if not words or words[0].lower() in PRONOUNS or len(words) > TOLD_ACTION_WORDS or strangers(text, entities, prompt):
-        return BEAT_ACTIONS.get(beat, "plays")
-    return text
+    plural = is_plural(subject)
+    if (
+        words and words[0].lower() not in PRONOUNS and len(words) <= TOLD_ACTION_WORDS and starts_with_a_verb(text)
+        and not strangers(f"{subject} {text}.", entities, prompt, acting_only=False) and not FIRST_PERSON.search(text)
+        and not unfamiliar_word(text, story_words(entities, prompt))
+    ):
+        return text  # as the model wrote it for the sentence's subject ('the crow and the fox cross …')
+    return agree(beat_action(subject, entities, prompt, beat), plural)
+
+
+def beat_action(subject: str, entities: list[Entity], prompt: str, beat: str) -> str:
+    """What a scene's subject does when nothing the model wrote can be kept: the prompt's own verb in
+    the story's middle ('the red fox hunts'), else the beat's ('arrives', 'stops short', 'rests')."""
+    if beat in ("middle", "the whole story"):
+        given = prompt_verb(prompt, entities)
+        if given and subject.lower().split()[-1:] == [given[0]]:
+            return given[1]
+    return BEAT_ACTIONS.get(beat, "plays")
 
 
 def _called(name: str) -> str:
@@ -331,19 +368,47 @@ def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: in
     names = [_called(by_id[entity_id].name) for entity_id in scene.foreground]
     who = names[0]
     action = own_action(scene.action, who, entities, prompt, beat)
+    if action.split()[:1] and can_be_verb(action.split()[0]):
+        action = agree(action, is_plural(who))  # the retold sentence's subject is one: 'the crow crosses … with the fox'
     others = [name for name in names[1:] if name.lower() not in action.lower()]  # 'dares the fox': named already
     company = f" with {' and '.join(others)}" if others else ""
-    told = f"{who} {action}{company} at the {by_id[scene.background].name}."
+    place = by_id[scene.background].name
+    where = "" if re.search(rf"\b{re.escape(place.split()[-1])}\b", action, re.IGNORECASE) else f" at the {place}"  # 'around the kitchen'
+    told = f"{who} {action}{company}{where}."
     openings = BEAT_OPENINGS.get(beat)
     event = f"{openings[number % len(openings)]}, {told}" if openings else told[:1].upper() + told[1:]
     return scene.model_copy(update={"event": event, "action": action})
 
 
+def sentence_subject(event: str, entities: list[Entity]) -> tuple[list[str], str] | None:
+    """(the ids of the cast the event opens with, the rest of the sentence) for an event the grammar
+    wrote ('Then, the fox and the crow race …' → (['fox', 'crow'], 'race …')); None when it does not
+    open with the cast."""
+    text = _OPENING.sub("", event)
+    callings = sorted(((_called(entity.name), entity.id) for entity in entities if entity.kind is EntityKind.FOREGROUND), key=lambda c: -len(c[0]))
+    ids: list[str] = []
+    while True:
+        bare = [(called.removeprefix("the "), entity_id) for called, entity_id in callings] if ids else []  # 'the cat and mouse'
+        match = next(((called, entity_id) for called, entity_id in [*callings, *bare] if text.lower().startswith(f"{called.lower()} ")), None)
+        if match is None:
+            if ids:  # 'the girl and the dog …' for a 'brown dog': a subject of other words, not read here
+                return None
+            break
+        ids.append(match[1])
+        text = text[len(match[0]) + 1 :]
+        if not text.lower().startswith("and "):
+            break
+        text = text[4:]
+    return (list(dict.fromkeys(ids)), text) if ids else None
+
+
 def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
     by_name = {entity.name: entity for entity in entities}
+    by_id = {entity.id: entity for entity in entities}
 
     def parse(text: str, last_attempt: bool) -> tuple[list[Scene], list[str]]:
         answer = ScenesAnswer.model_validate(extract_json_object(text))
+        without_verb: list[int] = []
         if len(answer.scenes) != len(beats):
             raise OutputProblem(f"write exactly {len(beats)} scenes")
         scenes = []
@@ -353,7 +418,10 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
                 raise OutputProblem(f"scene {number} names {', '.join(map(repr, unknown))}, which is not in the cast")
             event = " ".join(scene.event.split())
             foreground = list(dict.fromkeys(by_name[name].id for name in scene.foreground))
-            subject = _called(by_name[scene.foreground[0]].name) if scene.foreground else ""
+            opened = sentence_subject(event, entities) if foreground else None
+            if opened:  # the sentence's subject is who the scene is about: first in the picture, and shown
+                foreground = list(dict.fromkeys([*opened[0], *foreground]))[:MAX_FOREGROUND]
+            subject = _called(by_id[foreground[0]].name) if foreground else ""
             scenes.append(
                 Scene(
                     event=event,
@@ -363,6 +431,8 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
                     camera=CameraMove(direction=scene.camera_direction, speed=scene.camera_speed),
                 )
             )
+            if foreground and (opened is None or not starts_with_a_verb(opened[1])):
+                without_verb.append(number)
         notes = []
         probe = VideoScript(prompt="-", entities=entities, scenes=scenes)
         duplicates = repeated_events(probe)  # MiniLM, or word overlap without the embedder
@@ -372,7 +442,11 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
                 raise OutputProblem(f"{problem}. Make every scene a new step of the story.")
             notes.append(f"kept although {problem}")
         # after the duplicate check: two plain retold scenes are not the model's repetition
-        told = {number: strangers(f"{scene.event} {scene.action}", entities, prompt) for number, scene in enumerate(scenes, start=1)}
+        told = {number: strangers(f"{scene.event} {scene.action}", entities, prompt, acting_only=False) for number, scene in enumerate(scenes, start=1)}
+        for number in without_verb:  # 'Soon, the red fox that night at the snowy forest.'
+            if not told[number]:
+                scenes[number - 1] = told_by_the_cast(scenes[number - 1], entities, beats[number - 1], number, prompt)
+                notes.append(f"scene {number} did not say what its cast does; it was retold with its own cast")
         for number, others in told.items():
             others = list(dict.fromkeys(others))
             if others and scenes[number - 1].foreground:

@@ -83,8 +83,8 @@ def stops_mid_clause(text: str, known: set[str] | frozenset[str] = frozenset()) 
     if not line:
         return False
     words = re.findall(r"[A-Za-z][A-Za-z']*", line)
-    if line[-1] not in ".!?\"'" or not words or re.search(r"(?:\s|[,;:])[.!?]$", line):
-        return True  # no closing stop, or one after a space or a comma: the words before it were dropped
+    if line[-1] not in ".!?\"'" or not words or re.search(r"(?:\s|[,;:\-–])[.!?]$", line):
+        return True  # no closing stop, or one after a space, a comma or a hyphen: the words before it were dropped
     last = words[-1].lower()
     if last in STRANDABLE and not _strands_well(words, line):
         return True

@@ -8,7 +8,7 @@ the last pass before the script is final (``graph/review.finalize_draft_node``),
 
 from __future__ import annotations
 
-from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, story_beats, told_by_the_cast
+from videodrafter.planning.constrained_planner import BEAT_OPENINGS, own_action, sentence_subject, story_beats, told_by_the_cast
 from videodrafter.planning.grounding_checks import (
     FIRST_PERSON,
     invented_count,
@@ -18,6 +18,7 @@ from videodrafter.planning.grounding_checks import (
     strangers,
     unfamiliar_word,
 )
+from videodrafter.planning.verb_phrases import starts_with_a_verb
 from videodrafter.planning.narrator_lines import ground_script_narration, spoken_sentence
 from videodrafter.script import Scene, VideoScript
 
@@ -44,6 +45,15 @@ def text_problem(text: str, script: VideoScript, *, sentence: bool = True) -> st
     return None
 
 
+def _without_a_verb(event: str, script: VideoScript) -> str | None:
+    """'Soon, the red fox that night at the snowy forest.': a sentence that opens with its cast and
+    does not say what they do."""
+    opened = sentence_subject(event, script.entities)
+    if opened and not starts_with_a_verb(opened[1]):
+        return "it did not say what its cast does"
+    return None
+
+
 def _beat(scene: Scene, index: int, count: int) -> str:
     """The scene's story beat: the one its event opens with, else the one of its place in the story."""
     for beat, openings in BEAT_OPENINGS.items():
@@ -61,10 +71,12 @@ def check_kept_script(script: VideoScript) -> tuple[VideoScript, list[str]]:
         number = index + 1
         if scene.foreground:
             beat = _beat(scene, index, len(script.scenes))
-            problem = text_problem(scene.event, script)
+            problem = text_problem(scene.event, script) or _without_a_verb(scene.event, script)
             if problem:
                 reads_event = scene.narration == spoken_sentence(scene.event)
                 scene = told_by_the_cast(scene, script.entities, beat, number, script.prompt)
+                if text_problem(scene.event, script):  # its own verb phrase failed too: the beat's verb
+                    scene = told_by_the_cast(scene.model_copy(update={"action": ""}), script.entities, beat, number, script.prompt)
                 if reads_event:  # the line was the event (grounded planning): it is the retold event now
                     scene = scene.model_copy(update={"narration": spoken_sentence(scene.event)})
                 notes.append(f"the event of scene {number} was retold with its own cast: {problem}")
