@@ -298,3 +298,13 @@ def test_the_sentences_subject_is_first_in_the_picture() -> None:
     model = ScriptedChatModel(replies=[CAST_ANSWER, _scenes(events, [["fox"], ["fox"], ["fox"], ["fox", "crow"]])])
     result = plan_script(PROMPT, model, _settings(), min_scenes=4, max_scenes=4)
     assert result.script.scenes[1].foreground == ["crow", "fox"] and result.script.scenes[1].action == "hop across the snowy forest"
+
+
+def test_an_action_cut_short_does_not_end_on_a_verb_that_wants_more() -> None:
+    """'comes over and begins' was a clip's action and, retold, 'the red fox comes over and begins at the snowy forest.'"""
+    from videodrafter.planning.constrained_planner import action_from_event
+    from videodrafter.script import Entity
+
+    cast = [Entity(id="red-fox", name="red fox", kind="foreground"), Entity(id="forest", name="snowy forest", kind="background")]
+    event = "Suddenly, the red fox comes over and begins to sniff around the den."
+    assert action_from_event(event, "the red fox", cast, "a red fox hunts in a snowy forest", "turn") == "comes over"

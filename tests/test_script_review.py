@@ -186,6 +186,8 @@ def test_a_count_the_story_does_not_have_and_a_dropped_object_are_caught_in_the_
     assert invented_count("The two robots repair the satellite.", robots) is None
     assert invented_count("The three robots repair the satellite.", robots) == "three robots"
     assert invented_count("In the end, the two ships met.", [Entity(id="boat", name="paper boat", kind="foreground", description="a boat")]) == "two ships"
+    pets = [Entity(id=name, name=name, kind="foreground", description=f"a {name}") for name in ("cat", "mouse", "dog")]
+    assert invented_count("Then, the dog sees two cats playing at his door.", pets) == "two cats", "the dog is an animal, not a second cat"
 
 
 def test_friends_of_a_lone_character_are_strangers_but_a_pair_may_be_called_friends() -> None:

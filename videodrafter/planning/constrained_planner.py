@@ -296,6 +296,8 @@ SCENERY_ACTION = "the light changes slowly"
 
 
 _OPENING = re.compile(rf"^(?:{'|'.join(o for openings in BEAT_OPENINGS.values() for o in openings)}),?\s+", re.IGNORECASE)
+_WANTS_MORE = frozenset("begins starts decides tries wants needs likes loves hates continues begin start decide try want need like continue".split())
+"""Verbs a phrase cannot end on: what comes next was cut ('comes over and begins')."""
 _PHRASE_STARTS = frozenset("into onto across along through over under near behind toward towards past around and or".split())
 _CLAUSE_END = re.compile(r"[,;:.!?]|\s(?:and then|while|because|before|after|until|so that|as soon as)\s", re.IGNORECASE)
 
@@ -318,8 +320,8 @@ def action_from_event(event: str, subject: str, entities: list[Entity], prompt: 
         words = words[:TOLD_ACTION_WORDS]
         cuts = [index for index, word in enumerate(words) if index > 1 and word.lower() in STRANDABLE | _PHRASE_STARTS]
         words = words[: cuts[-1]] if cuts else words
-    while words and words[-1].lower().strip("'") in NEVER_LAST | STRANDABLE:
-        words.pop()  # 'digs a hole in the' → 'digs a hole'
+    while words and words[-1].lower().strip("'") in NEVER_LAST | STRANDABLE | _WANTS_MORE:
+        words.pop()  # 'digs a hole in the' → 'digs a hole', 'comes over and begins' → 'comes over'
     if not subject:  # scenery: 'the waves roll onto the shore' is the motion
         return " ".join(words) if words and not strangers(" ".join(words), entities, prompt) else SCENERY_ACTION
     return own_action(" ".join(words), subject, entities, prompt, beat)
@@ -370,7 +372,8 @@ def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: in
     action = own_action(scene.action, who, entities, prompt, beat)
     if action.split()[:1] and can_be_verb(action.split()[0]):
         action = agree(action, is_plural(who))  # the retold sentence's subject is one: 'the crow crosses … with the fox'
-    others = [name for name in names[1:] if name.lower() not in action.lower()]  # 'dares the fox': named already
+    # 'dares the fox', 'follows footprints': named already
+    others = [name for name in names[1:] if not re.search(rf"\b{re.escape(name.split()[-1])}\b", action, re.IGNORECASE)]
     company = f" with {' and '.join(others)}" if others else ""
     place = by_id[scene.background].name
     where = "" if re.search(rf"\b{re.escape(place.split()[-1])}\b", action, re.IGNORECASE) else f" at the {place}"  # 'around the kitchen'

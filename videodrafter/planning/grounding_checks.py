@@ -269,7 +269,8 @@ def invented_count(text: str, entities: list[Entity]) -> str | None:
             have = len(foreground)
         else:
             scores = similarity[row] if similarity is not None else [0.0] * len(heads)
-            have = sum(head == phrase.head_lemma or score >= SAME_KIND for head, score in zip(heads, scores, strict=True))
+            # the cast's own word counts alone ('two cats' of one cat, a mouse and a dog: the dog is no cat)
+            have = heads.count(phrase.head_lemma) or sum(score >= SAME_KIND for score in scores)
             if not have:
                 continue
         if phrase.count > have:
