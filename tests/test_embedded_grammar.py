@@ -10,7 +10,7 @@ import pytest
 from videodrafter.errors import LLMUnavailableError
 from videodrafter.llm.local_chat import _load_llama, check_grammar
 from videodrafter.llm.local_models import resolve_local_model
-from videodrafter.planning.constrained_planner import _called, camera_choices, scenes_schema, story_beats
+from videodrafter.planning.constrained_planner import camera_choices, scenes_schema, story_beats
 
 pytestmark = pytest.mark.slow
 
