@@ -33,6 +33,8 @@ CASES = {
     },
     "Luna the owl delivers letters to the village": {"Luna": CastRole.CHARACTER, "letters": CastRole.OBJECT, "village": CastRole.PLACE},
     "make me a video about a penguin who slides down an icy hill": {"penguin": CastRole.CHARACTER, "icy hill": CastRole.PLACE},
+    # a compound written with an apostrophe and hyphens was cut into 'jack-o' and 'lantern'
+    "a jack-o'-lantern rolls down a hill on halloween night": {"jack-o'-lantern": CastRole.OBJECT, "hill": CastRole.PLACE},
 }
 
 

@@ -52,7 +52,7 @@ _REQUEST = re.compile(
 )
 """'make me a video about …': the request around the story, not part of it."""
 
-_TOKEN = re.compile(r"[^\W\d_][\w\-]*(?:'s|’s|')?|\d+|[.,;:!?]")
+_TOKEN = re.compile(r"[^\W\d_][\w\-]*(?:['’]-[\w\-]+)*(?:'s|’s|')?|\d+|[.,;:!?]")
 
 
 class NounPhrase(BaseModel):
