@@ -6,7 +6,7 @@ from videodrafter.script import Entity
 
 
 def _cast(*names: str) -> list[Entity]:
-    return [Entity(id=name.replace(" ", "-"), name=name, kind="foreground") for name in names]
+    return [Entity(id=name.lower().replace(" ", "-"), name=name, kind="foreground") for name in names]
 
 
 def test_a_predicate_opens_with_a_verb_perhaps_after_an_adverb() -> None:
@@ -27,3 +27,5 @@ def test_the_prompts_verb_belongs_to_its_first_character() -> None:
     assert prompt_verb("a young knight and a dragon become friends", _cast("young knight", "dragon")) == ("knight", "becomes friends")
     assert prompt_verb("a grandmother and her grandson plant a tree", _cast("grandmother", "grandson")) == ("grandmother", "plants")
     assert prompt_verb("a dog's day at the beach", _cast("dog")) is None
+    assert prompt_verb("Luna the owl teaches Max the mouse to read", _cast("Luna", "Max")) == ("luna", "teaches Max"), "past the apposition, to whom it acts on"
+    assert prompt_verb("three ducklings follow their mother across a pond", _cast("first duckling", "mother")) == ("duckling", "follows the mother")

@@ -68,10 +68,13 @@ def agree(verb_phrase: str, plural: bool) -> str:
 def prompt_verb(prompt: str, entities: list[Entity]) -> tuple[str, str] | None:
     """(the head of the prompt's first character, the verb the prompt gives it in the singular):
     'a red fox hunts in …' → ('fox', 'hunts'); 'a robot learns to paint' → ('robot', 'learns to
-    paint'); 'a knight and a dragon become friends' → ('knight', 'becomes friends'). None when the
-    prompt gives its first character no verb ('a dog's day at the beach')."""
-    heads = [entity.name.split()[-1].lower() for entity in entities if entity.kind is EntityKind.FOREGROUND]
-    words = re.findall(r"[a-z']+", prompt.lower())
+    paint'); 'a knight and a dragon become friends' → ('knight', 'becomes friends'); 'Luna the owl
+    teaches Max …' → ('luna', 'teaches Max'), a cast member it acts on named as the story names it.
+    None when the prompt gives its first character no verb ('a dog's day at the beach')."""
+    foreground = [entity for entity in entities if entity.kind is EntityKind.FOREGROUND]
+    called = {entity.name.split()[-1].lower(): entity.name if entity.name[:1].isupper() else f"the {entity.name}" for entity in foreground}
+    heads = list(called)
+    words = re.findall(r"[a-z'-]+", prompt.lower())
     for index, word in enumerate(words):
         head = next((h for h in heads if word in (h, f"{h}s") or h == word.removesuffix("s")), None)
         if head is None:
@@ -79,13 +82,21 @@ def prompt_verb(prompt: str, entities: list[Entity]) -> tuple[str, str] | None:
         following = words[index + 1 :]
         if following[:1] == ["and"]:  # 'a grandmother and her grandson plant …': the verb follows the company
             following = following[3:] if len(following) > 3 and following[1] in _NOT_VERBS else following[2:]
+        elif following[:1] in (["the"], ["a"], ["an"]) and len(following) > 2 and can_be_verb(following[2]):
+            following = following[2:]  # 'Luna the owl teaches …': past the apposition
         if not following or not can_be_verb(following[0]) or following[0] in _HELPERS:
             return None
         verb = [following[0]]
         if following[1:2] == ["to"] and len(following) > 2 and can_be_verb(following[2]):
             verb += following[1:3]  # 'learns to paint'
         else:  # its complement up to the next phrase: 'becomes friends', but 'hunts | in a forest'
-            for extra in following[1:3]:
+            rest = following[1:3]
+            if rest[:1] and rest[0] in _NOT_VERBS | {"their"} and rest[1:2] and rest[1] in called:
+                rest = rest[1:]  # 'follow their mother' → 'follows the mother'
+            for extra in rest:
+                if extra in called:
+                    verb.append(called[extra])
+                    break
                 if extra in _CLOSED or not _lemmas(extra):
                     break
                 verb.append(extra)
