@@ -120,3 +120,8 @@ def test_a_prompt_that_names_nothing_to_draw_is_refused_for_the_embedded_model_o
         assert "--llm openai:gpt-4o" in caught.value.hint
     check_prompt_for_llm("a birthday party", Settings(llm="openai:gpt-4o"))  # a remote model invents a cast
     check_prompt_for_llm("a kite festival", Settings(llm="local:smollm2"))
+
+
+def test_a_question_word_ends_a_name() -> None:
+    """'Luna teaches Max how to read' read 'Max how' as a stranger's name, and a good scene was retold."""
+    assert [phrase.text for phrase in noun_phrases("Soon, Luna teaches Max how to read at the barn.")] == ["luna", "max", "barn"]

@@ -36,7 +36,7 @@ AUXILIARIES = frozenset(
     "shall gets get got becomes become became".split()
 )
 ADVERBS = frozenset(
-    "very together away again back later finally suddenly slowly quickly soon also too just then "
+    "very together away again back later finally suddenly slowly quickly soon also too just then how why where "
     "there here not never always once still even only ever forward".split()
 )
 NAMING = frozenset({"named", "called"})
