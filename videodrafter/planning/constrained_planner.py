@@ -35,7 +35,7 @@ from videodrafter.planning.grounding_checks import FIRST_PERSON, NEVER_LAST, STR
 from videodrafter.planning.narrator_lines import ground_script_narration
 from videodrafter.planning.noun_phrases import PRONOUNS
 from videodrafter.planning.shot_choice import choose_continued_shots
-from videodrafter.planning.verb_phrases import agree, can_be_verb, is_plural, prompt_verb, starts_with_a_verb
+from videodrafter.planning.verb_phrases import agree, called, can_be_verb, is_plural, prompt_verb, starts_with_a_verb
 from videodrafter.prompts import FewShotExample, PromptSet
 from videodrafter.script import (
     CameraDirection,
@@ -173,7 +173,7 @@ def scenes_schema(
         properties = {
             "foreground": cast_in_scene,
             "background": {"enum": places},
-            "event": _event_schema(beat, [_called(name) for name in foreground]),
+            "event": _event_schema(beat, [called(name) for name in foreground]),
             "camera_direction": {"enum": camera},
             "camera_speed": {"enum": [speed.value for speed in CameraSpeed]},
         }
@@ -356,18 +356,13 @@ def beat_action(subject: str, entities: list[Entity], prompt: str, beat: str) ->
     return BEAT_ACTIONS.get(beat, "plays")
 
 
-def _called(name: str) -> str:
-    """How a retold event says a name: 'the fox', but 'Luna'."""
-    return name if name[:1].isupper() else f"the {name}"
-
-
 def told_by_the_cast(scene: Scene, entities: list[Entity], beat: str, number: int, prompt: str) -> Scene:
     """The scene retold with only its own cast ('Then, the dog nuzzles the towel with the girl at the
     beach.'): the model's event told of someone the story does not have. The embedded models do not
     act on that feedback, so the scene is retold at once instead of asked for again. The scene shows
     someone (a place-only scene keeps its event)."""
     by_id = {entity.id: entity for entity in entities}
-    names = [_called(by_id[entity_id].name) for entity_id in scene.foreground]
+    names = [called(by_id[entity_id].name) for entity_id in scene.foreground]
     who = names[0]
     action = own_action(scene.action, who, entities, prompt, beat)
     if action.split()[:1] and can_be_verb(action.split()[0]):
@@ -388,7 +383,7 @@ def sentence_subject(event: str, entities: list[Entity]) -> tuple[list[str], str
     wrote ('Then, the fox and the crow race …' → (['fox', 'crow'], 'race …')); None when it does not
     open with the cast."""
     text = _OPENING.sub("", event)
-    callings = sorted(((_called(entity.name), entity.id) for entity in entities if entity.kind is EntityKind.FOREGROUND), key=lambda c: -len(c[0]))
+    callings = sorted(((called(entity.name), entity.id) for entity in entities if entity.kind is EntityKind.FOREGROUND), key=lambda c: -len(c[0]))
     ids: list[str] = []
     while True:
         bare = [(called.removeprefix("the "), entity_id) for called, entity_id in callings] if ids else []  # 'the cat and mouse'
@@ -424,7 +419,7 @@ def _scene_parser(entities: list[Entity], beats: list[str], prompt: str):
             opened = sentence_subject(event, entities) if foreground else None
             if opened:  # the sentence's subject is who the scene is about: first in the picture, and shown
                 foreground = list(dict.fromkeys([*opened[0], *foreground]))[:MAX_FOREGROUND]
-            subject = _called(by_id[foreground[0]].name) if foreground else ""
+            subject = called(by_id[foreground[0]].name) if foreground else ""
             scenes.append(
                 Scene(
                     event=event,

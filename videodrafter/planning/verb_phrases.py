@@ -19,6 +19,11 @@ _HELPERS = frozenset("is are was were be been being am has have had do does did 
 """Verbs that only help another ('is', 'can'): not what a character does."""
 
 
+def called(name: str) -> str:
+    """How a sentence names a cast member: 'the fox', but 'Luna'."""
+    return name if name[:1].isupper() else f"the {name}"
+
+
 def can_be_verb(word: str) -> bool:
     """Whether the lexicon lets ``word`` be a verb ('hunts', 'is'; not 'that' or 'night')."""
     lowered = word.lower().strip(",;'")
@@ -72,8 +77,8 @@ def prompt_verb(prompt: str, entities: list[Entity]) -> tuple[str, str] | None:
     teaches Max …' → ('luna', 'teaches Max'), a cast member it acts on named as the story names it.
     None when the prompt gives its first character no verb ('a dog's day at the beach')."""
     foreground = [entity for entity in entities if entity.kind is EntityKind.FOREGROUND]
-    called = {entity.name.split()[-1].lower(): entity.name if entity.name[:1].isupper() else f"the {entity.name}" for entity in foreground}
-    heads = list(called)
+    by_head = {entity.name.split()[-1].lower(): called(entity.name) for entity in foreground}
+    heads = list(by_head)
     words = re.findall(r"[a-z'-]+", prompt.lower())
     for index, word in enumerate(words):
         head = next((h for h in heads if word in (h, f"{h}s") or h == word.removesuffix("s")), None)
@@ -91,11 +96,11 @@ def prompt_verb(prompt: str, entities: list[Entity]) -> tuple[str, str] | None:
             verb += following[1:3]  # 'learns to paint'
         else:  # its complement up to the next phrase: 'becomes friends', but 'hunts | in a forest'
             rest = following[1:3]
-            if rest[:1] and rest[0] in _NOT_VERBS | {"their"} and rest[1:2] and rest[1] in called:
+            if rest[:1] and rest[0] in _NOT_VERBS and rest[1:2] and rest[1] in by_head:
                 rest = rest[1:]  # 'follow their mother' → 'follows the mother'
             for extra in rest:
-                if extra in called:
-                    verb.append(called[extra])
+                if extra in by_head:
+                    verb.append(by_head[extra])
                     break
                 if extra in _CLOSED or not _lemmas(extra):
                     break
